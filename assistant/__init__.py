@@ -1,0 +1,25 @@
+"""西湖政策助手: answers questions about 西湖区《关于进一步推动经济高质量发展的若干政策》 with article citations.
+
+`ask(question, history=None) -> Answer` is the Python entry point; `Assistant` keeps the loaded index.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from assistant.answer import Assistant
+    from assistant.records import Answer
+
+__version__ = "0.1.0"
+_default: "Assistant | None" = None
+
+
+def ask(question: str, history: Sequence[dict[str, Any]] | None = None) -> "Answer":
+    """Answer with the default settings (env overrides apply); the index is opened once per process."""
+    global _default
+    if _default is None:
+        from assistant.answer import Assistant
+
+        _default = Assistant.create()
+    return _default.ask(question, history)

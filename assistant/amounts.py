@@ -1,0 +1,295 @@
+"""Find and parse quantities in Chinese and English text: 1200万元, 1.2亿, 两千万, 5%, 三年, 3000㎡, 12 million yuan.
+
+Every function here is total: arbitrary text never raises, it just yields fewer amounts.
+Values are canonical: money in yuan, percent as a fraction (5% -> 0.05), area in ㎡, years (12个月 -> 1),
+days, weight in 吨, count in units. Spans index the original text (full-width characters are mapped 1:1).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+KINDS = ("money", "percent", "area", "years", "days", "weight", "count")
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
+_NUMERAL_CHARS = "".join(_CN_DIGITS) + "".join(_CN_SMALL_UNITS) + "".join(_CN_BIG_UNITS)
+_ARABIC = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
+_ENGLISH_MULTIPLIERS = {
+    "thousand": Decimal(1_000),
+    "k": Decimal(1_000),
+    "million": Decimal(1_000_000),
+    "mn": Decimal(1_000_000),
+    "m": Decimal(1_000_000),
+    "billion": Decimal(1_000_000_000),
+    "bn": Decimal(1_000_000_000),
+}
+_ENGLISH_MULTIPLIER = re.compile(r"\s?(thousand|million|billion|mn|bn|k|m)(?![a-z])", re.IGNORECASE)
+_CURRENCY_PREFIX = re.compile(r"(?:RMB|CNY|人民币|¥|￥)\s?$", re.IGNORECASE)
+_RANGE_SEPARATOR = re.compile(r"\s?[-—–~～至到]{1,2}\s?")
+_PERCENT_PREFIX = "百分之"
+
+# (kind, regex at the position right after the number, factor applied to the value)
+_UNITS: tuple[tuple[str, re.Pattern[str], Decimal], ...] = (
+    ("foreign", re.compile(r"\s?(?:美元|美金|欧元|港币|港元|日元|英镑|USD|EUR|HKD|dollars?)", re.IGNORECASE), Decimal(1)),
+    ("money", re.compile(r"\s?(?:元|块钱|块|人民币|yuan|RMB|CNY)", re.IGNORECASE), Decimal(1)),
+    ("percent", re.compile(r"\s?(?:%|个百分点|百分点|percent|per cent|pct)", re.IGNORECASE), Decimal("0.01")),
+    ("area", re.compile(r"\s?(?:平方米|平方|平米|㎡|m²|m2|sqm|square met(?:er|re)s?)", re.IGNORECASE), Decimal(1)),
+    ("months", re.compile(r"\s?(?:个月|months?)", re.IGNORECASE), Decimal(1)),
+    ("years", re.compile(r"\s?(?:年(?![度代级份初底末])|周年|years?|yrs?)", re.IGNORECASE), Decimal(1)),
+    ("days", re.compile(r"\s?(?:日|天|days?)(?![期报常])", re.IGNORECASE), Decimal(1)),
+    ("weight", re.compile(r"\s?(?:吨|tonnes?|tons?)", re.IGNORECASE), Decimal(1)),
+    ("count", re.compile(r"\s?(?:台|家|个(?!月|百分点)|项|件|套|名|所|座|支|units?|robots?|companies)", re.IGNORECASE), Decimal(1)),
+)
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A quantity found in text: canonical value, its kind (see KINDS), the matched text and its span."""
+
+    value: Decimal
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+def to_halfwidth(text: str) -> str:
+    """Map full-width ASCII (１２００，％) to half-width one character for one character, so spans stay valid."""
+    return "".join(chr(ord(ch) - 0xFEE0) if 0xFF01 <= ord(ch) <= 0xFF5E else ch for ch in text)
+
+
+def find_amounts(text: str) -> list[Amount]:
+    """All quantities with a unit in `text`, in order. Bare numbers without a unit are skipped
+    ("5台" is a count, "5" alone is nothing); dates such as 2024年 or 5月29日 are skipped too."""
+    try:
+        return _find_amounts(text)
+    except (InvalidOperation, ValueError, ArithmeticError, IndexError):  # pragma: no cover - defensive
+        return []
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """The first sum of money in `text`, in yuan ("1200万元" -> 12000000); a text that is only a
+    number is taken as yuan ("8000000" -> 8000000). None when there is no money amount."""
+    for amount in find_amounts(text):
+        if amount.kind == "money":
+            return amount.value
+    return _bare_number(text)
+
+
+def parse_quantity(text: str) -> Amount | None:
+    """`text` as exactly one quantity ("800万元", "5%", "三年"), or a bare number (kind "number").
+    None when the text is empty, holds something else besides the quantity, or several quantities."""
+    stripped = to_halfwidth(str(text)).strip()
+    if not stripped:
+        return None
+    bare = _bare_number(stripped)
+    if bare is not None:
+        return Amount(bare, "number", stripped, 0, len(stripped))
+    found = find_amounts(stripped)
+    if len(found) == 1 and found[0].start == 0 and found[0].end == len(stripped.rstrip("。.")):
+        return found[0]
+    return None
+
+
+def _bare_number(text: str) -> Decimal | None:
+    stripped = to_halfwidth(str(text)).strip().replace(",", "")
+    if not re.fullmatch(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?", stripped):
+        return None
+    try:
+        return Decimal(stripped)
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
+        return None
+
+
+def _find_amounts(original: str) -> list[Amount]:
+    text = to_halfwidth(original)
+    found: list[Amount] = []
+    pending: list[tuple[int, int, Decimal, bool]] = []  # range starts waiting for the unit of their end
+    position = 0
+    while position < len(text):
+        numeral = _read_numeral(text, position)
+        if numeral is None:
+            position += 1
+            continue
+        start, end, value, has_multiplier = numeral
+        numeral_text = text[start:end]
+        if _is_ordinal_or_date(text, start, end, value):
+            pending.clear()
+            position = end
+            continue
+        value, end, english_multiplier = _apply_english_multiplier(text, end, value)
+        has_multiplier = has_multiplier or english_multiplier
+        kind, unit_end, factor = _read_unit(text, end)
+        percent_prefixed = start >= len(_PERCENT_PREFIX) and text[start - len(_PERCENT_PREFIX) : start] == _PERCENT_PREFIX
+        if percent_prefixed and kind is None:
+            kind, unit_end, factor = "percent", end, Decimal("0.01")
+            start -= len(_PERCENT_PREFIX)
+        if kind is None and (has_multiplier or _CURRENCY_PREFIX.search(text[max(0, start - 4) : start])):
+            kind, unit_end, factor = "money", end, Decimal(1)
+        if kind is None:
+            separator = _RANGE_SEPARATOR.match(text, end)
+            if separator and _read_numeral(text, separator.end()) is not None:
+                pending.append((start, end, value, has_multiplier))
+            else:
+                pending.clear()
+            position = end
+            continue
+        if kind == "foreign":
+            pending.clear()
+            position = unit_end
+            continue
+        if kind == "money":
+            prefix = _CURRENCY_PREFIX.search(text[max(0, start - 4) : start])
+            if prefix:
+                start -= len(prefix.group(0))
+        canonical_kind, canonical = _canonical(kind, value * factor)
+        for range_start, range_end, range_value, range_multiplied in pending:
+            scale = Decimal(1) if range_multiplied else _trailing_multiplier(numeral_text)
+            _, range_canonical = _canonical(kind, range_value * scale * factor)
+            found.append(Amount(range_canonical, canonical_kind, original[range_start:range_end], range_start, range_end))
+        pending.clear()
+        found.append(Amount(canonical, canonical_kind, original[start:unit_end].strip(), start, unit_end))
+        position = unit_end
+    found.sort(key=lambda amount: amount.start)
+    return found
+
+
+def _canonical(kind: str, value: Decimal) -> tuple[str, Decimal]:
+    if kind == "months":
+        kind, value = "years", value / Decimal(12)
+    return kind, tidy(value)
+
+
+def tidy(value: Decimal) -> Decimal:
+    """Drop trailing zeros without switching to exponent notation (120000000.0 -> 120000000, 0.50 -> 0.5)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def _trailing_multiplier(numeral: str) -> Decimal:
+    """In "10-20万元" the first number borrows the 万 that ends the second ("千万" counts as one)."""
+    if numeral.endswith("千万"):
+        return Decimal(10_000_000)
+    for unit, factor in _CN_BIG_UNITS.items():
+        if numeral.endswith(unit):
+            return Decimal(factor)
+    return Decimal(1)
+
+
+def _read_numeral(text: str, position: int) -> tuple[int, int, Decimal, bool] | None:
+    """A maximal run of Arabic numbers and Chinese numerals starting at `position`:
+    (start, end, value, whether it contains 万/亿/千-style multipliers)."""
+    char = text[position]
+    if not (char.isdigit() and char.isascii()) and char not in _CN_DIGITS and char != "十" and char != ".":
+        return None
+    if char == "." and not (position + 1 < len(text) and text[position + 1].isdigit()):
+        return None
+    if position > 0 and (text[position - 1].isalnum() and text[position - 1].isascii()) and not char.isdigit():
+        return None
+    if position > 0 and text[position - 1].isdigit() and text[position - 1].isascii():
+        return None
+    tokens: list[str] = []
+    end = position
+    while end < len(text):
+        arabic = _ARABIC.match(text, end)
+        if arabic and (end == position or not text[end - 1].isdigit()):
+            tokens.append(arabic.group(0))
+            end = arabic.end()
+            continue
+        if text[end] in _NUMERAL_CHARS:
+            tokens.append(text[end])
+            end += 1
+            continue
+        if text[end] == " " and tokens and text[end + 1 : end + 2] in ("万", "亿") and text[end + 1 : end + 2]:
+            end += 1  # "1000 万元"
+            continue
+        break
+    while tokens and tokens[-1] in ("零", "〇") and len(tokens) > 1:
+        tokens.pop()
+        end -= 1
+    if not tokens:
+        return None
+    has_digit = any(token[0].isdigit() or token[0] == "." or token in _CN_DIGITS or token == "十" for token in tokens)
+    if not has_digit:
+        return None
+    value = _numeral_value(tokens)
+    if value is None:
+        return None
+    has_multiplier = any(token in _CN_BIG_UNITS for token in tokens) or (
+        any(token[0].isdigit() for token in tokens) and any(token in _CN_SMALL_UNITS for token in tokens)
+    )
+    return position, end, value, has_multiplier
+
+
+def _numeral_value(tokens: list[str]) -> Decimal | None:
+    total = Decimal(0)
+    section = Decimal(0)
+    number: Decimal | None = None
+    previous_was_digit = False
+    for token in tokens:
+        if token[0].isdigit() or token[0] == ".":
+            try:
+                parsed = Decimal(token.replace(",", ""))
+            except InvalidOperation:
+                return None
+            number = parsed if number is None or not previous_was_digit else number * 10 ** len(token) + parsed
+            previous_was_digit = True
+        elif token in _CN_DIGITS:
+            digit = Decimal(_CN_DIGITS[token])
+            number = number * 10 + digit if (number is not None and previous_was_digit) else digit
+            previous_was_digit = True
+        elif token in _CN_SMALL_UNITS:
+            section += (number if number is not None else Decimal(1)) * _CN_SMALL_UNITS[token]
+            number = None
+            previous_was_digit = False
+        elif token == "万":
+            section = (section + (number or 0)) * 10_000
+            if section == 0:
+                return None
+            number = None
+            previous_was_digit = False
+        elif token == "亿":
+            total = (total + section + (number or 0)) * 100_000_000
+            if total == 0:
+                return None
+            section = Decimal(0)
+            number = None
+            previous_was_digit = False
+    return total + section + (number or 0)
+
+
+def _is_ordinal_or_date(text: str, start: int, end: int, value: Decimal) -> bool:
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    if before in ("第", "#", "№"):
+        return True
+    if after == "年" and value == value.to_integral_value() and 1900 <= value <= 2100:
+        return True  # 2024年 is a date, not a duration
+    return after in ("日", "号") and before == "月"  # 5月29日
+
+
+def _apply_english_multiplier(text: str, end: int, value: Decimal) -> tuple[Decimal, int, bool]:
+    match = _ENGLISH_MULTIPLIER.match(text, end)
+    if not match:
+        return value, end, False
+    word = match.group(1).lower()
+    if word in ("m", "k") and match.start(1) != end:
+        return value, end, False  # "5 m" is too ambiguous; "5m" / "800k" are fine
+    return value * _ENGLISH_MULTIPLIERS[word], match.end(), True
+
+
+def _read_unit(text: str, end: int) -> tuple[str | None, int, Decimal]:
+    for kind, pattern, factor in _UNITS:
+        match = pattern.match(text, end)
+        if match:
+            unit_end = match.end()
+            if match.group(0)[-1:].isascii() and match.group(0)[-1:].isalpha():
+                if unit_end < len(text) and text[unit_end].isascii() and text[unit_end].isalpha():
+                    continue  # "3 yuanx" / "5 yearsold": an English unit word must end at a word boundary
+            return kind, unit_end, factor
+    return None, end, Decimal(1)

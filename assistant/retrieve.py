@@ -1,0 +1,203 @@
+"""Hybrid retrieval: direct article look-up, department look-up, BM25 over jieba words + character bigrams, dense (Chroma), fused."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from assistant.embeddings import Embedder
+from assistant.numerals import find_article_refs, to_halfwidth
+from assistant.records import Chunk, Hit
+
+MODES = ("hybrid", "bm25", "dense")
+RRF_K = 60
+RERANK_DEPTH = 6
+RERANK_WEIGHT = 0.5
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9.%&-]*")
+# Function words that carry no topic: dropping them keeps BM25 from rewarding chunks for "的" or "多少".
+_STOP = set("的 了 吗 呢 啊 吧 么 是 在 和 与 及 或 对 给 有 我 你 他 们 这 那 个 多少 什么 怎么 如何 哪些 哪个 可以 能 会 要".split())
+
+
+def normalise_question(text: str) -> str:
+    """Full-width -> ASCII, traditional -> simplified, lower case, collapsed spaces."""
+    import zhconv
+
+    text = zhconv.convert(to_halfwidth(text), "zh-cn")
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+@cache
+def _jieba() -> Any:
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens for BM25: jieba search-mode words, CJK character bigrams, ASCII words and numbers."""
+    text = normalise_question(text)
+    tokens: list[str] = []
+    for run in _CJK.findall(text):
+        tokens.extend(w for w in _jieba().cut_for_search(run) if len(w) > 1 and w not in _STOP)
+        tokens.extend(run[i : i + 2] for i in range(len(run) - 1) if run[i : i + 2] not in _STOP)
+        tokens.extend(ch for ch in run if ch not in _STOP)
+    tokens.extend(_ASCII_WORD.findall(text))
+    return tokens
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Everyday and English words -> the notice's own terms (knowledge/lexicon.yaml)."""
+
+    synonyms: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def load(cls, path: Path) -> "Lexicon":
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+        synonyms = {str(k).lower(): tuple(v) for k, v in (raw or {}).get("synonyms", {}).items()}
+        return cls(synonyms)
+
+    def expand(self, question: str) -> str:
+        """The question followed by the notice terms its everyday words stand for."""
+        text = normalise_question(question)
+        extra: list[str] = []
+        for word, terms in self.synonyms.items():
+            if _contains_word(text, word):
+                extra.extend(t for t in terms if t not in text and t not in extra)
+        return text if not extra else text + " " + " ".join(extra)
+
+
+def _contains_word(text: str, word: str) -> bool:
+    if word.isascii():
+        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text) is not None
+    return word in text
+
+
+def department_aliases(chunks: Sequence[Chunk]) -> dict[str, str]:
+    """Short names people use -> the unit's full name: 科技局 -> 区科技局, 规划资源局 -> 市规划资源局西湖分局."""
+    aliases: dict[str, str] = {}
+    for chunk in chunks:
+        for unit in (*chunk.responsible_units, *chunk.lead_units):
+            aliases[unit] = unit
+            short = re.sub(r"^(区|市)", "", unit)
+            short = re.sub(r"西湖分局$", "", short)
+            if len(short) >= 3:
+                aliases.setdefault(short, unit)
+    aliases.setdefault("发改局", "区发改经信局")
+    return aliases
+
+
+class Retriever:
+    """Ranks chunks for a question. `search` is the one entry point; modes exist so baselines can be compared."""
+
+    def __init__(self, chunks: Sequence[Chunk], embedder: Embedder, collection: Any, lexicon: Lexicon) -> None:
+        from rank_bm25 import BM25Okapi
+
+        self.chunks = list(chunks)
+        self.by_id = {c.id: c for c in self.chunks}
+        self.articles = {c.number: c for c in self.chunks if c.kind == "article"}
+        self.embedder = embedder
+        self.collection = collection
+        self.lexicon = lexicon
+        self.aliases = department_aliases(self.chunks)
+        self._bm25 = BM25Okapi([tokenize(_searchable(c)) for c in self.chunks])
+        self._sentences = {c.id: [normalise_question(s) for s in re.split(r"[。；;\n]", c.text) if s.strip()] for c in self.chunks}
+
+    # -- direct look-ups -------------------------------------------------------------------------
+    def lookup_articles(self, question: str) -> list[Chunk]:
+        """Articles a question names by number in any form (第十八条, （十八）, 第18条, 18条, article 18)."""
+        return [self.articles[n] for n in find_article_refs(question) if n in self.articles]
+
+    def departments_in(self, question: str) -> list[str]:
+        """Full names of the units a question mentions, longest match first, without overlaps."""
+        text = normalise_question(question)
+        found: list[str] = []
+        for alias in sorted(self.aliases, key=len, reverse=True):
+            if alias.lower() in text and self.aliases[alias] not in found:
+                if any(alias in f for f in found):
+                    continue
+                found.append(self.aliases[alias])
+        return found
+
+    def articles_of(self, unit: str) -> list[Chunk]:
+        """Articles whose 责任单位 include the unit, and sections it leads."""
+        return [c for c in self.chunks if unit in c.responsible_units or (c.kind == "section" and unit in c.lead_units)]
+
+    # -- ranking -----------------------------------------------------------------------------------
+    def bm25_scores(self, question: str) -> list[float]:
+        return [float(s) for s in self._bm25.get_scores(tokenize(self.lexicon.expand(question)))]
+
+    def dense_scores(self, question: str) -> dict[str, float]:
+        """Cosine similarity of the question to every chunk, through Chroma."""
+        return dict(self._dense_cached(normalise_question(question)))
+
+    @lru_cache(maxsize=512)  # noqa: B019 - one retriever per process; a repeated question skips the model
+    def _dense_cached(self, question: str) -> tuple[tuple[str, float], ...]:
+        vector = self.embedder.embed_queries([question])[0]
+        result = self.collection.query(
+            query_embeddings=[[float(x) for x in vector]], n_results=len(self.chunks), include=["distances"]
+        )
+        return tuple((cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True))
+
+    def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        """Top-k chunks with scores. hybrid = named articles first, then RRF of BM25 and dense ranks."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        if mode == "bm25":
+            scores = dict(zip((c.id for c in self.chunks), self.bm25_scores(question), strict=True))
+            return self._top(scores, k, "bm25")
+        if mode == "dense":
+            return self._top(self.dense_scores(question), k, "dense")
+
+        named = [Hit(c, 1.0, "lookup") for c in self.lookup_articles(question)]
+        bm25 = dict(zip((c.id for c in self.chunks), self.bm25_scores(question), strict=True))
+        dense = self.dense_scores(question)
+        fused = rrf({"bm25": bm25, "dense": dense}, weights={"bm25": 1.0, "dense": 0.6})
+        fused = self._rerank(question, fused)
+        seen = {h.chunk.id for h in named}
+        ranked = [Hit(self.by_id[cid], score, "hybrid") for cid, score in fused if cid not in seen]
+        return (named + ranked)[:k] if k else named + ranked
+
+    def _rerank(self, question: str, fused: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Re-order the head of the fused list by sentence-level evidence: a chunk with one sentence that
+        holds most of the question's words beats a chunk that mentions them scattered across its length."""
+        head, tail = fused[:RERANK_DEPTH], fused[RERANK_DEPTH:]
+        if not head:
+            return fused
+        grams = {t for t in tokenize(self.lexicon.expand(question)) if len(t) >= 2}
+        total = sum(len(g) for g in grams) or 1
+        top = head[0][1]
+        rescored = []
+        for cid, score in head:
+            local = max((sum(len(g) for g in grams if g in s) / total for s in self._sentences[cid]), default=0.0)
+            rescored.append((cid, (1 - RERANK_WEIGHT) * score / top + RERANK_WEIGHT * local))
+        rescored.sort(key=lambda kv: kv[1], reverse=True)
+        floor = rescored[-1][1]
+        return rescored + [(cid, min(floor, s)) for cid, s in tail]
+
+    def _top(self, scores: dict[str, float], k: int, source: str) -> list[Hit]:
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
+        return [Hit(self.by_id[cid], score, source) for cid, score in ranked]
+
+
+def rrf(rankings: dict[str, dict[str, float]], weights: dict[str, float]) -> list[tuple[str, float]]:
+    """Weighted reciprocal-rank fusion: sum of weight / (RRF_K + rank) over the rankings."""
+    fused: dict[str, float] = {}
+    for name, scores in rankings.items():
+        order = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        for rank, (cid, _score) in enumerate(order, start=1):
+            fused[cid] = fused.get(cid, 0.0) + weights.get(name, 1.0) / (RRF_K + rank)
+    return sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
+
+
+def _searchable(chunk: Chunk) -> str:
+    """What BM25 indexes: the verbatim text plus the label people cite it by."""
+    return f"{chunk.label} {chunk.text}"

@@ -1,0 +1,40 @@
+"""Chinese numerals and article references in every form people type."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.numerals import cn_to_int, find_article_refs, int_to_cn, parse_article_number
+
+
+@pytest.mark.parametrize(("numeral", "number"), [("一", 1), ("十", 10), ("十八", 18), ("二十七", 27), ("七十二", 72), ("一百零五", 105)])
+def test_cn_to_int(numeral, number):
+    assert cn_to_int(numeral) == number
+
+
+def test_int_to_cn_round_trips_for_every_article():
+    assert all(cn_to_int(int_to_cn(n)) == n for n in range(1, 100))
+    assert int_to_cn(27) == "二十七"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["第十八条讲什么", "（十八）的内容", "(十八)", "第18条", "第 18 条是什么", "18条", "article 18", "Article 18?", "查A18", "第１８条"],
+)
+def test_article_18_is_found_in_every_form(question):
+    assert find_article_refs(question) == [18]
+
+
+@pytest.mark.parametrize("question", ["新认定的高企奖多少", "研发投入1200万能拿多少", "2024年目标", "民营经济32.5万"])
+def test_questions_without_article_references(question):
+    assert find_article_refs(question) == []
+
+
+@pytest.mark.parametrize("typed", ["27", "二十七", "第二十七条", "（二十七）", "A27", "article 27", "第27条"])
+def test_parse_article_number_accepts_27_in_every_form(typed):
+    assert parse_article_number(typed) == 27
+
+
+@pytest.mark.parametrize("typed", ["", "abc", "第条"])
+def test_parse_article_number_rejects_non_numbers(typed):
+    assert parse_article_number(typed) is None
