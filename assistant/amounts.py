@@ -13,7 +13,20 @@ from decimal import Decimal, InvalidOperation
 
 KINDS = ("money", "percent", "area", "years", "days", "weight", "count")
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
 _NUMERAL_CHARS = "".join(_CN_DIGITS) + "".join(_CN_SMALL_UNITS) + "".join(_CN_BIG_UNITS)
@@ -31,10 +44,15 @@ _ENGLISH_MULTIPLIER = re.compile(r"\s?(thousand|million|billion|mn|bn|k|m)(?![a-
 _CURRENCY_PREFIX = re.compile(r"(?:RMB|CNY|人民币|¥|￥)\s?$", re.IGNORECASE)
 _RANGE_SEPARATOR = re.compile(r"\s?[-—–~～至到]{1,2}\s?")
 _PERCENT_PREFIX = "百分之"
+_HALF_YEAR = re.compile(r"(?<![0-9零〇一二两三四五六七八九十个])半年(?!度)")
 
 # (kind, regex at the position right after the number, factor applied to the value)
 _UNITS: tuple[tuple[str, re.Pattern[str], Decimal], ...] = (
-    ("foreign", re.compile(r"\s?(?:美元|美金|欧元|港币|港元|日元|英镑|USD|EUR|HKD|dollars?)", re.IGNORECASE), Decimal(1)),
+    (
+        "foreign",
+        re.compile(r"\s?(?:美元|美金|欧元|港币|港元|日元|英镑|USD|EUR|HKD|dollars?)", re.IGNORECASE),
+        Decimal(1),
+    ),
     ("money", re.compile(r"\s?(?:元|块钱|块|人民币|yuan|RMB|CNY)", re.IGNORECASE), Decimal(1)),
     ("percent", re.compile(r"\s?(?:%|个百分点|百分点|percent|per cent|pct)", re.IGNORECASE), Decimal("0.01")),
     ("area", re.compile(r"\s?(?:平方米|平方|平米|㎡|m²|m2|sqm|square met(?:er|re)s?)", re.IGNORECASE), Decimal(1)),
@@ -42,7 +60,11 @@ _UNITS: tuple[tuple[str, re.Pattern[str], Decimal], ...] = (
     ("years", re.compile(r"\s?(?:年(?![度代级份初底末])|周年|years?|yrs?)", re.IGNORECASE), Decimal(1)),
     ("days", re.compile(r"\s?(?:日|天|days?)(?![期报常])", re.IGNORECASE), Decimal(1)),
     ("weight", re.compile(r"\s?(?:吨|tonnes?|tons?)", re.IGNORECASE), Decimal(1)),
-    ("count", re.compile(r"\s?(?:台|家|个(?!月|百分点)|项|件|套|名|所|座|支|units?|robots?|companies)", re.IGNORECASE), Decimal(1)),
+    (
+        "count",
+        re.compile(r"\s?(?:台|家|个(?!月|百分点)|项|件|套|名|所|座|支|units?|robots?|companies)", re.IGNORECASE),
+        Decimal(1),
+    ),
 )
 
 
@@ -124,7 +146,9 @@ def _find_amounts(original: str) -> list[Amount]:
         value, end, english_multiplier = _apply_english_multiplier(text, end, value)
         has_multiplier = has_multiplier or english_multiplier
         kind, unit_end, factor = _read_unit(text, end)
-        percent_prefixed = start >= len(_PERCENT_PREFIX) and text[start - len(_PERCENT_PREFIX) : start] == _PERCENT_PREFIX
+        percent_prefixed = (
+            start >= len(_PERCENT_PREFIX) and text[start - len(_PERCENT_PREFIX) : start] == _PERCENT_PREFIX
+        )
         if percent_prefixed and kind is None:
             kind, unit_end, factor = "percent", end, Decimal("0.01")
             start -= len(_PERCENT_PREFIX)
@@ -150,10 +174,17 @@ def _find_amounts(original: str) -> list[Amount]:
         for range_start, range_end, range_value, range_multiplied in pending:
             scale = Decimal(1) if range_multiplied else _trailing_multiplier(numeral_text)
             _, range_canonical = _canonical(kind, range_value * scale * factor)
-            found.append(Amount(range_canonical, canonical_kind, original[range_start:range_end], range_start, range_end))
+            found.append(
+                Amount(range_canonical, canonical_kind, original[range_start:range_end], range_start, range_end)
+            )
         pending.clear()
         found.append(Amount(canonical, canonical_kind, original[start:unit_end].strip(), start, unit_end))
         position = unit_end
+    for match in _HALF_YEAR.finditer(text):
+        if not any(amount.start <= match.start() < amount.end for amount in found):
+            found.append(
+                Amount(Decimal("0.5"), "years", original[match.start() : match.end()], match.start(), match.end())
+            )
     found.sort(key=lambda amount: amount.start)
     return found
 
@@ -293,3 +324,53 @@ def _read_unit(text: str, end: int) -> tuple[str | None, int, Decimal]:
                     continue  # "3 yuanx" / "5 yearsold": an English unit word must end at a word boundary
             return kind, unit_end, factor
     return None, end, Decimal(1)
+
+
+def format_money(yuan: Decimal) -> str:
+    """Yuan as people write it: 320000 -> 32万元, 150000000 -> 1.5亿元, 3000 -> 3000元, 12.5 -> 12.5元."""
+    value = Decimal(yuan)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    hundred_million = Decimal(100_000_000)
+    ten_thousand = Decimal(10_000)
+    if value >= hundred_million and _decimals(value / hundred_million) <= 4:
+        return f"{sign}{_plain(value / hundred_million)}亿元"
+    if value >= ten_thousand and _decimals(value / ten_thousand) <= 6:
+        return f"{sign}{_plain(value / ten_thousand)}万元"
+    return f"{sign}{_plain(value.quantize(Decimal('0.01')) if _decimals(value) > 2 else value)}元"
+
+
+def format_money_en(yuan: Decimal) -> str:
+    """Yuan for English text: 320000 -> RMB 320,000; 12.5 -> RMB 12.50."""
+    value = Decimal(yuan)
+    if value == value.to_integral_value():
+        return f"RMB {int(value):,}"
+    return f"RMB {value.quantize(Decimal('0.01')):,}"
+
+
+def format_quantity(value: Decimal, kind: str) -> str:
+    """A canonical value with its unit: (0.05, percent) -> 5%, (3000, area) -> 3000㎡, (0.5, years) -> 6个月."""
+    value = Decimal(value)
+    if kind == "money":
+        return format_money(value)
+    if kind == "percent":
+        return f"{_plain(value * 100)}%"
+    if kind == "years":
+        if value != value.to_integral_value() and (value * 12) == (value * 12).to_integral_value():
+            return f"{_plain(value * 12)}个月"
+        return f"{_plain(value)}年"
+    units = {"area": "㎡", "days": "日", "weight": "吨", "count": "家"}
+    return f"{_plain(value)}{units.get(kind, '')}"
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = tidy(value).as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _plain(value: Decimal) -> str:
+    """A Decimal without exponent and without trailing zeros; long fractions are cut to 4 places."""
+    value = tidy(value)
+    if _decimals(value) > 4:
+        value = tidy(value.quantize(Decimal("0.0001")))
+    return f"{value:f}"

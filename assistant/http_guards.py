@@ -1,13 +1,357 @@
-"""HTTP hardening shared by every route: body size limit, JSON errors without stack traces, optional basic auth."""
+"""HTTP hardening shared by every route: body size limit, JSON errors without stack traces, optional basic auth.
+
+Error bodies have one shape everywhere: `{"detail": "<a sentence in Chinese for the user>"}`, plus
+`"errors": [{"field": ..., "problem": ...}]` for a request of the wrong shape. The user's input is never
+echoed back and no stack trace ever leaves the server; an unexpected error is logged here with an id that
+the user is shown, so an operator can find the trace.
+
+The guards are plain ASGI middlewares (not `BaseHTTPMiddleware`), so they also cover a Gradio UI mounted on
+the same app, streaming responses included.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import http
+import logging
+import os
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from assistant.settings import Settings
 
+log = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+UNAUTHORIZED = "需要登录：请输入用户名和密码。"
+NOT_UTF8 = "请求内容不是有效的 UTF-8 文本，请用 UTF-8 编码发送 JSON。"
+NOT_JSON = "请求内容不是有效的 JSON，请检查格式。"
+BAD_LENGTH = "请求头 Content-Length 无效。"
+SERVER_ERROR = "服务器内部出错了，请稍后再试。如果一直出错，请联系管理员并提供编号 {error_id}。"
+WHOLE_BODY = "请求内容"
+HEALTH_PATHS = ("/healthz",)  # load balancers probe without credentials; it reveals nothing
+
+
+def too_large_message(limit: int) -> str:
+    return f"请求内容太大（上限 {limit} 字节），请缩短问题或对话记录后再试。"
+
+
+# Default English reason phrases that Starlette puts in `detail` are replaced by these.
+STATUS_MESSAGES = {
+    400: "请求有误。",
+    401: UNAUTHORIZED,
+    403: "没有权限访问。",
+    404: "找不到这个地址。",
+    405: "这个地址不支持这种请求方法。",
+    406: "无法提供所要求的格式。",
+    413: "请求内容太大。",
+    415: "不支持这种内容类型，请发送 JSON。",
+    429: "请求太频繁，请稍后再试。",
+    500: "服务器内部出错了，请稍后再试。",
+    503: "服务暂时不可用，请稍后再试。",
+}
+
+# Pydantic error types -> what is wrong with the field, in Chinese.
+PROBLEMS = {
+    "missing": "缺少这个字段",
+    "string_type": "应为文字",
+    "string_too_long": "太长",
+    "string_too_short": "不能为空",
+    "list_type": "应为列表",
+    "tuple_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "model_attributes_type": "应为 JSON 对象",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "finite_number": "应为有限的数字",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "literal_error": "取值不在允许的范围内",
+    "enum": "取值不在允许的范围内",
+    "greater_than": "数值太小",
+    "greater_than_equal": "数值太小",
+    "less_than": "数值太大",
+    "less_than_equal": "数值太大",
+    "too_long": "条目太多",
+    "too_short": "条目太少",
+    "extra_forbidden": "是不认识的字段",
+    "json_invalid": "不是有效的 JSON",
+}
+
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+)
+# JSON never needs to load anything; HTML (the Gradio UI) keeps its own policy apart from framing.
+JSON_CSP = b"default-src 'none'; frame-ancestors 'none'"
+HTML_CSP = b"frame-ancestors 'none'"
+
 
 def install_guards(app: Any, settings: Settings) -> None:
-    """Attach the middlewares and exception handlers to a FastAPI app (called by assistant.api.create_app)."""
-    # Filled in by the "running it for real" work (issue 6): size limits, non-UTF-8 bodies, auth, error shape.
-    return None
+    """Attach the middlewares and exception handlers to a FastAPI app (called by assistant.api.create_app).
+
+    Outermost first: security headers, basic auth (when `settings.auth_user` is set), body size and
+    encoding checks, then the catch-all that turns an unexpected exception into a JSON 500.
+    Raises RuntimeError when auth is configured but its password env var is unset or empty.
+    """
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from assistant.answer import QuestionError
+
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(QuestionError, _question_error)
+    # add_middleware puts each new one outside the previous ones: add innermost first.
+    app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.auth_user:
+        password = os.environ.get(settings.auth_password_env, "")
+        if not password:
+            raise RuntimeError(
+                f"basic auth is on (auth_user is set) but the env var {settings.auth_password_env} holding "
+                "the password is unset or empty"
+            )
+        app.add_middleware(BasicAuthMiddleware, user=settings.auth_user, password=password)
+    app.add_middleware(SecurityHeadersMiddleware)
+
+
+# -- responses --------------------------------------------------------------------------------------
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None, **extra: Any) -> Any:
+    """The one error shape: {"detail": message, ...extra}, JSON, never cached."""
+    from starlette.responses import JSONResponse
+
+    return JSONResponse(
+        {"detail": message, **extra}, status_code=status, headers={"cache-control": "no-store", **(headers or {})}
+    )
+
+
+async def _send_error(scope: Scope, receive: Receive, send: Send, status: int, message: str, **kw: Any) -> None:
+    await error_response(status, message, **kw)(scope, receive, send)
+
+
+async def _validation_error(request: Any, error: Any) -> Any:
+    errors = describe_validation_errors(error.errors())
+    if any(e["problem"] == PROBLEMS["json_invalid"] for e in errors):
+        return error_response(400, NOT_JSON)
+    return error_response(422, validation_message(errors), errors=errors)
+
+
+async def _http_error(request: Any, error: Any) -> Any:
+    detail = error.detail
+    try:
+        phrase = http.HTTPStatus(error.status_code).phrase
+    except ValueError:
+        phrase = ""
+    if not isinstance(detail, str) or detail == phrase:
+        detail = STATUS_MESSAGES.get(error.status_code, "请求未能完成。")
+    return error_response(error.status_code, detail, headers=getattr(error, "headers", None))
+
+
+async def _question_error(request: Any, error: Any) -> Any:
+    return error_response(422, error.message)
+
+
+def describe_validation_errors(raw: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """[{"field": "history[0].role", "problem": "应为文字"}] from pydantic errors, without the input values."""
+    described = []
+    for item in raw:
+        location = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ""
+        for part in location:
+            field += f"[{part}]" if part.isdigit() else (f".{part}" if field else part)
+        kind = str(item.get("type", ""))
+        described.append({"field": field or WHOLE_BODY, "problem": PROBLEMS.get(kind, "格式不对")})
+    return described
+
+
+def validation_message(errors: Sequence[Mapping[str, str]]) -> str:
+    """One sentence for the user: 请求格式有误：question 应为文字；history 应为列表。"""
+    if not errors:
+        return "请求格式有误。"
+    parts = [e["field"] + ("" if e["field"] == WHOLE_BODY else " ") + e["problem"] for e in errors[:3]]
+    more = f"等 {len(errors)} 处" if len(errors) > 3 else ""
+    return "请求格式有误：" + "；".join(parts) + more + "。"
+
+
+# -- middlewares ------------------------------------------------------------------------------------
+class SecurityHeadersMiddleware:
+    """Adds nosniff, no framing, no referrer and (for JSON) a deny-all CSP to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+                csp = JSON_CSP if b"json" in content_type else HTML_CSP
+                for name, value in (*SECURITY_HEADERS, (b"content-security-policy", csp)):
+                    if name not in present:
+                        headers.append((name, value))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BasicAuthMiddleware:
+    """HTTP basic auth on every path except the health check; credentials compared in constant time."""
+
+    def __init__(self, app: ASGIApp, user: str, password: str) -> None:
+        self.app = app
+        self._user = user.encode()
+        self._password = password.encode()
+
+    def __repr__(self) -> str:  # never show the password, even in a debugger or a log of the middleware stack
+        return "BasicAuthMiddleware(user=***, password=***)"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope.get("path") in HEALTH_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if self.authorised(_header(scope, b"authorization")):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        challenge = {"www-authenticate": 'Basic realm="xihu-assistant", charset="UTF-8"'}
+        await _send_error(scope, receive, send, 401, UNAUTHORIZED, headers=challenge)
+
+    def authorised(self, header: bytes) -> bool:
+        scheme, _, encoded = header.partition(b" ")
+        if scheme.lower() != b"basic":
+            return False
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        user, sep, password = decoded.partition(b":")
+        # Both comparisons always run, so timing does not tell which part was wrong.
+        user_ok = secrets.compare_digest(user, self._user)
+        password_ok = secrets.compare_digest(password, self._password)
+        return bool(sep) and user_ok and password_ok
+
+
+class BodyGuardMiddleware:
+    """Rejects bodies over `max_body_bytes` (413) and JSON bodies that are not UTF-8 (400), before any route runs.
+
+    A body within the limit is read whole and replayed to the app, so a chunked upload that lies about
+    (or omits) its length is cut off at the limit too.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        chunked = bool(_header(scope, b"transfer-encoding"))
+        if declared:
+            if not declared.strip().isdigit():
+                await _send_error(scope, receive, send, 400, BAD_LENGTH)
+                return
+            if int(declared) > self.max_body_bytes:
+                await _send_error(scope, receive, send, 413, too_large_message(self.max_body_bytes))
+                return
+        if not chunked and int(declared or 0) == 0:
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_body_bytes:
+                await _send_error(scope, receive, send, 413, too_large_message(self.max_body_bytes))
+                return
+            if not message.get("more_body", False):
+                break
+        if _is_json(_header(scope, b"content-type")):
+            try:
+                bytes(body).decode("utf-8")
+            except UnicodeDecodeError:
+                await _send_error(scope, receive, send, 400, NOT_UTF8)
+                return
+        await self.app(scope, _replay(bytes(body), receive), send)
+
+
+class CatchAllMiddleware:
+    """Turns any exception a route lets escape into a generic JSON 500; the trace goes to the server log only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            # Method and path only: query strings, headers and bodies may hold user data or credentials.
+            log.exception("unhandled error %s on %s %s", error_id, scope.get("method"), scope.get("path"))
+            if started:  # too late for a clean error response; the server closes the connection
+                raise
+            await _send_error(scope, receive, send, 500, SERVER_ERROR.format(error_id=error_id), error_id=error_id)
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value)
+    return b""
+
+
+def _is_json(content_type: bytes) -> bool:
+    """FastAPI parses a body as JSON when there is no content type or it is application/json or */*+json."""
+    media = content_type.split(b";")[0].strip().lower()
+    return not media or media == b"application/json" or media.endswith(b"+json")
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

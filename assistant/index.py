@@ -84,6 +84,8 @@ def open_index(
     with _lock(settings), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
+            if not settings.chroma_host:
+                _check_embedded_store(settings)
             client = make_client(settings)
             collection = _get_collection(client, settings, embedder)
             if collection is not None and not force and _current(collection, fingerprint, len(chunks)):
@@ -92,12 +94,47 @@ def open_index(
             if settings.chroma_host:
                 raise
             log.warning("index at %s is unreadable (%s); deleting and rebuilding", settings.chroma_dir, error)
+            _forget_embedded_store(settings)
             shutil.rmtree(settings.chroma_dir, ignore_errors=True)
             client = make_client(settings)
             collection = None
         reason = "forced" if force else ("missing" if collection is None else "stale (notice, model or chunker changed)")
         log.warning("building index %s: %s", settings.collection, reason)
         return _build(client, settings, chunks, embedder, fingerprint, progress)
+
+
+def _check_embedded_store(settings: Settings) -> None:
+    """Raise when the store's sqlite file is damaged; chromadb itself may not notice until a query fails."""
+    import sqlite3
+    from contextlib import closing
+
+    db = settings.chroma_dir / "chroma.sqlite3"
+    if not db.exists():
+        # Deleted under us: chromadb would keep serving its cached handle to the unlinked file.
+        _forget_embedded_store(settings)
+        return
+    with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        result = connection.execute("PRAGMA quick_check").fetchone()[0]
+    if result != "ok":
+        raise RuntimeError(f"sqlite quick_check of {db.name}: {result}")
+
+
+def _forget_embedded_store(settings: Settings) -> None:
+    """Drop chromadb's per-process cached store for chroma_dir, so the next client opens the files afresh.
+
+    chromadb keeps one store per path for the whole process (and keeps a half-started one after a failed
+    open), so without this a rebuild in the same process would write into the old, deleted or broken files.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    identifier = str(settings.chroma_dir)
+    system = SharedSystemClient._identifier_to_system.pop(identifier, None)
+    SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+    if system is not None:
+        try:
+            system.stop()
+        except Exception:  # a store that failed to start has nothing to stop
+            pass
 
 
 def _get_collection(client: Any, settings: Settings, embedder: Embedder) -> Any:

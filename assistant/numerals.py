@@ -72,3 +72,17 @@ def find_article_refs(text: str) -> list[int]:
         if number not in found:
             found.append(number)
     return found
+
+
+_SECTION_REFERENCE = re.compile(rf"第\s*({_CN_NUMBER}|\d)\s*(?:部分|个领域|大类)|(?<![A-Za-z])[Ss]ection\s*(\d)(?!\d)")
+
+
+def find_section_refs(text: str) -> list[int]:
+    """Section numbers a question names: 第二部分, 第2部分, section 2."""
+    found: list[int] = []
+    for match in _SECTION_REFERENCE.finditer(to_halfwidth(text)):
+        raw = next(g for g in match.groups() if g)
+        number = int(raw) if raw.isdigit() else cn_to_int(raw)
+        if number not in found:
+            found.append(number)
+    return found

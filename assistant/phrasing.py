@@ -131,6 +131,7 @@ def department_articles(question: str, unit: str, chunks: Sequence[Chunk], langu
 _REFUSAL_ZH = {
     "injection": "抱歉，我只能依据西湖区《关于进一步推动经济高质量发展的若干政策》回答政策问题，不能执行与此无关的指令。",
     "other_region": f"抱歉，这个问题涉及其他地区。我只能解答杭州市西湖区{NOTICE_ZH}中的内容，其他地区的政策请咨询当地政府或拨打{HOTLINE_ZH}。",
+    "other_year": f"抱歉，{NOTICE_ZH}只规定文件所明确的实施年度的政策，不涉及其他年份的安排。其他年份的政策请关注区政府发布的新文件或拨打{HOTLINE_ZH}。",
     "guard": f"抱歉，我无法从政策原文中核实这个答案，为避免误导不作回答。请拨打{HOTLINE_ZH}或咨询相关责任部门。",
 }
 _REFUSAL_DEFAULT_ZH = f"抱歉，西湖区{NOTICE_ZH}没有涉及这个问题，我无法据此回答。建议拨打{HOTLINE_ZH}，或咨询相关责任部门。"

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import yaml
 
 from assistant.embeddings import Embedder
-from assistant.numerals import find_article_refs, to_halfwidth
+from assistant.numerals import find_article_refs, find_section_refs, to_halfwidth
 from assistant.records import Chunk, Hit
 
 MODES = ("hybrid", "bm25", "dense")
@@ -51,6 +51,14 @@ def tokenize(text: str) -> list[str]:
         tokens.extend(ch for ch in run if ch not in _STOP)
     tokens.extend(_ASCII_WORD.findall(text))
     return tokens
+
+
+def content_words(text: str) -> set[str]:
+    """jieba words of two or more characters, without function words."""
+    words: set[str] = set()
+    for run in _CJK.findall(normalise_question(text)):
+        words |= {w for w in _jieba().cut(run) if len(w) >= 2 and w not in _STOP}
+    return words
 
 
 @dataclass(frozen=True)
@@ -113,8 +121,9 @@ class Retriever:
 
     # -- direct look-ups -------------------------------------------------------------------------
     def lookup_articles(self, question: str) -> list[Chunk]:
-        """Articles a question names by number in any form (第十八条, （十八）, 第18条, 18条, article 18)."""
-        return [self.articles[n] for n in find_article_refs(question) if n in self.articles]
+        """Articles (第十八条, （十八）, 第18条, 18条, article 18) and sections (第二部分) a question names."""
+        named = [self.articles[n] for n in find_article_refs(question) if n in self.articles]
+        return named + [self.by_id[f"S{n}"] for n in find_section_refs(question) if f"S{n}" in self.by_id]
 
     def departments_in(self, question: str) -> list[str]:
         """Full names of the units a question mentions, longest match first, without overlaps."""

@@ -8,7 +8,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.runner import AssistantPredictor, DatasetError, Prediction, Predictor, load_cases, run_predictor, write_predictions
+from eval.runner import (
+    AssistantPredictor,
+    DatasetError,
+    Prediction,
+    Predictor,
+    load_cases,
+    run_predictor,
+    write_predictions,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

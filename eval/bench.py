@@ -91,7 +91,8 @@ def measure_cold_start(question: str = COLD_QUESTION) -> dict[str, Any]:
     )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        raise RuntimeError(f"exit code {done.returncode}: {done.stderr.strip()[-500:]}")
+        last_line = next((line for line in reversed(done.stderr.splitlines()) if line.strip()), "")
+        raise RuntimeError(f"exit code {done.returncode}: {last_line.strip()[:300]}")
     answer = parse_json_output(done.stdout)
     return {"cold_start_s": round(seconds, 3), "cold_start_answer": str(answer.get("answer", ""))[:120]}
 

@@ -109,7 +109,9 @@ def _substring_found(needle: str, haystack: str) -> bool:
         end = start + len(needle)
         after = haystack[end] if end < len(haystack) else ""
         clash_before = needle[0].isdigit() and (before.isdigit() or before == ".")
-        clash_after = needle[-1].isdigit() and (after.isdigit() or (after == "." and haystack[end + 1 : end + 2].isdigit()))
+        clash_after = needle[-1].isdigit() and (
+            after.isdigit() or (after == "." and haystack[end + 1 : end + 2].isdigit())
+        )
         if not clash_before and not clash_after:
             return True
         start = haystack.find(needle, start + 1)
@@ -277,7 +279,8 @@ def score(cases: Sequence[Case], predictions: Sequence[Prediction], system: str 
         ),
         amount_exact=Rate(
             sum(
-                r.prediction.amount_yuan is not None and amounts_equal(r.prediction.amount_yuan, r.case.amount_yuan or 0)
+                r.prediction.amount_yuan is not None
+                and amounts_equal(r.prediction.amount_yuan, r.case.amount_yuan or 0)
                 for r in with_amount
             ),
             len(with_amount),

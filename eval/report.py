@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from eval.metrics import FACT_MATCHING, METRIC_DEFINITIONS, PASS_DEFINITION, CaseResult, Rate, Scores
@@ -142,7 +142,7 @@ def render_report(
     generated: datetime | None = None,
 ) -> str:
     """The whole Markdown report; `chart` is the PNG path relative to the report (None leaves it out)."""
-    generated = generated or datetime.now(timezone.utc)
+    generated = generated or datetime.now(UTC)
     systems = ", ".join(s.system for s in scores)
     parts = [
         "# Evaluation report",

@@ -122,19 +122,28 @@ class AssistantPredictor:
 def run_predictor(predictor: Predictor, cases: Sequence[Case], *, progress: bool = True) -> list[Prediction]:
     """Ask `predictor` every case in order, timing each call; a case that raises becomes an error prediction.
 
-    The progress bar goes to stderr so that stdout stays clean for the summary.
+    The progress bar goes to stderr so that stdout stays clean for the summary. A predictor may define
+    `prepare()` (e.g. to empty caches another system filled); it runs once, untimed, before the first case.
     """
     from tqdm import tqdm
+
+    setup_error = ""
+    prepare = getattr(predictor, "prepare", None)
+    if callable(prepare):
+        try:
+            prepare()
+        except Exception as exc:  # noqa: BLE001 - a broken predictor fails its cases, not the run
+            setup_error = f"prepare failed: {type(exc).__name__}: {exc}"
 
     predictions = []
     for case in tqdm(cases, desc=predictor.name, unit="q", file=sys.stderr, disable=not progress, leave=True):
         started = time.perf_counter()
-        try:
-            reply = predictor.reply(case)
-            error = ""
-        except Exception as exc:  # noqa: BLE001 - one bad case must not end the run; it is reported instead
-            reply = Reply(answer="")
-            error = f"{type(exc).__name__}: {exc}"
+        reply, error = Reply(answer=""), setup_error
+        if not setup_error:
+            try:
+                reply = predictor.reply(case)
+            except Exception as exc:  # noqa: BLE001 - one bad case must not end the run; it is reported instead
+                error = f"{type(exc).__name__}: {exc}"
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         predictions.append(
             Prediction(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,10 @@ def fixture_scores():
 @pytest.fixture(scope="module")
 def baseline_scores():
     cases = load_cases(FIXTURES / "cases.jsonl")
-    predictions = [replace(p, citations=(), refused=False, amount_yuan=None) for p in load_predictions(FIXTURES / "predictions.jsonl")]
+    predictions = [
+        replace(p, citations=(), refused=False, amount_yuan=None)
+        for p in load_predictions(FIXTURES / "predictions.jsonl")
+    ]
     return score(cases, predictions, "bm25-only")
 
 
@@ -77,7 +80,7 @@ def test_the_report_has_every_section_and_embeds_the_chart_by_relative_path(fixt
         chart="report.png",
         notes=["a note"],
         unlabelled=1,
-        generated=datetime(2024, 6, 1, 8, 30, tzinfo=timezone.utc),
+        generated=datetime(2024, 6, 1, 8, 30, tzinfo=UTC),
     )
     headings = [line for line in text.splitlines() if line.startswith("#")]
     assert headings == [
@@ -94,13 +97,14 @@ def test_the_report_has_every_section_and_embeds_the_chart_by_relative_path(fixt
     assert "![Pass rate per kind](report.png)" in text
     assert "| lookup | 0.0% (0/1) |" in text
     assert "**Pass.** An **answerable** case passes when" in text
-    assert "| c7 | lookup | 第十八条讲什么？ | false refusal; wrong article: no citation, expected A18/S2 | — | 抱歉，我无法回答。 |" in (
-        text
-    )
+    c7_row = "| c7 | lookup | 第十八条讲什么？ | false refusal; wrong article: no citation, expected A18/S2 | — | "
+    assert c7_row + "抱歉，我无法回答。 |" in text.splitlines()
 
 
 def test_baseline_failures_are_folded_and_a_clean_system_says_none(fixture_scores, baseline_scores):
-    clean = replace(fixture_scores, system="perfect", results=tuple(replace(r, passed=True) for r in fixture_scores.results))
+    clean = replace(
+        fixture_scores, system="perfect", results=tuple(replace(r, passed=True) for r in fixture_scores.results)
+    )
     text = render_report([clean, baseline_scores], dataset="d.jsonl", chart=None)
     assert "### perfect: 0 failure(s)\n\nNone." in text
     assert "<details><summary>bm25-only: 7 failure(s)</summary>" in text

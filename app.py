@@ -1,0 +1,15 @@
+"""Start the app: `python app.py` serves the UI and the JSON API on settings.host:settings.port (127.0.0.1:7860)."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from assistant.api import create_app
+from assistant.settings import Settings
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
