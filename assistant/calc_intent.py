@@ -110,10 +110,10 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     amounts = find_amounts(text)
     cues = _cue_occurrences(text, rules)
     named_articles = _named_articles(text)
-    maximal = {(start, end) for start, end, _ in _find_words(text, [w for rule in rules for w in _rule_words(rule)])}
+    spans = _find_words(text, [word for rule in rules for word in _rule_words(rule)])
     scored: list[tuple[float, int, Rule, dict[str, Any]]] = []
     for index, rule in enumerate(rules):
-        keyword_score = _keyword_score(rule, text, maximal)
+        keyword_score = _keyword_score(rule, spans, len(text))
         if keyword_score <= 0 and rule.article not in named_articles:
             continue
         assignments = extract_inputs(rule, text, amounts, cues)
@@ -208,17 +208,18 @@ def _rule_words(rule: Rule) -> list[str]:
     return words
 
 
-def _keyword_score(rule: Rule, text: str, maximal: set[tuple[int, int]] | None = None) -> float:
-    """Sum of the rule's words found in the text. A word inside a longer word of another rule does not count
-    (科技保险's 保险 inside 出口信用保险)."""
-    spans = _find_words(text, _rule_words(rule))
+def _keyword_score(rule: Rule, spans: Sequence[tuple[int, int, str]], length: int) -> float:
+    """Sum of the rule's words among the question's word spans (found once over all rules' words, so a word
+    inside a longer word of another rule does not count: 科技保险's 保险 inside 出口信用保险)."""
+    words = {word.lower() for word in _rule_words(rule)}
     seen: set[str] = set()
     score = 0.0
-    for start, end, word in spans:
-        if word.lower() in seen or (maximal is not None and (start, end) not in maximal):
+    for start, _, word in spans:
+        key = word.lower()
+        if key not in words or key in seen:
             continue
-        seen.add(word.lower())
-        recency = 1 + 0.3 * (start / max(len(text), 1))
+        seen.add(key)
+        recency = 1 + 0.3 * (start / max(length, 1))
         score += _specificity(word) * recency
     return score
 
@@ -322,22 +323,24 @@ def _named_articles(text: str) -> set[str]:
 
 
 def _find_words(text: str, words: Sequence[str]) -> list[tuple[int, int, str]]:
-    """Occurrences of `words` in `text`, longest first, overlapping shorter matches dropped.
+    """Occurrences of `words` in `text`, in order. A word lying inside a longer found word is dropped
+    (保险 inside 出口信用保险, 制造业 inside 非制造业); partly overlapping words are both kept.
     ASCII words match case-insensitively on word boundaries; Chinese words as substrings."""
     lowered = text.lower()
-    found: list[tuple[int, int, str]] = []
-    for word in sorted(set(w for w in words if w), key=len, reverse=True):
+    candidates: list[tuple[int, int, str]] = []
+    for word in dict.fromkeys(w for w in words if w):
         needle = word.lower()
         if needle.isascii():
             pattern = re.compile(r"(?<![a-z0-9])" + re.escape(needle) + r"(?![a-z0-9])")
-            starts = [match.start() for match in pattern.finditer(lowered)]
         else:
-            starts = [match.start() for match in re.finditer(re.escape(needle), lowered)]
-        for start in starts:
-            end = start + len(needle)
-            if any(start < other_end and other_start < end for other_start, other_end, _ in found):
-                continue
-            found.append((start, end, word))
+            pattern = re.compile(re.escape(needle))
+        candidates.extend((match.start(), match.end(), word) for match in pattern.finditer(lowered))
+    candidates.sort(key=lambda item: (-(item[1] - item[0]), item[0], item[2]))
+    found: list[tuple[int, int, str]] = []
+    for start, end, word in candidates:
+        if any(other_start <= start and end <= other_end for other_start, other_end, _ in found):
+            continue
+        found.append((start, end, word))
     found.sort()
     return found
 

@@ -59,6 +59,12 @@ STATUS_MESSAGES = {
     503: "服务暂时不可用，请稍后再试。",
 }
 
+# English details that FastAPI, Starlette or a mounted Gradio app put in error bodies themselves.
+FRAMEWORK_MESSAGES = {
+    "There was an error parsing the body": NOT_JSON,  # FastAPI: JSON too deeply nested, huge integers, ...
+    **{http.HTTPStatus(code).phrase: message for code, message in STATUS_MESSAGES.items()},
+}
+
 # Pydantic error types -> what is wrong with the field, in Chinese.
 PROBLEMS = {
     "missing": "缺少这个字段",
@@ -128,6 +134,7 @@ def install_guards(app: Any, settings: Settings) -> None:
                 "the password is unset or empty"
             )
         app.add_middleware(BasicAuthMiddleware, user=settings.auth_user, password=password)
+    app.add_middleware(ChineseErrorsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
 
 
@@ -158,8 +165,8 @@ async def _http_error(request: Any, error: Any) -> Any:
         phrase = http.HTTPStatus(error.status_code).phrase
     except ValueError:
         phrase = ""
-    if not isinstance(detail, str) or detail == phrase:
-        detail = STATUS_MESSAGES.get(error.status_code, "请求未能完成。")
+    if not isinstance(detail, str) or detail == phrase or detail in FRAMEWORK_MESSAGES:
+        detail = FRAMEWORK_MESSAGES.get(detail) or STATUS_MESSAGES.get(error.status_code, "请求未能完成。")
     return error_response(error.status_code, detail, headers=getattr(error, "headers", None))
 
 
@@ -214,6 +221,64 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ChineseErrorsMiddleware:
+    """Replaces the English default details of small JSON error bodies ({"detail": "Not Found"}) with Chinese.
+
+    Our own handlers already answer in Chinese; this catches the errors that never reach them, such as
+    the 404 of the Gradio app mounted at "/" for an unknown path.
+    """
+
+    MAX_REWRITE_BYTES = 4096
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None
+        body = bytearray()
+
+        async def rewriting_send(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                headers = dict((k.lower(), v) for k, v in message.get("headers", []))
+                if message["status"] >= 400 and b"json" in headers.get(b"content-type", b""):
+                    held = message
+                    return
+            elif message["type"] == "http.response.body" and held is not None:
+                body.extend(message.get("body", b""))
+                if message.get("more_body", False) and len(body) <= self.MAX_REWRITE_BYTES:
+                    return
+                start, held = held, None
+                await _send_translated(start, bytes(body), message.get("more_body", False), send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewriting_send)
+
+
+async def _send_translated(start: Message, body: bytes, more_body: bool, send: Send) -> None:
+    import json
+
+    translated = None
+    if not more_body:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("detail"), str) and data["detail"] in FRAMEWORK_MESSAGES:
+            data["detail"] = FRAMEWORK_MESSAGES[data["detail"]]
+            translated = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    if translated is not None:
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(translated)).encode()))
+        start, body = {**start, "headers": headers}, translated
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": more_body})
 
 
 class BasicAuthMiddleware:
