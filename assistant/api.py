@@ -209,7 +209,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         from assistant.matcher import match_profile
 
         if not request.profile:
-            raise HTTPException(status_code=422, detail="请提供企业情况（profile），例如 {\"profile\": {\"industry\": \"ic\"}}。")
+            raise HTTPException(
+                status_code=422, detail='请提供企业情况（profile），例如 {"profile": {"industry": "ic"}}。'
+            )
         return match_profile(request.profile, assistant.rules).to_dict()
 
     @app.post("/api/feedback")

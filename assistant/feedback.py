@@ -11,7 +11,7 @@ import csv
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 RATINGS = ("up", "down")
@@ -61,7 +61,7 @@ class FeedbackStore:
         from assistant import __version__
 
         row = (
-            datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            datetime.now(UTC).isoformat(timespec="seconds"),
             __version__,
             str(question)[:MAX_FIELD_CHARS],
             str(answer)[:MAX_FIELD_CHARS],

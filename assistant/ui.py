@@ -166,7 +166,11 @@ def article_html(chunk: Chunk, quote: str = "", terms: Sequence[str] = ()) -> st
         meta.append(f"牵头单位：{html.escape(units_text(chunk.lead_units))}")
     if chunk.kind == "article":
         meta.append(f"责任单位：{html.escape(units_text(chunk.responsible_units))}")
-    head = f"{html.escape(chunk.label)} · {html.escape(chunk.title)}" if chunk.kind == "article" else html.escape(chunk.label)
+    head = (
+        f"{html.escape(chunk.label)} · {html.escape(chunk.title)}"
+        if chunk.kind == "article"
+        else html.escape(chunk.label)
+    )
     return (
         f'<div class="article-card" data-chunk="{html.escape(chunk.id)}">'
         f'<div class="article-head">{head}</div>'
@@ -180,7 +184,11 @@ def read_out_script(chunk: Chunk) -> str:
     units = units_text(chunk.responsible_units or chunk.lead_units)
     if chunk.kind != "article":
         return f"您好！根据{NOTICE}{chunk.label}：“{article_body(chunk)}”"
-    section = f"该条属于“{chunk.section_title}”部分，由{units_text(chunk.lead_units)}牵头实施，" if chunk.section_title else ""
+    section = (
+        f"该条属于“{chunk.section_title}”部分，由{units_text(chunk.lead_units)}牵头实施，"
+        if chunk.section_title
+        else ""
+    )
     return (
         f"您好！根据{NOTICE}{chunk.label}“{chunk.title}”的规定：“{article_body(chunk)}”\n"
         f"{section}责任单位是{units}。如需办理或了解细则，请咨询{units}，或拨打{HOTLINE}。"
@@ -227,9 +235,9 @@ def search_results_html(results: list[tuple[Chunk, list[str]]], exact: bool, que
         text = chunk.text.strip()
         pieces = [s for s in re.split(r"(?<=[。；;])", text) if s.strip() and term_spans(s, terms)] or [text[:80]]
         snippet = " … ".join(mark_spans(s, term_spans(s, terms)) for s in pieces[:3])
+        where = f'{html.escape(chunk.title)}<span class="article-meta">（{html.escape(chunk.section_title)}）</span>'
         items.append(
-            f'<div class="search-hit"><b>{html.escape(chunk.label)}</b> {html.escape(chunk.title)}'
-            f'<span class="article-meta">（{html.escape(chunk.section_title or "")}）</span>'
+            f'<div class="search-hit"><b>{html.escape(chunk.label)}</b> {where if chunk.kind == "article" else ""}'
             f'<div class="hit-text">{snippet}</div></div>'
         )
     return f"<div>{lead}</div>" + "".join(items)
@@ -275,11 +283,8 @@ def calculation_html(calc: Any) -> str:
         amount = f'<div class="calc-amount ineligible">不符合{html.escape(payout)}条件</div>'
     else:
         amount = '<div class="calc-amount incomplete">还需补充信息才能计算</div>'
-    parts = [
-        '<div class="calc-card">',
-        f'<div class="calc-head">{html.escape(data.get("article_label", ""))} · {html.escape(data.get("rule_name", ""))}</div>',
-        amount,
-    ]
+    label, name, clause = (html.escape(str(data.get(key) or "")) for key in ("article_label", "rule_name", "clause"))
+    parts = ['<div class="calc-card">', f'<div class="calc-head">{label} · {name}</div>', amount]
     if data.get("trace"):
         parts.append(f"<div><b>计算：</b>{html.escape(data['trace'])}</div>")
     if data.get("formula"):
@@ -304,9 +309,7 @@ def calculation_html(calc: Any) -> str:
             f"<li>{html.escape(a['description'])}：{html.escape(a.get('amount_text') or '')}</li>" for a in alternatives
         )
         parts.append(f"<div><b>其他情形：</b><ul>{items}</ul></div>")
-    parts.append(
-        f'<div class="calc-clause">依据{html.escape(data.get("article_label", ""))}：“{html.escape(data.get("clause", ""))}”</div>'
-    )
+    parts.append(f'<div class="calc-clause">依据{label}：“{clause}”</div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -509,16 +512,17 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
         chunk = by_id.get(ref) or find_article(chunks, ref or "")
         if chunk is None:
             shown = html.escape((ref or "").strip()[:40])
-            return (
-                f'<div class="empty-hint">没有找到“{shown}”：本政策共72条，请输入1–72、二十七或第二十七条这样的条号。</div>',
-                "",
-            )
+            hint = f"没有找到“{shown}”：本政策共72条，请输入1–72、二十七或第二十七条这样的条号。"
+            return f'<div class="empty-hint">{hint}</div>', ""
         return article_html(chunk), read_out_script(chunk)
 
-    def browse_section(section_id: str) -> Any:
-        number = by_id[section_id].number if section_id in by_id else None
-        items = [c for c in chunks if c.kind == "article" and c.section == number]
-        return gr.update(choices=article_choices(items), value=None, label=f"{by_id[section_id].label}的条款" if items else "条款")
+    def browse_section(section_id: str) -> tuple[Any, Any, Any]:
+        chosen = by_id.get(section_id or "")
+        if chosen is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        items = [c for c in chunks if c.kind == "article" and c.section == chosen.number]
+        listing = gr.update(choices=article_choices(items), value=None, label=f"{chosen.label}的条款（{len(items)}条）")
+        return listing, article_html(chosen), read_out_script(chosen)
 
     def search(query: str) -> str:
         results, exact = search_articles(assistant, query or "")
@@ -544,7 +548,8 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
         try:
             profile = json.loads(profile_text or "{}")
         except json.JSONDecodeError as error:
-            return f'<div class="empty-hint">企业情况不是有效的 JSON（第{error.lineno}行第{error.colno}列）：{html.escape(error.msg)}</div>'
+            where = f"第{error.lineno}行第{error.colno}列"
+            return f'<div class="empty-hint">企业情况不是有效的 JSON（{where}）：{html.escape(error.msg)}</div>'
         if not isinstance(profile, dict) or not profile:
             return '<div class="empty-hint">请按示例填写企业情况（一个 JSON 对象）。</div>'
         return match_html(match_profile(profile, rules))
@@ -574,7 +579,12 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                         with gr.Row(elem_id="citation-chips"):
                             chips = [
                                 gr.Button(
-                                    "", visible=False, size="sm", scale=0, elem_classes=["cite-chip"], elem_id=f"chip-{i}"
+                                    "",
+                                    visible=False,
+                                    size="sm",
+                                    scale=0,
+                                    elem_classes=["cite-chip"],
+                                    elem_id=f"chip-{i}",
                                 )
                                 for i in range(MAX_CHIPS)
                             ]
@@ -610,11 +620,17 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                     with gr.Column(scale=2):
                         with gr.Row():
                             number = gr.Textbox(
-                                label="按条号查看", placeholder="27、二十七 或 第二十七条", scale=3, elem_id="article-number"
+                                label="按条号查看",
+                                placeholder="27、二十七 或 第二十七条",
+                                scale=3,
+                                elem_id="article-number",
                             )
                             jump = gr.Button("查看", scale=1, elem_id="article-jump")
                         section = gr.Dropdown(
-                            choices=[(c.label, c.id) for c in sections], label="按部分浏览", value=None, elem_id="section"
+                            choices=[(c.label, c.id) for c in sections],
+                            label="按部分浏览",
+                            value=None,
+                            elem_id="section",
                         )
                         department = gr.Dropdown(
                             choices=[(f"{unit}（{len(items)}条）", unit) for unit, items in directory.items()],
@@ -624,7 +640,9 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                         )
                         listing = gr.Radio(choices=[], label="条款", elem_id="article-list")
                         with gr.Row():
-                            keyword = gr.Textbox(label="关键词搜索", placeholder="如：研发投入、人才 住房", scale=3, elem_id="keyword")
+                            keyword = gr.Textbox(
+                                label="关键词搜索", placeholder="如：研发投入、人才 住房", scale=3, elem_id="keyword"
+                            )
                             find = gr.Button("搜索", scale=1, elem_id="keyword-search")
                         results = gr.HTML("", elem_id="search-results")
                     with gr.Column(scale=3):
@@ -648,7 +666,11 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         rule = gr.Dropdown(
-                            choices=rule_choices(rules), label="选择奖补项目", value=None, elem_id="rule", filterable=True
+                            choices=rule_choices(rules),
+                            label="选择奖补项目",
+                            value=None,
+                            elem_id="rule",
+                            filterable=True,
                         )
                         rule_intro = gr.HTML("", elem_id="rule-intro")
 
@@ -685,7 +707,9 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
 
                         calc_result.render()
                     with gr.Column(scale=2):
-                        gr.Markdown("#### 企业情况匹配\n填写企业情况（JSON，字段名同计算表单），列出可能适用的奖补及合计。")
+                        gr.Markdown(
+                            "#### 企业情况匹配\n填写企业情况（JSON，字段名同计算表单），列出可能适用的奖补及合计。"
+                        )
                         profile = gr.Code(
                             json.dumps(example_profile, ensure_ascii=False, indent=2),
                             language="json",
@@ -709,9 +733,11 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
 
         jump.click(show_article, number, [article_view, script])
         number.submit(show_article, number, [article_view, script])
-        section.change(browse_section, section, listing)
+        section.change(browse_section, section, [listing, article_view, script])
         department.change(browse_department, department, listing)
-        listing.change(lambda ref: show_article(ref) if ref else (gr.skip(), gr.skip()), listing, [article_view, script])
+        listing.change(
+            lambda ref: show_article(ref) if ref else (gr.skip(), gr.skip()), listing, [article_view, script]
+        )
         find.click(search, keyword, results)
         keyword.submit(search, keyword, results)
 
