@@ -2,7 +2,8 @@
 
 Every function here is total: arbitrary text never raises, it just yields fewer amounts.
 Values are canonical: money in yuan, percent as a fraction (5% -> 0.05), area in ㎡, years (12个月 -> 1),
-days, weight in 吨, count in units. Spans index the original text (full-width characters are mapped 1:1).
+days, weight in 吨, count in units; a minus sign right before a number makes it negative (亏损-5万元, 增长-3%),
+scientific notation is read whole (1e5元). Spans index the original text (full-width characters map 1:1).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ _CN_DIGITS = {
 _CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
 _NUMERAL_CHARS = "".join(_CN_DIGITS) + "".join(_CN_SMALL_UNITS) + "".join(_CN_BIG_UNITS)
-_ARABIC = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
+_ARABIC = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+")  # 1e5: scientific
 _ENGLISH_MULTIPLIERS = {
     "thousand": Decimal(1_000),
     "k": Decimal(1_000),
@@ -44,6 +45,8 @@ _ENGLISH_MULTIPLIER = re.compile(r"\s?(thousand|million|billion|mn|bn|k|m)(?![a-
 _CURRENCY_PREFIX = re.compile(r"(?:RMB|CNY|人民币|¥|￥)\s?$", re.IGNORECASE)
 _RANGE_SEPARATOR = re.compile(r"\s?[-—–~～至到]{1,2}\s?")
 _PERCENT_PREFIX = "百分之"
+_MINUS_SIGNS = "-−负"
+_UNIT_CHARS = "元%年月日天吨台家个项件套名㎡米平方"
 _HALF_YEAR = re.compile(r"(?<![0-9零〇一二两三四五六七八九十个])半年(?!度)")
 
 # (kind, regex at the position right after the number, factor applied to the value)
@@ -177,6 +180,9 @@ def _find_amounts(original: str) -> list[Amount]:
             found.append(
                 Amount(range_canonical, canonical_kind, original[range_start:range_end], range_start, range_end)
             )
+        if not pending and _is_negative(text, start):
+            start -= 1
+            canonical = -canonical
         pending.clear()
         found.append(Amount(canonical, canonical_kind, original[start:unit_end].strip(), start, unit_end))
         position = unit_end
@@ -197,9 +203,22 @@ def _canonical(kind: str, value: Decimal) -> tuple[str, Decimal]:
 
 def tidy(value: Decimal) -> Decimal:
     """Drop trailing zeros without switching to exponent notation (120000000.0 -> 120000000, 0.50 -> 0.5)."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
+    try:
+        if value == value.to_integral_value():
+            return value.quantize(Decimal(1))
+        return value.normalize()
+    except InvalidOperation:  # beyond the context precision (1e309): keep it as it is
+        return value
+
+
+def _is_negative(text: str, start: int) -> bool:
+    """A minus sign (or 负) right before the number, not between two amounts ("3000万-5000万" is a range)."""
+    if start == 0 or text[start - 1] not in _MINUS_SIGNS:
+        return False
+    if start == 1:
+        return True
+    before = text[start - 2]
+    return not (before.isdigit() or before in _NUMERAL_CHARS or before in _UNIT_CHARS)
 
 
 def _trailing_multiplier(numeral: str) -> Decimal:
@@ -280,14 +299,10 @@ def _numeral_value(tokens: list[str]) -> Decimal | None:
             previous_was_digit = False
         elif token == "万":
             section = (section + (number or 0)) * 10_000
-            if section == 0:
-                return None
             number = None
             previous_was_digit = False
         elif token == "亿":
             total = (total + section + (number or 0)) * 100_000_000
-            if total == 0:
-                return None
             section = Decimal(0)
             number = None
             previous_was_digit = False
@@ -327,7 +342,8 @@ def _read_unit(text: str, end: int) -> tuple[str | None, int, Decimal]:
 
 
 def format_money(yuan: Decimal) -> str:
-    """Yuan as people write it: 320000 -> 32万元, 150000000 -> 1.5亿元, 3000 -> 3000元, 12.5 -> 12.5元."""
+    """Yuan as people write it: 320000 -> 32万元, 150000000 -> 1.5亿元, 3000 -> 3000元, 12.5 -> 12.5元.
+    Exact: 万 and 亿 are used only when no yuan is lost (10000.01 -> 10000.01元)."""
     value = Decimal(yuan)
     sign = "-" if value < 0 else ""
     value = abs(value)
@@ -335,9 +351,9 @@ def format_money(yuan: Decimal) -> str:
     ten_thousand = Decimal(10_000)
     if value >= hundred_million and _decimals(value / hundred_million) <= 4:
         return f"{sign}{_plain(value / hundred_million)}亿元"
-    if value >= ten_thousand and _decimals(value / ten_thousand) <= 6:
+    if value >= ten_thousand and _decimals(value / ten_thousand) <= 4:
         return f"{sign}{_plain(value / ten_thousand)}万元"
-    return f"{sign}{_plain(value.quantize(Decimal('0.01')) if _decimals(value) > 2 else value)}元"
+    return f"{sign}{_plain(value.quantize(Decimal('0.01')) if _decimals(value) > 2 else value)}元"  # fen: 10000.01元
 
 
 def format_money_en(yuan: Decimal) -> str:

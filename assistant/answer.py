@@ -34,7 +34,7 @@ WANTS = {
 }
 _VALUE = {
     "amount": re.compile(r"\d[\d.]*\s*(万元|亿元|元|万|亿)"),
-    "percent": re.compile(r"\d[\d.]*\s*%|百分点"),
+    "percent": re.compile(r"\d[\d.]*\s*%|百分点|分之|一倍"),
     "count": re.compile(r"\d[\d.]*\s*(家|个|亩|场|所|户|张|吨|人|栋|平方米|支)"),
     "date": re.compile(r"\d{4}\s*年|\d+\s*月|\d+\s*日|全年|期限"),
     "value": re.compile(r"\d|分之|[一二两三四五六七八九十百千]+(个|家|项|条|所)"),
@@ -64,6 +64,7 @@ class Turn:
     wants: str = ""
     route: str = ""
     outcome: Any = None  # calc_intent.CalcOutcome when the calculator ran
+    all_chunks: tuple[Chunk, ...] = ()
     reason: str = ""  # why a refusal, for logs and the benchmark
 
 
@@ -111,7 +112,8 @@ def validate_question(question: Any, settings: Settings) -> str:
     """The question stripped of control characters, or QuestionError with a message in the user's language."""
     if not isinstance(question, str):
         raise QuestionError("问题必须是文字。")
-    cleaned = re.sub(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]", "", question).strip()
+    # Control, zero-width and bidi characters, and lone surrogates (not encodable as UTF-8), are dropped.
+    cleaned = re.sub(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]", "", question).strip()
     english = detect_language(cleaned) == "en"
     if not cleaned:
         raise QuestionError("Please type a question." if english else "请输入您的问题。")
@@ -131,6 +133,41 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None)
     if _FOLLOW_UP.search(question.strip().lower()) or (short and not re.search(r"第.{1,4}条|\d+条", question) and len(question) <= 10):
         return f"{earlier[-1]} {question}"
     return question
+
+
+_LEAD = re.compile(r"牵头|部分|领域|板块|\blead|section|area")
+_DOCUMENT = {
+    "document_date": r"(哪天|哪一天|什么时候|何时|日期|哪年|when).{0,12}(印发|发布|出台|发文|下发|签发|issued|published)|(印发|发布|出台|发文|下发|签发|issued|published).{0,12}(哪天|哪一天|什么时候|何时|日期|when|date)|^when was",
+    "document_issuer": r"(哪个|什么)(单位|部门|机关|政府).{0,4}(印发|发布|出台|发文|发的|下发)|谁(印发|发布|发的|出台)|发文(单位|机关)|issued by|who issued",
+    "document_validity": r"有效期|多久有效|什么时候(到期|失效|截止)|实施(期限|多久)|有效到|(how long|until when).{0,20}valid|valid (until|for)|expire",
+    "document_total": r"(七个|7个|所有|全部|这些|整个|整体|各个)(领域|政策).{0,20}(一共|总共|总额|合计|加起来|多少)|支持总额|total (budget|support|funding).{0,30}(policy areas|notice|all)",
+}
+
+
+def _document_question(question: str) -> str:
+    """Questions about the notice itself (when issued, by whom, how long valid, total support)."""
+    text = normalise_question(question)
+    if re.search(r"第.{1,4}(条|部分)|\d+条|article|section", text):
+        return ""
+    return next((route for route, pattern in _DOCUMENT.items() if re.search(pattern, text)), "")
+
+
+def _department_chunk(turn: Turn) -> Chunk:
+    """The chunk whose units answer a department question: an article, unless the question asks who leads
+    a section (牵头 / 部分) or a section is all retrieval found."""
+    hits = [h.chunk for h in turn.hits[:3]]
+    wants_lead = bool(_LEAD.search(normalise_question(turn.question)))
+    if turn.hits and turn.hits[0].source == "lookup":
+        return turn.hits[0].chunk
+    preferred = [c for c in hits if (c.kind == "section") == wants_lead and c.kind in ("section", "article")]
+    if wants_lead and not preferred:
+        # Who leads a policy area: the section whose title and introduction match the question best.
+        sections = [h.chunk for h in turn.hits if h.chunk.kind == "section"]
+        if sections:
+            return sections[0]
+        if turn.hits[0].chunk.section:
+            return next(c for c in turn.all_chunks if c.id == f"S{turn.hits[0].chunk.section}")
+    return preferred[0] if preferred else hits[0]
 
 
 def _has_figures(question: str) -> bool:
@@ -215,25 +252,32 @@ class Assistant:
         if reason:
             return replace(turn, route="out_of_scope", reason=reason)
         hits = self.retriever.search(turn.standalone, k=self.settings.top_k)
-        return replace(turn, hits=tuple(hits), wants=wanted_value(turn.question) or wanted_value(turn.standalone))
+        return replace(turn, hits=tuple(hits), all_chunks=tuple(self.retriever.chunks), wants=wanted_value(turn.question) or wanted_value(turn.standalone))
 
     def _route(self, turn: Turn) -> Turn:
         if turn.route:
             return turn
-        if self.rules and _is_calculation(turn.standalone):
+        question = normalise_question(turn.standalone)
+        if self.rules and _is_calculation(question):
             from assistant.calc_intent import plan_calculation
 
-            outcome = plan_calculation(turn.standalone, self.rules, [h.chunk.id for h in turn.hits])
-            # Without figures of their own, people ask what the notice says: answer from the text unless
-            # the calculator has a definite amount (a fixed award). With figures, the calculator owns the
-            # question, including asking for what is missing.
-            has_figures = _has_figures(turn.standalone)
-            if outcome is not None and outcome.calculation is not None and (
-                has_figures or outcome.calculation.amount_yuan is not None
-            ):
-                return replace(turn, route="calculation", outcome=outcome)
-            if outcome is not None and outcome.clarification and has_figures:
-                return replace(turn, route="calculation", outcome=outcome)
+            top_ids = [h.chunk.id for h in turn.hits]
+            outcome = plan_calculation(question, self.rules, top_ids)
+            # With figures of their own, people want a calculation: the calculator owns the question,
+            # including asking for what is missing. Without figures they ask what the notice says: the
+            # calculator answers only a fixed award of the article retrieval ranks first.
+            rule_article = outcome.rule.article if outcome is not None and outcome.rule is not None else None
+            if outcome is not None and _has_figures(question):
+                # The rule must be about what retrieval found, else a stray figure ("一平米") drags the
+                # question to an unrelated rule.
+                in_scope = rule_article is None or rule_article in top_ids[:3]
+                if in_scope and (outcome.calculation is not None or outcome.clarification):
+                    return replace(turn, route="calculation", outcome=outcome)
+            elif outcome is not None and outcome.calculation is not None and outcome.calculation.amount_yuan is not None:
+                if top_ids[:1] == [outcome.calculation.article]:
+                    return replace(turn, route="calculation", outcome=outcome)
+        if document := _document_question(turn.standalone):
+            return replace(turn, route=document)
         named = [h for h in turn.hits if h.source == "lookup"]
         departments = self.retriever.departments_in(turn.standalone)
         if departments and _LIST_ARTICLES.search(normalise_question(turn.question)) and not named:
@@ -265,22 +309,65 @@ class Assistant:
                 units = self.retriever.departments_in(turn.standalone)
                 answer = phrasing.department_articles(turn.question, units[0], self.retriever.articles_of(units[0]), turn.language)
             case "department":
-                answer = phrasing.department_answer(turn.question, turn.hits[0].chunk, turn.language)
+                answer = phrasing.department_answer(turn.question, _department_chunk(turn), turn.language)
+            case "document_date" | "document_issuer" | "document_validity" | "document_total":
+                answer = phrasing.document_answer(turn.question, turn.route, self.retriever.by_id, turn.language)
             case "lookup":
                 chunk = turn.hits[0].chunk
                 answer = phrasing.article_answer(turn.question, chunk, turn.language)
             case _:
                 answer = self._fact_answer(turn)
-        answer = replace(answer, route=answer.route or turn.route)
-        return self._verify(turn, answer)
+        answer = self._verify(turn, replace(answer, route=answer.route or turn.route))
+        if self.chat_model is not None and not answer.refused and answer.route != "clarify":
+            answer = self._with_llm(turn, answer)
+        return answer
+
+    def _with_llm(self, turn: Turn, extractive: Answer) -> Answer:
+        """Let the chat model word the answer from the retrieved articles; keep it only if it passes the guard.
+
+        The model sees only the retrieved chunks and the calculator; any amount, percentage or date it states
+        must occur in a chunk it cites or in the calculator's output, and it may cite only retrieved chunks.
+        Otherwise (or on any error or time-out) the extractive answer stands and the reason is logged.
+        """
+        from assistant.llm import draft_answer
+
+        chunks = [h.chunk for h in turn.hits]
+        try:
+            draft = draft_answer(self.chat_model, turn.standalone, turn.language, chunks, extractive, self.rules)
+        except Exception as error:  # the LLM is optional: any failure falls back to the extractive answer
+            log.warning("chat model failed (%s: %s); using the extractive answer", type(error).__name__, error)
+            return replace(extractive, notes=(*extractive.notes, f"llm: failed ({type(error).__name__})"))
+        retrieved = [c.id for c in chunks] + list(extractive.citations)
+        unknown = unknown_citations(draft.citations, retrieved)
+        sources = [self.retriever.by_id[c].text for c in draft.citations if c in self.retriever.by_id]
+        calculation = draft.calculation or extractive.calculation
+        if calculation is not None:
+            sources.append(phrasing.calculation_sources(calculation))
+        problems = unsupported_claims(draft.text, sources)
+        if problems or unknown or not draft.citations:
+            reason = f"unsupported {problems}, unknown citations {unknown}, citations {list(draft.citations)}"
+            log.warning("LLM answer rejected by the guard (%s); using the extractive answer", reason)
+            return replace(extractive, notes=(*extractive.notes, f"llm: rejected by guard: {reason}"))
+        evidence = tuple(
+            next((e for e in extractive.evidence if e.chunk_id == cid), None)
+            or Citation(cid, self.retriever.by_id[cid].label, self.retriever.by_id[cid].title)
+            for cid in draft.citations
+        )
+        amount = float(calculation.amount_yuan) if calculation is not None and calculation.amount_yuan is not None else None
+        return replace(
+            extractive, answer=draft.text, citations=tuple(draft.citations), evidence=evidence,
+            calculation=calculation, amount_yuan=amount, notes=(*extractive.notes, "llm: used"),
+        )
 
     def _fact_answer(self, turn: Turn) -> Answer:
         candidates = [h.chunk for h in turn.hits[:3]]
-        best = best_passage(turn.standalone, candidates, turn.wants, self.retriever.lexicon)
+        focus = turn.question if turn.standalone != turn.question else ""
+        grams = {g: w for g, w in self.retriever.query_grams(turn.standalone, focus).items() if g not in _QUESTION_WORDS}
+        best = best_passage(grams, candidates, turn.wants)
         if best is None:
             return phrasing.refusal(turn.question, turn.language, "no_passage")
         chunk, window, sentence = best
-        if turn.wants == "amount" and not _VALUE["amount"].search(window):
+        if turn.wants in ("amount", "percent") and not _VALUE[turn.wants].search(window):
             # The notice speaks of it but states no such value (e.g. 算力券): say so instead of guessing.
             return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
         return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language)
@@ -307,10 +394,6 @@ COVERAGE_FLOOR = 0.15
 DENSE_FLOOR = 0.86
 
 
-def _content_grams(text: str) -> set[str]:
-    return {t for t in tokenize(text) if len(t) >= 2}
-
-
 def _content_words(text: str) -> set[str]:
     from assistant.retrieve import content_words
 
@@ -333,20 +416,21 @@ _QUESTION_WORDS = set(
 
 
 def best_passage(
-    question: str, chunks: Sequence[Chunk], wants: str, lexicon: Lexicon
+    grams: dict[str, float], chunks: Sequence[Chunk], wants: str
 ) -> tuple[Chunk, str, str] | None:
     """(chunk, clause window, its sentence) that best answers the question; earlier chunks are preferred.
 
-    The window is chosen for its overlap with the question; a window holding the asked-for kind of value
-    wins only when it is nearly as relevant, so a nearby but unrelated amount is never passed off as the answer.
+    `grams` are the question's weighted grams (Retriever.query_grams). The window is chosen for its overlap
+    with them; a window holding the asked-for kind of value wins only when it is nearly as relevant and the
+    value belongs to the matched words (its clause matches too, or grants the award: 给予…, 按…), so a nearby
+    but unrelated figure is never passed off as the answer.
     """
-    grams = _content_grams(lexicon.expand(question)) - _QUESTION_WORDS
     value = _VALUE.get(wants)
     best: tuple[float, Chunk, str, str] | None = None
     best_valued: tuple[float, Chunk, str, str] | None = None
     for rank, chunk in enumerate(chunks):
         weight = (1.0, 0.7, 0.55)[min(rank, 2)]
-        for sentence in sentences(chunk):
+        for sentence in sentences(chunk)[1 if chunk.kind == "article" else 0 :] or sentences(chunk):
             clauses = [c for c in _CLAUSE_END.split(sentence) if c]
             for i in range(len(clauses)):
                 for j in range(i + 1, min(i + 4, len(clauses)) + 1):
@@ -355,8 +439,9 @@ def best_passage(
                     candidate = (score, chunk, window, sentence)
                     if best is None or score > best[0]:
                         best = candidate
-                    if value is not None and value.search(window) and (best_valued is None or score > best_valued[0]):
-                        best_valued = candidate
+                    if value is not None and (best_valued is None or score > best_valued[0]):
+                        if any(value.search(c) and _value_clause_fits(c, grams) for c in clauses[i:j]):
+                            best_valued = candidate
     if best is None:
         return None
     if best_valued is not None and best_valued[0] >= VALUE_WINDOW_RATIO * best[0]:
@@ -365,11 +450,17 @@ def best_passage(
 
 
 VALUE_WINDOW_RATIO = 0.75
+_GRANT = re.compile(r"^\s*(给予|按|最高|分别|再给予|再额外|直接给予|每|单个|单家|奖励|补助|资助|补贴|一次性|累计|区级给予|原则上)")
 
 
-def _window_score(window: str, grams: set[str]) -> float:
+def _value_clause_fits(clause: str, grams: dict[str, float]) -> bool:
+    text = normalise_question(clause)
+    return bool(_GRANT.search(clause)) or any(len(g) >= 3 and g in text for g in grams)
+
+
+def _window_score(window: str, grams: dict[str, float]) -> float:
     text = normalise_question(window)
-    return sum(len(g) for g in grams if g in text) - 0.02 * len(window)
+    return sum(w for g, w in grams.items() if g in text) - 0.01 * len(window)
 
 
 def sentences(chunk: Chunk) -> list[str]:

@@ -12,6 +12,7 @@ unknown fact (经营规模) decides between them. Later mentions override earlie
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +25,12 @@ from assistant.numerals import find_article_refs
 from assistant.rules import Rule, Slot
 
 SEGMENT_BREAK = re.compile(r"[，,。；;？?！!\n]")
+SENTENCE_END = re.compile(r"[。？?！!]")
+FOLLOW_UP_OPENING = re.compile(
+    r"那么|那|如果|要是|假如|假设|换成|改成|若是|若|what about|how about|and if|what if", re.IGNORECASE
+)
 AMBIGUITY_MARGIN = 0.75
+HINT_WEIGHTS = (1.6, 0.6, 0.3, 0.2, 0.1)  # retrieval's article ranking breaks ties; it does not override keywords
 FOLLOWING_CUE_PENALTY = 1  # a cue after the amount ("30万保费") is a little weaker than one right before it
 GENERIC_CUE_PENALTY = 2  # a cue shared by several slots ("花了", "投资") says less than a specific one
 
@@ -172,6 +178,7 @@ def extract_inputs(
             if found is not None:
                 assigned[slot.name] = _Assignment(found[0] == "yes", True, found[1])
     numeric = {slot.name: slot for slot in rule.inputs if slot.kind not in ("choice", "flag")}
+    follow_up = _follow_up_start(text)
     for amount in amounts:
         candidates = [slot for slot in numeric.values() if slot.kind == amount.kind]
         if not candidates:
@@ -187,8 +194,9 @@ def extract_inputs(
         if target is None:
             continue
         previous = assigned.get(target.name)
-        if previous is not None and previous.by_cue and not by_cue:
-            continue
+        in_follow_up = follow_up is not None and amount.start >= follow_up
+        if previous is not None and previous.by_cue and not by_cue and not in_follow_up:
+            continue  # a stray amount does not replace one its cue word introduced ... unless it is a follow-up
         try:
             value = coerce_value(target, Amount(amount.value, amount.kind, amount.text, amount.start, amount.end))
         except ValueError:
@@ -263,9 +271,9 @@ def _scope_holds(slot: Slot, op: str, wanted: Any, value: Any) -> bool:
 
 def _hint_score(rule: Rule, hints: Sequence[str], named_articles: set[str]) -> float:
     score = 3.0 if rule.article in named_articles else 0.0
-    for rank, hint in enumerate(hints[:5]):
+    for weight, hint in zip(HINT_WEIGHTS, hints, strict=False):
         if hint == rule.article:
-            score += 1.2 / (rank + 1)
+            score += weight
             break
     return score
 
@@ -331,10 +339,10 @@ def _find_words(text: str, words: Sequence[str]) -> list[tuple[int, int, str]]:
     for word in dict.fromkeys(w for w in words if w):
         needle = word.lower()
         if needle.isascii():
-            pattern = re.compile(r"(?<![a-z0-9])" + re.escape(needle) + r"(?![a-z0-9])")
+            starts = [match.start() for match in _ascii_word(needle).finditer(lowered)]
         else:
-            pattern = re.compile(re.escape(needle))
-        candidates.extend((match.start(), match.end(), word) for match in pattern.finditer(lowered))
+            starts = _substring_starts(lowered, needle)
+        candidates.extend((start, start + len(needle), word) for start in starts)
     candidates.sort(key=lambda item: (-(item[1] - item[0]), item[0], item[2]))
     found: list[tuple[int, int, str]] = []
     for start, end, word in candidates:
@@ -343,6 +351,29 @@ def _find_words(text: str, words: Sequence[str]) -> list[tuple[int, int, str]]:
         found.append((start, end, word))
     found.sort()
     return found
+
+
+def _follow_up_start(text: str) -> int | None:
+    """Where an appended follow-up ("… 那1500万呢？") starts: the last sentence, when it opens like a follow-up."""
+    ends = [match.end() for match in SENTENCE_END.finditer(text) if text[match.end() :].strip()]
+    if not ends:
+        return None
+    start = ends[-1] + (len(text[ends[-1] :]) - len(text[ends[-1] :].lstrip()))
+    return start if FOLLOW_UP_OPENING.match(text, start) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _ascii_word(needle: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9])" + re.escape(needle) + r"(?![a-z0-9])")
+
+
+def _substring_starts(text: str, needle: str) -> list[int]:
+    starts = []
+    position = text.find(needle)
+    while position >= 0:
+        starts.append(position)
+        position = text.find(needle, position + 1)
+    return starts
 
 
 def _last_mention(text: str, options: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, int] | None:
@@ -374,14 +405,16 @@ def _cue_occurrences(text: str, rules: Sequence[Rule]) -> list[tuple[int, int, f
 def _nearest_cue_slots(
     text: str, amount: Amount, cues: Sequence[tuple[int, int, frozenset[tuple[str, str]]]]
 ) -> frozenset[str] | None:
-    """Names of the slots (of the amount's kind) whose cue is nearest to the amount in its clause, a cue before
-    the amount preferred; None when the clause has no such cue."""
+    """Names of the slots (of the amount's kind) the amount belongs to, from the cue words of its clause:
+    the nearest cue (before the amount preferred, specific before generic) decides, and the other cues of the
+    clause narrow a generic one ("营收首次突破1亿": 突破 could be 营业收入 or 产值, 营收 says 营业收入).
+    None when the clause has no cue of that kind."""
     segment_start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
     following = SEGMENT_BREAK.search(text, amount.end)
     segment_end = following.start() if following else len(text)
-    best: tuple[int, int, frozenset[str]] | None = None
-    for start, end, owners in cues:
-        relevant = frozenset(name for name, kind in owners if kind == amount.kind)
+    ranked: list[tuple[int, int, frozenset[str]]] = []
+    for start, end, cue_owners in cues:
+        relevant = frozenset(name for name, kind in cue_owners if kind == amount.kind)
         if not relevant:
             continue
         if segment_start <= start and end <= amount.start:
@@ -391,10 +424,15 @@ def _nearest_cue_slots(
         else:
             continue
         generic = int(len(relevant) > 1)
-        distance += GENERIC_CUE_PENALTY * generic
-        if best is None or (distance, generic) < best[:2]:
-            best = (distance, generic, relevant)
-    return best[2] if best else None
+        ranked.append((distance + GENERIC_CUE_PENALTY * generic, generic, relevant))
+    if not ranked:
+        return None
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    owners = ranked[0][2]
+    for _, _, other in ranked[1:]:
+        if owners & other:
+            owners = owners & other
+    return owners
 
 
 def _primary_slot(rule: Rule, kind: str) -> Slot | None:

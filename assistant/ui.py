@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 Ask = Callable[[Any, list[dict[str, str]]], "Answer"]
 
-MAX_CHIPS = 12  # citation chips shown under an answer (a department can own more articles; the text lists all)
+MAX_CHIPS = 30  # citation chips under an answer; 区发改经信局 is cited by 27 chunks, the most of any unit
 HISTORY_TURNS = 12  # earlier messages passed to the Assistant for follow-ups
 STREAM_STEPS = 40  # an answer appears in about this many pieces
 STREAM_DELAY_S = 0.015
@@ -73,6 +73,7 @@ button.cite-chip { flex: 0 0 auto !important; width: auto !important; min-width:
 .search-hit { border-bottom: 1px solid var(--border-color-primary); padding: 6px 0; }
 .directory td, .match-table td { vertical-align: top; padding: 2px 8px; }
 .match-table { width: 100%; font-size: 0.92em; }
+.match-table td:nth-child(1), .match-table td:nth-child(3), .match-table td:nth-child(4) { white-space: nowrap; }
 .match-table th { text-align: left; padding: 2px 8px; }
 .match-table tr.ineligible { color: var(--body-text-color-subdued); }
 """
@@ -215,9 +216,10 @@ def search_articles(assistant: Assistant, query: str, limit: int = 10) -> tuple[
     if exact:
         exact.sort(key=lambda c: -sum(c.text.lower().count(t.lower()) for t in terms))
         return [(c, terms) for c in exact[:limit]], True
-    words = sorted({t for t in tokenize(query) if len(t) >= 2}, key=len, reverse=True)
+    words = sorted({t for t in tokenize(query) if len(t) >= 2}, key=lambda w: (-len(w), w))
     hits = assistant.retriever.search(query, k=limit, mode="bm25")
-    return [(h.chunk, [w for w in words if w in h.chunk.text]) for h in hits if h.score > 0], False
+    found = [(h.chunk, [w for w in words if w in h.chunk.text]) for h in hits if h.chunk.kind in ("article", "section")]
+    return [(chunk, shown) for chunk, shown in found if shown][: max(1, limit // 2)], False
 
 
 def search_results_html(results: list[tuple[Chunk, list[str]]], exact: bool, query: str) -> str:
@@ -240,7 +242,7 @@ def search_results_html(results: list[tuple[Chunk, list[str]]], exact: bool, que
             f'<div class="search-hit"><b>{html.escape(chunk.label)}</b> {where if chunk.kind == "article" else ""}'
             f'<div class="hit-text">{snippet}</div></div>'
         )
-    return f"<div>{lead}</div>" + "".join(items)
+    return f'<div class="search-lead">{lead}</div>' + "".join(items)
 
 
 def department_directory(chunks: Sequence[Chunk]) -> dict[str, list[Chunk]]:
@@ -492,14 +494,16 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
 
         return handler
 
-    def vote(rating: str) -> Callable[[dict[str, Any] | None, str], tuple[str, Any]]:
-        def handler(last: dict[str, Any] | None, comment: str) -> tuple[str, Any]:
+    def vote(rating: str) -> Callable[[dict[str, Any] | None, str], tuple[Any, Any, Any]]:
+        def handler(last: dict[str, Any] | None, comment: str) -> tuple[Any, Any, Any]:
             if not last:
-                return "请先提问，再对回答进行评价。", gr.skip()
+                return "请先提问，再对回答进行评价。", gr.skip(), gr.skip()
+            if last.get("voted"):  # one row per answer: a second click would count the same answer twice
+                return "这条回答您已经评价过了，谢谢！", gr.skip(), gr.skip()
             row = feedback.add(last["question"], last["answer"], last["citations"], rating, comment or "")
             log.info("feedback row %s (%s)", row, rating)
             thanks = "感谢您的肯定！" if rating == "up" else "感谢反馈，我们会据此改进。"
-            return f"{thanks}（已记录）", ""
+            return f"{thanks}（已记录）", "", {**last, "voted": True}
 
         return handler
 
@@ -555,7 +559,8 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
         return match_html(match_profile(profile, rules))
 
     # -- layout ----------------------------------------------------------------------------------
-    with gr.Blocks(title="西湖政策助手") as demo:
+    # No telemetry: Gradio would otherwise call api.gradio.app and huggingface.co at start.
+    with gr.Blocks(title="西湖政策助手", analytics_enabled=False) as demo:
         gr.Markdown(
             f"## 西湖政策助手\n依据{NOTICE}（2024年5月29日印发）解答问题，回答均注明条款出处。"
             f"内容仅供参考，具体以责任单位解释为准；也可拨打{HOTLINE}。"
@@ -706,7 +711,7 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                             run.click(compute, [rule, *fields], calc_result)
 
                         calc_result.render()
-                    with gr.Column(scale=2):
+                    with gr.Column(scale=3):
                         gr.Markdown(
                             "#### 企业情况匹配\n填写企业情况（JSON，字段名同计算表单），列出可能适用的奖补及合计。"
                         )
@@ -726,8 +731,8 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
         chatbot.example_select(use_example, None, question).then(respond, [question, history], chat_outputs)
         for index, chip in enumerate(chips):
             chip.click(open_citation(index), [last], panel)
-        up.click(vote("up"), [last, comment], [status, comment])
-        down.click(vote("down"), [last, comment], [status, comment])
+        up.click(vote("up"), [last, comment], [status, comment, last])
+        down.click(vote("down"), [last, comment], [status, comment, last])
         clear_button.click(clear, None, chat_outputs)
         chatbot.clear(clear, None, chat_outputs)
 

@@ -201,7 +201,7 @@ def table(report: dict[str, Any]) -> str:
     latency = report["latency_ms"]
     kinds = ", ".join(f"{k}: {v}" for k, v in report["error_kinds"].items()) or "none"
     rows = [
-        ("target", f"run {report['server']}, {report['embedder']} embedder"),
+        ("server", f"{report['server']}, embedder: {report['embedder']}"),
         ("clients x seconds", f"{report['clients']} x {report['seconds']:g} s (wall {report['wall_s']} s)"),
         ("requests (ok)", f"{report['requests']} ({report['ok']})"),
         ("throughput", f"{report['throughput_rps']} req/s"),

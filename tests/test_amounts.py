@@ -40,6 +40,7 @@ D = Decimal
         ("1000 万元", D(10_000_000), "money"),
         ("3000元", D(3000), "money"),
         ("0.8万", D(8000), "money"),
+        ("0万元", D(0), "money"),
         ("12 million yuan", D(12_000_000), "money"),
         ("RMB 3 million", D(3_000_000), "money"),
         ("0.5 billion", D(500_000_000), "money"),
@@ -63,7 +64,10 @@ def test_one_amount_in_each_form(text, value, kind):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("紫金港的生物医药企业注册已6年，购置设备600万元", [(D(6), "years", "6年"), (D(6_000_000), "money", "600万元")]),
+        (
+            "紫金港的生物医药企业注册已6年，购置设备600万元",
+            [(D(6), "years", "6年"), (D(6_000_000), "money", "600万元")],
+        ),
         ("10-20万元", [(D(100_000), "money", "10"), (D(200_000), "money", "20万元")]),
         ("500—1000 万元", [(D(5_000_000), "money", "500"), (D(10_000_000), "money", "1000 万元")]),
         ("估值20亿，营收5亿", [(D(2_000_000_000), "money", "20亿"), (D(500_000_000), "money", "5亿")]),
@@ -75,8 +79,35 @@ def test_several_amounts_keep_their_order_and_text(text, expected):
 
 
 @pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("亏损-5万元", [D(-50_000)]),
+        ("增长率-3%", [D("-0.03")]),
+        ("负5%", [D("-0.05")]),
+        ("3000万-5000万", [D(30_000_000), D(50_000_000)]),
+        ("10-20万元", [D(100_000), D(200_000)]),
+        ("营收1e5元", [D(100_000)]),
+        ("营收1E8元", [D(100_000_000)]),
+        ("营收9e309元", [D("9e309")]),
+    ],
+)
+def test_signs_ranges_and_scientific_notation(text, values):
+    assert [amount.value for amount in find_amounts(text)] == values
+
+
+@pytest.mark.parametrize(
     "text",
-    ["2024年5月29日", "对2024年一季度参加", "实际利用外资7.9亿美元", "一次性奖励", "千项万亿", "五大产业生态圈", "第三条", "研发投入很多", ""],
+    [
+        "2024年5月29日",
+        "对2024年一季度参加",
+        "实际利用外资7.9亿美元",
+        "一次性奖励",
+        "千项万亿",
+        "五大产业生态圈",
+        "第三条",
+        "研发投入很多",
+        "",
+    ],
 )
 def test_dates_ordinals_foreign_currency_and_words_are_not_amounts(text):
     assert find_amounts(text) == []
@@ -84,7 +115,14 @@ def test_dates_ordinals_foreign_currency_and_words_are_not_amounts(text):
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("1200万元", D(12_000_000)), ("研发投入1.5亿元", D(150_000_000)), ("8000000", D(8_000_000)), ("5%", None), ("abc", None), ("", None)],
+    [
+        ("1200万元", D(12_000_000)),
+        ("研发投入1.5亿元", D(150_000_000)),
+        ("8000000", D(8_000_000)),
+        ("5%", None),
+        ("abc", None),
+        ("", None),
+    ],
 )
 def test_parse_amount_returns_the_first_sum_of_money_in_yuan(text, value):
     assert parse_amount(text) == value
@@ -92,7 +130,12 @@ def test_parse_amount_returns_the_first_sum_of_money_in_yuan(text, value):
 
 @pytest.mark.parametrize(
     ("text", "value", "kind"),
-    [("800万元", D(8_000_000), "money"), (" 30% ", D("0.3"), "percent"), ("8000000", D(8_000_000), "number"), ("五年", D(5), "years")],
+    [
+        ("800万元", D(8_000_000), "money"),
+        (" 30% ", D("0.3"), "percent"),
+        ("8000000", D(8_000_000), "number"),
+        ("五年", D(5), "years"),
+    ],
 )
 def test_parse_quantity_reads_exactly_one_quantity(text, value, kind):
     parsed = parse_quantity(text)
@@ -128,7 +171,13 @@ def test_money_is_formatted_for_english_text():
 
 @pytest.mark.parametrize(
     ("value", "kind", "text"),
-    [(D("0.05"), "percent", "5%"), (D("0.008"), "percent", "0.8%"), (D("0.5"), "years", "6个月"), (D(3), "years", "3年"), (D(3000), "area", "3000㎡")],
+    [
+        (D("0.05"), "percent", "5%"),
+        (D("0.008"), "percent", "0.8%"),
+        (D("0.5"), "years", "6个月"),
+        (D(3), "years", "3年"),
+        (D(3000), "area", "3000㎡"),
+    ],
 )
 def test_quantities_are_formatted_with_their_unit(value, kind, text):
     assert format_quantity(value, kind) == text
@@ -172,7 +221,7 @@ def test_arbitrary_text_never_raises(text):
     for amount in found:
         assert 0 <= amount.start < amount.end <= len(text)
         assert amount.kind in ("money", "percent", "area", "years", "days", "weight", "count")
-        assert amount.value >= 0
+        assert amount.value >= 0 or text[amount.start] in "-−负"
     parse_amount(text)
     parse_quantity(text)
 
@@ -181,7 +230,7 @@ def test_arbitrary_text_never_raises(text):
 @given(st.text(alphabet="0123456789.,万亿千百十一二两三四五六七八九零元%年吨个台家月日天平方米㎡ -—~RMBmillion"))
 def test_numeral_soup_never_raises(text):
     for amount in find_amounts(text):
-        assert amount.value >= 0
+        assert amount.value >= 0 or text[amount.start] in "-−负"
 
 
 @given(st.integers(min_value=1, max_value=10**8))

@@ -1,4 +1,4 @@
-"""Scale-out: the assistant on a real `chroma run` server through the same open_index code, across restarts and replicas."""
+"""Scale-out: the assistant on a real `chroma run` server via the same open_index code, restarts and replicas."""
 
 from __future__ import annotations
 

@@ -81,7 +81,11 @@ def test_clause_numbers_cover_the_key_thresholds_of_the_notice(rules):
     assert ("years", Decimal(5)) in biomed.parameters()
     assert ("percent", Decimal("0.7")) in biomed.parameters()
     retail = find_rule(rules, "retail-catering-new")
-    assert {("percent", Decimal("0.002")), ("percent", Decimal("0.003")), ("percent", Decimal("0.005"))} <= retail.parameters()
+    assert {
+        ("percent", Decimal("0.002")),
+        ("percent", Decimal("0.003")),
+        ("percent", Decimal("0.005")),
+    } <= retail.parameters()
     assert ("money", Decimal(15_000_000)) in retail.parameters()
     rent = find_rule(rules, "yunqi-rent")
     assert ("area", Decimal(3000)) in rent.parameters()
@@ -89,7 +93,12 @@ def test_clause_numbers_cover_the_key_thresholds_of_the_notice(rules):
 
 @pytest.mark.parametrize(
     ("rule_id", "label"),
-    [("rd-subsidy-sme", "第十四条"), ("zijingang-tech-renovation", "第三十四条"), ("guarantee-fee", "第二十条"), ("agri-expo-out-of-province", "第六十条")],
+    [
+        ("rd-subsidy-sme", "第十四条"),
+        ("zijingang-tech-renovation", "第三十四条"),
+        ("guarantee-fee", "第二十条"),
+        ("agri-expo-out-of-province", "第六十条"),
+    ],
 )
 def test_article_labels_read_as_people_cite_them(rules, rule_id, label):
     assert find_rule(rules, rule_id).article_label == label
@@ -105,7 +114,7 @@ def test_rule_inputs_carry_labels_units_and_questions(rules):
 
 
 def test_maximum_rules_are_the_ones_whose_clause_says_so(rules):
-    # "最高"/"不超过"/"上限" in the clause for every maximum rule whose amount is not a plain rate × base with an exact rate.
+    # A ceiling is worded 最高/不超过/上限 (or is a range such as 10-20万元).
     for rule in rules:
         if rule.is_maximum:
             assert any(word in rule.clause for word in ("最高", "不超过", "上限", "-")), rule.id
@@ -131,16 +140,44 @@ def _mutated(raw: dict, rule_id: str, change) -> dict:
 
 
 BAD_RULES = [
-    ("cap that is not an amount", lambda r: r["formula"].__setitem__("cap", "2OO万"), "rule 'rd-subsidy-sme': formula (rate) cap: '2OO万'"),
-    ("rate in money", lambda r: r["formula"].__setitem__("rate", "5万元"), "rule 'rd-subsidy-sme': formula (rate): '5万元' is not a percent"),
-    ("unknown slot", lambda r: r["conditions"][1].__setitem__("slot", "rd_boost"), "rule 'rd-subsidy-sme': condition 2 refers to unknown slot 'rd_boost'"),
+    (
+        "cap that is not an amount",
+        lambda r: r["formula"].__setitem__("cap", "2OO万"),
+        "rule 'rd-subsidy-sme': formula (rate) cap: '2OO万'",
+    ),
+    (
+        "rate in money",
+        lambda r: r["formula"].__setitem__("rate", "5万元"),
+        "rule 'rd-subsidy-sme': formula (rate): '5万元' is not a percent",
+    ),
+    (
+        "unknown slot",
+        lambda r: r["conditions"][1].__setitem__("slot", "rd_boost"),
+        "rule 'rd-subsidy-sme': condition 2 refers to unknown slot 'rd_boost'",
+    ),
     ("bad article", lambda r: r.__setitem__("article", "A99"), "rule 'rd-subsidy-sme': article 'A99'"),
     ("missing clause", lambda r: r.pop("clause"), "rule 'rd-subsidy-sme': rule: 'clause' must be a non-empty string"),
-    ("unknown option", lambda r: r["conditions"][0].__setitem__("value", "giant"), "rule 'rd-subsidy-sme': condition 1: 'giant' is not an option of slot 'scale'"),
-    ("numeric op on choice", lambda r: r["conditions"][0].__setitem__("op", ">="), "rule 'rd-subsidy-sme': condition 1: choice slot 'scale'"),
-    ("bad formula kind", lambda r: r["formula"].__setitem__("kind", "magic"), "rule 'rd-subsidy-sme': formula kind 'magic'"),
+    (
+        "unknown option",
+        lambda r: r["conditions"][0].__setitem__("value", "giant"),
+        "rule 'rd-subsidy-sme': condition 1: 'giant' is not an option of slot 'scale'",
+    ),
+    (
+        "numeric op on choice",
+        lambda r: r["conditions"][0].__setitem__("op", ">="),
+        "rule 'rd-subsidy-sme': condition 1: choice slot 'scale'",
+    ),
+    (
+        "bad formula kind",
+        lambda r: r["formula"].__setitem__("kind", "magic"),
+        "rule 'rd-subsidy-sme': formula kind 'magic'",
+    ),
     ("maximum missing", lambda r: r.pop("maximum"), "rule 'rd-subsidy-sme': 'maximum' must be true"),
-    ("negative threshold", lambda r: r["conditions"][1].__setitem__("value", "-200万元"), "rule 'rd-subsidy-sme': condition 2: '-200万元' is not a money amount"),
+    (
+        "negative threshold",
+        lambda r: r["conditions"][1].__setitem__("value", "-200万元"),
+        "rule 'rd-subsidy-sme': condition 2: '-200万元' must not be negative",
+    ),
     ("bad id", lambda r: r.__setitem__("id", "RD Subsidy"), "rule 'RD Subsidy': id must be lowercase"),
 ]
 
@@ -161,7 +198,9 @@ def test_a_duplicate_id_is_reported(raw_rules):
 
 def test_a_tier_without_an_amount_is_reported(raw_rules):
     data = _mutated(raw_rules, "yunqi-space-hq-award", lambda r: r["formula"]["tiers"][0].pop("amount"))
-    with pytest.raises(RuleError, match=r"rule 'yunqi-space-hq-award': formula \(tiers\) tier 1: needs exactly one of amount or rate"):
+    with pytest.raises(
+        RuleError, match=r"rule 'yunqi-space-hq-award': formula \(tiers\) tier 1: needs exactly one of amount or rate"
+    ):
         parse_rules(data)
 
 
