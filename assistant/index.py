@@ -87,7 +87,7 @@ def open_index(
             if not settings.chroma_host:
                 _check_embedded_store(settings)
             client = make_client(settings)
-            collection = _get_collection(client, settings, embedder)
+            collection = _get_collection(client, collection_name(settings, fingerprint), embedder)
             if collection is not None and not force and _current(collection, fingerprint, len(chunks)):
                 return collection
         except Exception as error:  # a corrupt embedded store: start over rather than serve from it
@@ -137,9 +137,16 @@ def _forget_embedded_store(settings: Settings) -> None:
             pass
 
 
-def _get_collection(client: Any, settings: Settings, embedder: Embedder) -> Any:
+def collection_name(settings: Settings, fingerprint: str) -> str:
+    """The embedded store has one collection, rebuilt in place under the file lock. On a shared server each
+    fingerprint gets its own collection, so replicas (or two model versions) never delete each other's index
+    while building: concurrent builders upsert the same rows into the same collection."""
+    return f"{settings.collection}-{fingerprint[:12]}" if settings.chroma_host else settings.collection
+
+
+def _get_collection(client: Any, name: str, embedder: Embedder) -> Any:
     try:
-        return client.get_collection(settings.collection, embedding_function=ChromaEmbeddingFunction(embedder))
+        return client.get_collection(name, embedding_function=ChromaEmbeddingFunction(embedder))
     except Exception as error:
         if "does not exist" in str(error) or "not found" in str(error).lower():
             return None
@@ -149,21 +156,25 @@ def _get_collection(client: Any, settings: Settings, embedder: Embedder) -> Any:
 def _build(
     client: Any, settings: Settings, chunks: Sequence[Chunk], embedder: Embedder, fingerprint: str, progress: bool
 ) -> Any:
-    try:
-        client.delete_collection(settings.collection)
-    except Exception:  # not there yet
-        pass
-    collection = client.create_collection(
-        settings.collection,
+    name = collection_name(settings, fingerprint)
+    if not settings.chroma_host:
+        try:
+            client.delete_collection(name)
+        except Exception:  # not there yet
+            pass
+    collection = client.get_or_create_collection(
+        name,
         embedding_function=ChromaEmbeddingFunction(embedder),
         metadata={"fingerprint": "building", "embedder": embedder.name},
         configuration={"hnsw": {"space": "cosine"}},
     )
     bar = _progress_bar(len(chunks), progress)
-    for i in range(0, len(chunks), BATCH):
-        batch = list(chunks[i : i + BATCH])
+    # Similar lengths in a batch waste less padding: sort by length before batching.
+    ordered = sorted(chunks, key=lambda c: len(c.text))
+    for i in range(0, len(ordered), BATCH):
+        batch = ordered[i : i + BATCH]
         vectors = embedder.embed_passages([c.text.strip() for c in batch])
-        collection.add(
+        collection.upsert(
             ids=[c.id for c in batch],
             documents=[c.text for c in batch],
             metadatas=[c.metadata() for c in batch],

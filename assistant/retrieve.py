@@ -26,6 +26,7 @@ _FUNCTION_CHARS = set("的是了吗呢吧啊么多少什怎哪谁你我他们")
 _STOP = set("的 了 吗 呢 啊 吧 么 是 在 和 与 及 或 对 给 有 我 你 他 们 这 那 个 多少 什么 怎么 如何 哪些 哪个 可以 能 会 要".split())
 
 
+@lru_cache(maxsize=16384)  # the same chunk sentences and windows are normalised for every question
 def normalise_question(text: str) -> str:
     """Full-width -> ASCII, traditional -> simplified, lower case, collapsed spaces."""
     import zhconv

@@ -390,7 +390,7 @@ def load_examples(knowledge_dir: Path) -> tuple[list[str], dict[str, Any]]:
 
 # -- chat --------------------------------------------------------------------------------------------
 def display_messages(history: Sequence[dict[str, str]]) -> list[dict[str, str]]:
-    """The raw conversation as Chatbot messages, every one escaped (the Chatbot renders Markdown)."""
+    """The raw conversation as Chatbot messages, every one escaped (the Chatbot renders HTML)."""
     return [{"role": turn["role"], "content": chat_html(turn["content"])} for turn in history]
 
 

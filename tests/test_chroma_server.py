@@ -132,11 +132,6 @@ def test_two_app_replicas_share_one_chroma_server_and_build_once(chroma_server, 
     assert one.retriever.collection.id == two.retriever.collection.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open_index on a server deletes and recreates the collection; a replica starting while another is "
-    "building deletes that build under it (see the issue-6 report: per-fingerprint collections + upsert)",
-)
 def test_replica_starting_while_another_builds_on_the_same_server_leaves_both_working(chroma_server, tmp_path):
     """Replicas on different hosts do not share the file lock, so a second one can arrive mid-build."""
     first_batch_done, second_finished = threading.Event(), threading.Event()

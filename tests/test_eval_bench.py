@@ -55,7 +55,9 @@ def test_markdown_table_puts_targets_beside_values_and_names_the_machine():
         "| index build from scratch (parse + embed + store) | n/a | ≤ 15 s | n/a |",
         "| peak RSS of the assistant process (cold start) | 800 MB | ≤ 1200 MB | yes |",
     ]
-    assert "Machine: 2 CPU(s) usable (Test CPU), Python 3.11.7, Linux; embedder `fake`." in text
+    assert "Machine: 2 CPU(s) usable (Test CPU), Python 3.11.7, Linux; embedder `fake`.\n" in text
+    report["machine"]["load_average_1m"] = 7.59
+    assert "embedder `fake`. Load average (1 min) at the end: 7.59.\n" in markdown_table(report)
     assert "Also measured: index_chunks = 82." in text
     assert "**index build failed:** RuntimeError: boom" in text
 

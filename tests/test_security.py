@@ -381,11 +381,6 @@ def test_app_py_listens_on_loopback_only_and_logs_no_secrets(tmp_path):
 
 
 # -- no phoning home ---------------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="Gradio analytics are on: at start the UI contacts api.gradio.app (version check) and huggingface.co "
-    "(telemetry); fix in assistant/ui.py: gr.Blocks(..., analytics_enabled=False) (see the issue-6 report)",
-)
 def test_the_ui_sends_no_telemetry(client):
     mounted = [route.app for route in client.app.routes if hasattr(getattr(route, "app", None), "get_blocks")]
     assert len(mounted) == 1
