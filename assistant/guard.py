@@ -12,6 +12,13 @@ from assistant.numerals import to_halfwidth
 _CLAIM = re.compile(
     r"(\d[\d,]*(?:\.\d+)?)\s*(万亿|亿元|亿|万元|万|元|%|％|个百分点|年|月|日|亩|家|个|平方米|㎡|吨|人|张|场|所|户)"
 )
+# English money: "RMB 200,000", "200,000 yuan", "2 million yuan", "CNY 1.5 billion".
+_CLAIM_EN = re.compile(
+    r"(?:rmb|cny|¥)\s*(\d[\d,]*(?:\.\d+)?)\s*(million|billion)?"
+    r"|(\d[\d,]*(?:\.\d+)?)\s*(million|billion)?\s*(?:yuan|rmb)",
+    re.I,
+)
+_SCALE_EN = {"": Decimal(1), "million": Decimal(10) ** 6, "billion": Decimal(10) ** 9}
 _YUAN = {"万亿": Decimal(10) ** 12, "亿元": Decimal(10) ** 8, "亿": Decimal(10) ** 8, "万元": Decimal(10) ** 4,
          "万": Decimal(10) ** 4, "元": Decimal(1)}
 
@@ -30,6 +37,12 @@ def claims(text: str) -> set[tuple[str, Decimal]]:
             found.add(("percent", value))
         else:
             found.add((unit, value))
+    for prefixed, prefixed_scale, suffixed, suffixed_scale in _CLAIM_EN.findall(text):
+        number, scale = (prefixed, prefixed_scale) if prefixed else (suffixed, suffixed_scale)
+        try:
+            found.add(("yuan", Decimal(number.replace(",", "")) * _SCALE_EN[scale.lower()]))
+        except InvalidOperation:
+            continue
     return found
 
 

@@ -94,6 +94,12 @@ def test_guard_normalises_money_and_flags_invented_amounts():
     assert unsupported_claims("最高可获30万元，按5%", ["给予最高20万元奖励"]) == ["5 (percent)", "300000 (yuan)"]
 
 
+def test_guard_reads_english_amounts():
+    assert claims("up to RMB 200,000, i.e. 0.2 million yuan") == {("yuan", 200000)}
+    assert unsupported_claims("Up to 800,000 yuan [A18]", ["给予最高20万元奖励"]) == ["800000 (yuan)"]
+    assert unsupported_claims("CNY 1.5 billion", ["15亿元"]) == []
+
+
 def test_every_answer_passes_the_number_guard(fake_assistant):
     for question in ["新认定的高企奖多少", "紫金港技改补贴比例是多少", "算力券每张多少钱？", "区财政科技方面预算多少"]:
         answer = fake_assistant.ask(question)
