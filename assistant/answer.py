@@ -206,7 +206,7 @@ class Assistant:
     @classmethod
     def create(cls, settings: Settings | None = None, chat_model: Any = None, progress: bool = False) -> "Assistant":
         """Load the notice, open (or build) the index and the rules; the chat model comes from settings if set."""
-        from assistant.embeddings import make_embedder
+        from assistant.embeddings import make_embedder, make_query_embedder
         from assistant.index import open_index
         from assistant.llm import make_chat_model
         from assistant.notice import load_chunks
@@ -217,7 +217,7 @@ class Assistant:
         embedder = make_embedder(settings)
         collection = open_index(settings, chunks, embedder, progress=progress)
         lexicon = Lexicon.load(settings.knowledge_dir / "lexicon.yaml")
-        retriever = Retriever(chunks, embedder, collection, lexicon)
+        retriever = Retriever(chunks, make_query_embedder(settings, embedder), collection, lexicon)
         rules = load_rules(settings.knowledge_dir / "awards.yaml")
         scope = Scope.load(settings.knowledge_dir / "scope.yaml")
         if chat_model is None:

