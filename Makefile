@@ -28,9 +28,11 @@ run: install ## start the app on 127.0.0.1:7860 (embedded Chroma, no LLM)
 
 browser: ## Debian's chromium for the browser tests (Playwright's own download does not work here)
 	@test -x /usr/bin/chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+	@# CJK fonts so the screenshots saved as test artifacts show Chinese text, not boxes.
+	@test -d /usr/share/fonts/opentype/noto || DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-noto-cjk fonts-noto-color-emoji
 
 test: install browser ## every tier: unit, integration (real model, Chroma, HTTP, browser), eval floors
-	$(PY) -m pytest -q
+	E5_TEST_MODEL_FOLDER=$(MODEL_DIR) $(PY) -m pytest -q
 
 unit: $(STAMP)
 	$(PY) -m pytest -q -m "not integration and not eval"

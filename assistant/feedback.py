@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,9 @@ from pathlib import Path
 RATINGS = ("up", "down")
 COLUMNS = ("id", "created_at", "app_version", "question", "answer", "citations", "rating", "comment")
 MAX_FIELD_CHARS = 20_000  # a runaway paste should not grow the file without bound
+# Switching a new file to WAL needs an exclusive lock and does not wait for one: two threads setting up the
+# same file at once get "database is locked". Setup is therefore done once, under this lock.
+_SETUP_LOCK = threading.Lock()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -39,17 +43,28 @@ class FeedbackStore:
         self.path = Path(path)
         self._ready = False
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=10.0)
-        try:
-            if not self._ready:
-                # WAL lets readers (an export) run while a vote is written; the mode is stored in the file.
+    def _set_up(self) -> None:
+        """Create the folder, the table and switch the file to WAL (readers such as an export then run while
+        a vote is written; the mode is stored in the file)."""
+        with _SETUP_LOCK:
+            if self._ready:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=10.0)
+            try:
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute(_SCHEMA)
                 connection.commit()
-                self._ready = True
+            finally:
+                connection.close()
+            self._ready = True
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        if not self._ready:
+            self._set_up()
+        connection = sqlite3.connect(self.path, timeout=10.0)
+        try:
             yield connection
         finally:
             connection.close()

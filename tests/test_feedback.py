@@ -83,6 +83,30 @@ def test_votes_from_many_threads_are_all_stored(store: FeedbackStore) -> None:
     assert {r["question"] for r in rows} == {f"问题{n}-{i}" for n in range(8) for i in range(10)}
 
 
+def test_stores_set_up_at_once_on_a_new_file_all_write(tmp_path: Path) -> None:
+    # Switching a new file to WAL does not wait for a lock; unguarded, this failed with "database is locked".
+    for trial in range(20):
+        path = tmp_path / f"trial{trial}.sqlite3"
+        start = threading.Barrier(6)
+        errors: list[Exception] = []
+
+        def vote(n: int, path: Path = path, start: threading.Barrier = start, errors: list = errors) -> None:
+            store = FeedbackStore(path)
+            start.wait()
+            try:
+                store.add(f"问题{n}", "答", [], "up")
+            except Exception as error:  # collected: an exception in a thread would not fail the test
+                errors.append(error)
+
+        threads = [threading.Thread(target=vote, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert len(FeedbackStore(path).rows()) == 6
+
+
 def test_html_and_quotes_are_stored_verbatim(store: FeedbackStore) -> None:
     store.add("<img src=x onerror=alert(1)>", "答", [], "down", "'; DROP TABLE feedback; --")
     row = store.rows()[0]
