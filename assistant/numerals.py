@@ -65,8 +65,12 @@ _REFERENCE = re.compile(
 
 def find_article_refs(text: str) -> list[int]:
     """Article numbers a question names, in order of appearance, without duplicates."""
+    return _numbers(_REFERENCE, text)
+
+
+def _numbers(pattern: re.Pattern[str], text: str) -> list[int]:
     found: list[int] = []
-    for match in _REFERENCE.finditer(to_halfwidth(text)):
+    for match in pattern.finditer(to_halfwidth(text)):
         raw = next(g for g in match.groups() if g)
         number = int(raw) if raw.isdigit() else cn_to_int(raw)
         if number not in found:
@@ -79,10 +83,4 @@ _SECTION_REFERENCE = re.compile(rf"第\s*({_CN_NUMBER}|\d)\s*(?:部分|个领域
 
 def find_section_refs(text: str) -> list[int]:
     """Section numbers a question names: 第二部分, 第2部分, section 2."""
-    found: list[int] = []
-    for match in _SECTION_REFERENCE.finditer(to_halfwidth(text)):
-        raw = next(g for g in match.groups() if g)
-        number = int(raw) if raw.isdigit() else cn_to_int(raw)
-        if number not in found:
-            found.append(number)
-    return found
+    return _numbers(_SECTION_REFERENCE, text)

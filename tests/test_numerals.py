@@ -38,3 +38,10 @@ def test_parse_article_number_accepts_27_in_every_form(typed):
 @pytest.mark.parametrize("typed", ["", "abc", "第条"])
 def test_parse_article_number_rejects_non_numbers(typed):
     assert parse_article_number(typed) is None
+
+
+@pytest.mark.parametrize(("question", "sections"), [("第二部分讲什么", [2]), ("第7部分和第三个领域", [7, 3]), ("section 5", [5]), ("第二条", [])])
+def test_find_section_refs(question, sections):
+    from assistant.numerals import find_section_refs
+
+    assert find_section_refs(question) == sections
