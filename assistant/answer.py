@@ -137,7 +137,7 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None)
 
 _LEAD = re.compile(r"牵头|部分|领域|板块|\blead|section|area")
 _DOCUMENT = {
-    "document_date": r"(哪天|哪一天|什么时候|何时|日期|哪年|when).{0,12}(印发|发布|出台|发文|下发|签发|issued|published)|(印发|发布|出台|发文|下发|签发|issued|published).{0,12}(哪天|哪一天|什么时候|何时|日期|when|date)|^when was",
+    "document_date": r"(哪天|哪一天|什么时候|何时|日期|哪年|when).{0,12}(印发|发布|出台|发文|下发|签发|公布|发的|出的|issued|published)|(印发|发布|出台|发文|下发|签发|公布|issued|published).{0,12}(哪天|哪一天|什么时候|何时|日期|when|date)|^when was",
     "document_issuer": r"(哪个|什么)(单位|部门|机关|政府).{0,4}(印发|发布|出台|发文|发的|下发)|谁(印发|发布|发的|出台)|发文(单位|机关)|issued by|who issued",
     "document_validity": r"有效期|多久有效|什么时候(到期|失效|截止)|实施(期限|多久)|有效到|(how long|until when).{0,20}valid|valid (until|for)|expire",
     "document_total": r"(七个|7个|所有|全部|这些|整个|整体|各个)(领域|政策).{0,20}(一共|总共|总额|合计|加起来|多少)|支持总额|total (budget|support|funding).{0,30}(policy areas|notice|all)",

@@ -120,7 +120,7 @@ def department_articles(question: str, unit: str, chunks: Sequence[Chunk], langu
     """The articles a department is responsible for (and sections it leads)."""
     if not chunks:
         return refusal(question, language, "unknown_department")
-    listed = "、".join(f"{c.label}（{c.title}）" for c in chunks)
+    listed = "、".join(c.label if c.kind == "section" else f"{c.label}（{c.title}）" for c in chunks)
     text = f"{unit}负责或牵头的内容共{len(chunks)}项：{listed}。"
     if language == "en":
         text = f"{unit} is responsible for {len(chunks)} items of the notice. " + text
