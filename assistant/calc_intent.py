@@ -7,6 +7,13 @@ a match adds, a contradiction subtracts), retrieval's article hints and an expli
 across different rules -> ask which one (candidates). Rules of one `group` (e.g. the four 第十四条 R&D cases)
 are variants: the best-supported one is calculated and the others are reported as alternatives when an
 unknown fact (经营规模) decides between them. Later mentions override earlier ones (follow-ups are appended).
+
+Only the cue words of rules the question is about compete for its amounts. A price per unit ("3台，每台40万元",
+"5台×60万元", "rmb 1 million each") becomes the total for its count. "第三年" / "前两年" pick years of a yearly
+schedule. A 紫金港/云栖 rule whose place is the only missing fact is computed for that place with the assumption
+stated. A question listing several awards of one article ("…，又…，一共", "另外", "同时", "两次") gets their sum
+(calculator.combine, shared caps applied); a rule that `includes` another (个转企并首次上规) brings it along unless
+only the extra is asked for ("额外", "再奖").
 """
 
 from __future__ import annotations
@@ -19,10 +26,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from assistant.amounts import Amount, find_amounts, to_halfwidth
-from assistant.calculator import Calculation, calculate, coerce_value
-from assistant.numerals import find_article_refs
-from assistant.rules import Rule, Slot
+from assistant.amounts import Amount, find_amounts, format_money, tidy, to_halfwidth
+from assistant.calculator import UNKNOWN, Calculation, Condition, calculate, coerce_value, combine, shared_caps
+from assistant.numerals import cn_to_int, find_article_refs
+from assistant.rules import NUMERIC_KINDS, Rule, Slot
 
 SEGMENT_BREAK = re.compile(r"[，,。；;？?！!\n]")
 SENTENCE_END = re.compile(r"[。？?！!]")
@@ -36,7 +43,9 @@ GENERIC_CUE_PENALTY = 2  # a cue shared by several slots ("花了", "投资") sa
 
 _ASK_PATTERNS = (
     r"(能|可以|可|最多|最高|一共|总共|大概|大约|预计|估计)?(拿|领|获得?|申请|申领|补|奖|报|返|得|享受|给)(到)?(多少|几)",
-    r"(补贴|补助|奖励|资助|奖金|扶持|支持|返还|减免|配套|担保费|保费)(金额|额度|资金|标准|比例上限)?(是|有|为|能有|大概|会是)?(多少|几)",
+    r"(补贴|补助|奖励|资助|奖金|扶持|支持|返还|减免|配套|担保费|保费|资金|经费|奖补|金额)"
+    r"(金额|额度|资金|标准|比例上限)?(是|有|为|能有|大概|会是|最多|最高|一共|总共)?(是|有|为)?(多少|几)",
+    r"(最多|最高|一共|总共|合计|共计|总计|加起来|累计)(能|可以|可|会)?(有|是|为)?(多少|几)",
     r"多少(钱|补贴|补助|奖励|资助|奖金|扶持资金|担保费)",
     r"算一下|算算|帮我算|计算|测算|估算|核算|能补|补多少|奖多少",
     r"(有什么|有哪些|有没有|有啥|什么样的?)(补贴|补助|奖励|资助|扶持|支持|优惠)",
@@ -47,6 +56,9 @@ _ASK = re.compile("|".join(_ASK_PATTERNS))
 _ASK_EN = re.compile(
     r"\bhow much\b|\bcalculat|\bestimat"
     r"|\bwhat (?:subsidy|subsidies|award|awards|grant|grants|amount|support|funding|reward)\b"
+    r"|\bwhat(?:'s| is| are| was| would be| will be)? (?:the |our |my |its )?"
+    r"(?:(?:maximum|max|total|possible|one-off|one-time|annual|expected|highest) )*"
+    r"(?:subsidy|subsidies|award|reward|grant|support|funding|bonus|allowance)\b(?! rates?\b)"
     r"|\b(?:can|could|will|would|do|does|shall)\b[^.?!]*\b(?:get|receive|claim|obtain|qualify)\b|\beligible\b|\bentitled\b",
     re.IGNORECASE,
 )
@@ -76,18 +88,87 @@ _DOMAIN_WORDS = (
     "补助",
     "奖励",
     "资助",
+    "买",
+    "每台",
+    "设备",
+    "审计",
 )
+_DOMAIN_WORDS_EN = re.compile(
+    r"\b(?:invest\w*|spent|spend\w*|paid|premiums?|rents?|rental|sales|revenues?|costs?|bought|purchased)\b",
+    re.IGNORECASE,
+)
+PLACE_SLOT = "location"  # 紫金港科技城 / 云栖小镇: rules of 第三十四、三十五条 exist only for their place
+# Several awards in one question: words that ask for the sum, words that separate the items, words that ask
+# for each amount separately (no sum then), and "两次" for an award granted once per occurrence.
+_TOTAL = re.compile(
+    r"一共|总共|合计|共计|总计|加起来|加在一起|合起来|累计|两项|几项|多项|[两二三四2-4]次"
+    r"|\bin total\b|\baltogether\b|\bcombined\b|\btotal\b|\bboth\b|\btogether\b|\btwice\b"
+)
+_ITEM_WORDS = (
+    r"又|另外|另有|同时|此外|以及|并且|而且|之后|随后|后来|然后|再加上|加上|还有|外加|另一[件项个]|一件|一项|[+＋&]"
+    r"|还(?=[获拿取被评首新有])|并(?=[获拿取])"
+    r"|\band also\b|\band\b|\bplus\b|\balso\b|\bas well as\b|\bthen\b|\blater\b|\bin addition\b|\bbesides\b"
+)
+_ITEM_WORD = re.compile(_ITEM_WORDS)
+_PIECE_BREAK = re.compile(_ITEM_WORDS + r"|[；;，,、。？?！!]")
+_EACH = re.compile(r"分别|各自|各是|各为|又是多少|又有多少|又能拿多少|\brespectively\b")
+_TIMES = re.compile(r"([两二三四2-4])\s*次|\b(twice)\b")
+_EXTRA_ONLY = re.compile(r"额外|另外再|再(?:奖|给|补|拿|发)|\badditional\b|\bextra\b")
+# Per-unit prices: "每台40万元", "单价40万", "40万元/台", "40万一台", "rmb 1 million each"
+_PRICE_BEFORE = re.compile(
+    r"(?:每一?[台套个件家项辆部只]|单价|单台|单套|each(?: one)?|per (?:unit|robot|set|piece|machine)|unit price)"
+    r"\s*(?:的)?(?:价格|售价|价钱|价值|价|of|is|was|at|for|costs?|costing|worth|priced at)?\s*"
+    r"(?:是|为|约|大约|要|花了|花)?\s*$"
+)
+_PRICE_AFTER = re.compile(
+    r"\s*(?:/|每|一)[台套个件辆部只]|\s*(?:each|apiece|per (?:unit|robot|set|piece|machine)|a piece|a unit)\b"
+)
+_TIMES_SIGN = re.compile(r"\s*[×xX*＊]|\s*乘以?")
+_EN_COUNT = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[a-z-]+\s+){0,3}?"
+    r"(robots?|units?|machines?|sets?|pieces?)\b"
+)
+_EN_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+# "第三年", "第三、四年", "前两年", "后两年", "the third year", "the first two years"
+_CN_NUMBER = r"[一二两三四五六七八九十\d]+"
+_YEAR_ORDINAL = re.compile(
+    rf"第({_CN_NUMBER})(?:个)?(?:年)?(?:\s*(?:[、,，和及与至到~\-—]|以及)+\s*第?({_CN_NUMBER}))?(?:个)?年(?![度份])"
+)
+_YEAR_FIRST = re.compile(rf"(?:前|头|最初的?)({_CN_NUMBER})(?:个)?年")
+_YEAR_LAST = re.compile(rf"(?:后|最后的?)({_CN_NUMBER})(?:个)?年")
+_EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5}
+_EN_YEAR_ORDINAL = re.compile(
+    r"\b(?:the )?(first|1st|second|2nd|third|3rd|fourth|4th|fifth)"
+    r"(?: and (?:the )?(second|2nd|third|3rd|fourth|4th|fifth))? years?\b|\byear (\d)\b"
+)
+# "前两年每年能补多少", "the first two years, per year": the window's years are asked one at a time
+_PER_YEAR = re.compile(r"年\s*[里内中]?\s*的?\s*(?:平均)?每一?年|years?,?\s*(?:per|each) year|years?,?\s*annually")
+_EN_YEAR_SPAN = re.compile(r"\b(first|last) (two|three|2|3) years\b")
 
 
 @dataclass(frozen=True)
 class CalcOutcome:
-    """What `plan_calculation` decided: the rule, the inputs it read, the calculation, or what to ask."""
+    """What `plan_calculation` decided: the rule, the inputs it read, the calculation, or what to ask.
+    For a question about several awards at once ("又…一共"), `calculation` is the combined one (see
+    calculator.combine), `rule`/`inputs` are its first part and `parts` lists every part's rule."""
 
     rule: Rule | None
     inputs: dict[str, Any]
     calculation: Calculation | None
     clarification: str | None = None  # Chinese question when something is missing or the rule is ambiguous
     candidates: tuple[str, ...] = ()  # rule ids when ambiguous (best first)
+    parts: tuple[Rule, ...] = ()  # the rules added up in a combined calculation
 
 
 @dataclass(frozen=True)
@@ -97,6 +178,22 @@ class _Assignment:
     position: int
 
 
+@dataclass(frozen=True)
+class _Context:
+    """Everything read once from the question and shared by every rule's scoring."""
+
+    text: str
+    amounts: tuple[Amount, ...]
+    products: dict[int, str]  # start of a per-unit total -> "3台 × 40万元 = 120万元"
+    cues: list[tuple[int, int, frozenset[tuple[str, str]]]]
+    spans: list[tuple[int, int, str]]
+    named_articles: set[str]
+    hints: tuple[str, ...]
+
+
+_Scored = tuple[float, int, Rule, dict[str, Any]]
+
+
 def is_calculation_request(question: str) -> bool:
     """True when the question asks for an amount (能拿多少/补多少/how much) or states an amount with a
     domain word (投入/社零/房租 ...). Cheap; the rule choice happens in plan_calculation."""
@@ -104,32 +201,67 @@ def is_calculation_request(question: str) -> bool:
     if _ASK.search(text) or _ASK_EN.search(text):
         return True
     amounts = [amount for amount in find_amounts(text) if amount.kind in ("money", "percent", "area", "weight")]
-    return bool(amounts) and any(word in text for word in _DOMAIN_WORDS)
+    return bool(amounts) and (any(word in text for word in _DOMAIN_WORDS) or bool(_DOMAIN_WORDS_EN.search(text)))
 
 
 def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequence[str] = ()) -> CalcOutcome | None:
     """Choose a rule for the question, fill its inputs from the text and calculate.
-    None when the question is not a computation request or names nothing computable."""
+    A question about several awards of one article ("又…一共", "另外…", "两次") gets their sum (shared caps
+    applied). None when the question is not a computation request or names nothing computable."""
     if not question or not is_calculation_request(question):
         return None
     text = to_halfwidth(question)
-    amounts = find_amounts(text)
-    cues = _cue_occurrences(text, rules)
     named_articles = _named_articles(text)
     spans = _find_words(text, [word for rule in rules for word in _rule_words(rule)])
-    scored: list[tuple[float, int, Rule, dict[str, Any]]] = []
-    for index, rule in enumerate(rules):
-        keyword_score = _keyword_score(rule, spans, len(text))
-        if keyword_score <= 0 and rule.article not in named_articles:
-            continue
-        assignments = extract_inputs(rule, text, amounts, cues)
-        score = keyword_score + _support_score(rule, assignments) + _hint_score(rule, article_hints, named_articles)
-        scored.append((score, index, rule, {name: item.value for name, item in assignments.items()}))
-    if not scored:
+    keyword_scores = {rule.id: _keyword_score(rule, spans, len(text)) for rule in rules}
+    relevant = [rule for rule in rules if keyword_scores[rule.id] > 0 or rule.article in named_articles]
+    if not relevant:
         return None
+    amounts, products = _with_unit_prices(text, find_amounts(text))
+    # Only the cue words of rules the question is about compete for its amounts: "建设" (平台建设总投资) must not
+    # take the amount of "乡村旅游智慧建设投入50万元" when no platform is mentioned.
+    context = _Context(
+        text=text,
+        amounts=tuple(amounts),
+        products=products,
+        cues=_cue_occurrences(text, relevant),
+        spans=spans,
+        named_articles=named_articles,
+        hints=tuple(article_hints),
+    )
+    scored: list[_Scored] = []
+    for index, rule in enumerate(rules):
+        if rule not in relevant:
+            continue
+        assignments = _rule_inputs(rule, context)
+        score = (
+            keyword_scores[rule.id]
+            + _support_score(rule, assignments)
+            + _hint_score(rule, context.hints, named_articles)
+        )
+        scored.append((score, index, rule, {name: item.value for name, item in assignments.items()}))
     scored.sort(key=lambda item: (-item[0], item[1]))
+    combined = _plan_combined(context, rules, scored)
+    if combined is not None and combined.parts:
+        return combined
+    single = _plan_single(context, rules, scored)
+    if combined is not None and (single.calculation is None or single.calculation.amount_yuan is None):
+        return combined  # of the awards listed only one can be computed yet: give it, name the others
+    return single
+
+
+def _plan_single(context: _Context, rules: Sequence[Rule], scored: list[_Scored]) -> CalcOutcome:
+    """The one rule the question is about (or which to choose, when rules of different awards score alike)."""
+    text = context.text
     best_score, _, best, _ = scored[0]
     contenders = [item for item in scored if item[0] >= best_score - AMBIGUITY_MARGIN]
+    # A rule whose event also earns another (个转企并首次上规 -> 首次上规纳统) is not that rule's rival: when the
+    # question names it, it wins.
+    including = [item for item in scored if any(other[2].id in item[2].includes for other in contenders)]
+    if including:
+        best = including[0][2]
+        scored = [including[0], *[item for item in scored if item is not including[0]]]
+        contenders = [item for item in contenders if item[2].id not in best.includes]
     rivals = [item for item in contenders if not (best.group and item[2].group == best.group) and item[2] is not best]
     if rivals:
         ids = tuple(dict.fromkeys(item[2].id for item in contenders))[:4]
@@ -144,13 +276,90 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     variants = [item for item in contenders if item[2].group and item[2].group == best.group] or [scored[0]]
     chosen = _pick_variant(variants)
     rule, inputs = chosen[2], chosen[3]
-    calc = calculate(rule, inputs)
+    calc = _calculate(rule, inputs, context)
     others = [item for item in scored if item[2].group and item[2].group == rule.group and item[2] is not rule]
     calc = _with_variant_alternatives(calc, rule, inputs, others)
-    clarification = None
-    if calc.amount_yuan is None and calc.missing:
-        clarification = "".join(calc.missing[:2])
-    return CalcOutcome(rule=rule, inputs=inputs, calculation=calc, clarification=clarification)
+    if rule.includes and not _EXTRA_ONLY.search(text):
+        included = [_calculate(other, _inputs_for(other, inputs, context), context) for other in _included(rule, rules)]
+        if included and all(part.amount_yuan is not None for part in included):
+            parts_rules = (*_included(rule, rules), rule)
+            calc = combine([*included, calc], shared_caps(rules))
+            return _outcome(parts_rules[-1], inputs, calc, parts_rules)
+    return _outcome(rule, inputs, calc)
+
+
+def _outcome(rule: Rule, inputs: dict[str, Any], calc: Calculation, parts: tuple[Rule, ...] = ()) -> CalcOutcome:
+    clarification = "".join(calc.missing[:2]) if calc.amount_yuan is None and calc.missing else None
+    return CalcOutcome(rule=rule, inputs=inputs, calculation=calc, clarification=clarification, parts=parts)
+
+
+def _included(rule: Rule, rules: Sequence[Rule]) -> tuple[Rule, ...]:
+    by_id = {other.id: other for other in rules}
+    return tuple(by_id[rule_id] for rule_id in rule.includes if rule_id in by_id)
+
+
+def _inputs_for(rule: Rule, inputs: dict[str, Any], context: _Context) -> dict[str, Any]:
+    found = {name: item.value for name, item in _rule_inputs(rule, context).items()}
+    return {**{name: value for name, value in inputs.items() if rule.has_input(name)}, **found}
+
+
+def _rule_inputs(rule: Rule, context: _Context) -> dict[str, _Assignment]:
+    """The rule's inputs in the whole question, with the year window of a schedule ("第三年") applied."""
+    assignments = extract_inputs(rule, context.text, context.amounts, context.cues)
+    return _apply_year_window(rule, context.text, assignments)
+
+
+def _calculate(rule: Rule, inputs: dict[str, Any], context: _Context) -> Calculation:
+    """calculate(), then: a place-specific rule whose place is the only unknown is computed for that place with
+    the assumption stated; a base amount that came from "3台，每台40万元" shows its multiplication."""
+    calc = calculate(rule, inputs)
+    if calc.amount_yuan is None and not calc.errors:
+        calc = _assume_place(rule, inputs, calc)
+    return _with_products(rule, inputs, calc, context)
+
+
+def _assume_place(rule: Rule, inputs: dict[str, Any], calc: Calculation) -> Calculation:
+    """紫金港/云栖 rules exist only for their place: when the place is the one fact missing, answer for that place
+    and say so ("按位于云栖小镇计算") instead of asking. Other unknown facts still make the calculator ask."""
+    places = [
+        spec
+        for spec in rule.conditions
+        if spec.slot == PLACE_SLOT and spec.scope and spec.op == "eq" and not spec.assume and PLACE_SLOT not in inputs
+    ]
+    if not places:
+        return calc
+    spec = places[0]
+    slot = rule.input(PLACE_SLOT)
+    option = slot.option(str(spec.value))
+    label = option.label if option else str(spec.value)
+    assumed = calculate(rule, {**inputs, PLACE_SLOT: spec.value})
+    if assumed.amount_yuan is None:
+        return calc
+    note = f"按位于{label}计算（本项政策仅适用于{label}）"
+    return dataclasses.replace(
+        assumed,
+        assumptions=(note, *assumed.assumptions),
+        conditions=tuple(
+            Condition(c.name, UNKNOWN, f"需要 {label}，未提供（按符合计算）") if c.name == spec.label else c
+            for c in assumed.conditions
+        ),
+    )
+
+
+def _with_products(rule: Rule, inputs: dict[str, Any], calc: Calculation, context: _Context) -> Calculation:
+    if not context.products or not calc.trace:
+        return calc
+    notes = []
+    for name in rule.base_slots:
+        value = inputs.get(name)
+        for start, text in context.products.items():
+            amount = next((a for a in context.amounts if a.start == start), None)
+            if amount is not None and value == amount.value and rule.input(name).kind == "money":
+                notes.append(f"{rule.input(name).label} = {text}；")
+                break
+    if not notes:
+        return calc
+    return dataclasses.replace(calc, trace="".join(dict.fromkeys(notes)) + calc.trace)
 
 
 def extract_inputs(
@@ -323,6 +532,386 @@ def _if_phrase(rule: Rule, spec: Any) -> str:
     return f"若{spec.label}"
 
 
+# ----------------------------------------------------------------------------- several awards in one question
+
+
+@dataclass(frozen=True)
+class _Part:
+    rule: Rule
+    inputs: dict[str, Any]
+    position: int  # where its evidence starts (order of the parts)
+    amount_positions: frozenset[int]  # starts of the amounts its base slots read (one amount feeds one part)
+    score: float
+    evidence: str = ""  # the word that named it (升为省级 / 升为国家级: two occurrences of a repeatable award)
+
+
+def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_Scored]) -> CalcOutcome | None:
+    """The sum of several awards of one article when the question lists them ("…，又…，一共", "另外", "两次").
+    Each item (a stretch of the question between 又/另外/同时/…/commas with words of its own) is matched to the
+    article's rule whose distinctive keyword or named option it contains, with the item's own amounts and the
+    question's shared facts (紫金港, 制造业 ...). Needs two parts or more; None otherwise."""
+    text = context.text
+    follow_up = _follow_up_start(text)
+    body = text[:follow_up] if follow_up is not None else text
+    total = _TOTAL.search(body)
+    if not total and (not _ITEM_WORD.search(body) or _EACH.search(body) or _EXTRA_ONLY.search(body)):
+        return None
+    articles = list(dict.fromkeys(item[2].article for item in scored[:4]))[:3]
+    scores = {item[2].id: item[0] for item in scored}
+    best: list[_Part] = []
+    for article in articles:
+        family = [rule for rule in rules if rule.article == article]
+        parts = _find_parts(context, body, family, scores)
+        if len(parts) > len(best):
+            best = parts
+    best = _repeat_parts(best, body)
+    if len(best) < 2:
+        return None
+    follow_inputs = text[follow_up:] if follow_up is not None else ""
+    calculations: list[Calculation] = []
+    kept: list[_Part] = []
+    skipped: list[str] = []
+    for part in best:
+        inputs = part.inputs
+        if follow_inputs:
+            found = extract_inputs(part.rule, follow_inputs)
+            inputs = {**inputs, **{name: item.value for name, item in found.items()}}
+        calc = _calculate(part.rule, inputs, context)
+        if calc.amount_yuan is None:
+            skipped.append(f"{part.rule.name}还需补充信息（{''.join(calc.missing[:1])}），未计入。")
+            continue
+        calculations.append(calc)
+        kept.append(part)
+    if not calculations:
+        return None
+    # A part that still lacks its figure ("另外还买了机器人") does not hold back the parts that can be computed.
+    combined = combine(_number_repeats(calculations), shared_caps(rules))
+    if len(calculations) > 1:
+        combined = dataclasses.replace(combined, rule_name="、".join(dict.fromkeys(part.rule.name for part in kept)))
+    if skipped:
+        combined = dataclasses.replace(combined, notes=(*dict.fromkeys(skipped), *combined.notes))
+    parts_rules = tuple(dict.fromkeys(part.rule for part in kept)) if len(calculations) > 1 else ()
+    return _outcome(kept[0].rule, kept[0].inputs, combined, parts_rules)
+
+
+def _find_parts(context: _Context, body: str, family: Sequence[Rule], scores: dict[str, float]) -> list[_Part]:
+    words = {rule.id: {word.lower() for word in _rule_words(rule)} for rule in family}
+    owners: dict[str, int] = {}
+    for rule_words in words.values():
+        for word in rule_words:
+            owners[word] = owners.get(word, 0) + 1
+    spans = [span for span in context.spans if span[1] <= len(body)]
+
+    def evidence(rule: Rule, start: int, end: int) -> tuple[int | None, list[str], str]:
+        """(position of the rule's own evidence in text[start:end], option keys named there, the word)."""
+        inside = [span for span in spans if start <= span[0] and span[1] <= end and span[2].lower() in words[rule.id]]
+        distinctive = [span for span in inside if owners[span[2].lower()] == 1]
+        named = {word.lower() for word in (*rule.keywords, *rule.events)}
+        # an option counts only next to one of the rule's own words: 有机食品 names 新认证 and 续展 alike
+        options = _options_named(rule, body[start:end]) if any(span[2].lower() in named for span in inside) else []
+        if distinctive:
+            return distinctive[0][0], options, distinctive[0][2].lower()
+        if options:
+            return inside[0][0], options, inside[0][2].lower()
+        return None, [], ""
+
+    pieces = _pieces(body)
+    items: list[tuple[int, int]] = []  # pieces merged: a piece without evidence joins the item before it
+    for start, end in pieces:
+        has = any(evidence(rule, start, end)[0] is not None for rule in family)
+        if has or not items:
+            items.append((start, end))
+        else:
+            items[-1] = (items[-1][0], end)
+    if items and len(items) > 1 and not any(evidence(rule, *items[0])[0] is not None for rule in family):
+        items[1] = (items[0][0], items[1][1])  # leading context ("紫金港科技城企业，") joins the first item
+        items.pop(0)
+    whole = {rule.id: _rule_inputs(rule, context) for rule in family}
+    found: list[_Part] = []
+    for start, end in items:
+        piece_amounts = tuple(amount for amount in context.amounts if start <= amount.start and amount.end <= end)
+        piece_cues = [cue for cue in context.cues if start <= cue[0] and cue[1] <= end]
+        for rule in family:
+            position, options, word = evidence(rule, start, end)
+            if position is None:
+                continue
+            own = extract_inputs(rule, body[:end], piece_amounts, piece_cues)
+            own = {name: item for name, item in own.items() if item.position >= start}
+            own = _apply_year_window(rule, body[start:end], own)
+            base = set(rule.base_slots)
+            shared = {name: item.value for name, item in whole[rule.id].items() if name not in base}
+            inputs = {**shared, **{name: item.value for name, item in own.items()}}
+            used = frozenset(
+                item.position for name, item in own.items() if name in base and rule.input(name).kind in NUMERIC_KINDS
+            )
+            option_slot = rule.formula.option_slot if rule.formula.kind == "options" else None
+            choices: list[str | None] = list(options) or [None]
+            for key in choices:
+                chosen = {**inputs, option_slot: key} if key is not None and option_slot else inputs
+                if _contradicted(rule, chosen):
+                    continue
+                found.append(_Part(rule, chosen, position, used, scores.get(rule.id, 0.0), word))
+    return _distinct_parts(found)
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """Spans of `text` between item words (又, 另外, and ...) and clause punctuation."""
+    pieces = []
+    start = 0
+    for match in _PIECE_BREAK.finditer(text):
+        if match.start() > start:
+            pieces.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        pieces.append((start, len(text)))
+    return [(a, b) for a, b in pieces if text[a:b].strip()]
+
+
+def _options_named(rule: Rule, text: str) -> list[str]:
+    """Option keys of an options rule named in `text`, in order ("世界设计大奖…国内权威设计奖" -> world, domestic)."""
+    if rule.formula.kind != "options" or not rule.formula.option_slot:
+        return []
+    slot = rule.input(rule.formula.option_slot)
+    if slot.kind != "choice":
+        return []
+    owner: dict[str, str] = {}
+    for option in slot.options:
+        for word in (option.label, *option.aliases):
+            owner.setdefault(word.lower(), option.key)
+    spans = _find_words(text, list(owner))
+    return list(dict.fromkeys(owner[word.lower()] for _, _, word in spans))
+
+
+def _contradicted(rule: Rule, inputs: dict[str, Any]) -> bool:
+    """A scope fact the question states rules the rule out (进口 for the 国产 robot rule)."""
+    for spec in rule.conditions:
+        if not spec.scope or spec.slot not in inputs:
+            continue
+        try:
+            value = coerce_value(rule.input(spec.slot), inputs[spec.slot])
+        except ValueError:
+            continue
+        if not _scope_holds(rule.input(spec.slot), spec.op, spec.value, value):
+            return True
+    return False
+
+
+def _distinct_parts(found: Sequence[_Part]) -> list[_Part]:
+    """One part per award: the same rule twice only with different amounts or options (a repeatable rule is
+    counted again by _repeat_parts); a rule without its amount is dropped when another item gives it one; one
+    amount feeds one part; variants of an exclusive group count once."""
+    parts: list[_Part] = []
+    for part in sorted(found, key=lambda p: (p.position, -p.score)):
+        key = _part_key(part)
+        same = [other for other in parts if other.rule.id == part.rule.id]
+        repeated = part.rule.repeatable and all(other.evidence != part.evidence for other in same)
+        if any(_part_key(other) == key for other in same) and not repeated:
+            continue
+        if same and not _has_base(part):
+            continue
+        parts = [other for other in parts if not (other.rule.id == part.rule.id and not _has_base(other))]
+        complement = next((other for other in same if _filled(other) and not _filled(other) & _filled(part)), None)
+        if complement is not None and complement in parts:
+            # 展位费20万，另外机票5万: two inputs of one award, not two awards
+            merged = dataclasses.replace(
+                complement,
+                inputs={**complement.inputs, **{name: part.inputs[name] for name in _filled(part)}},
+                amount_positions=complement.amount_positions | part.amount_positions,
+            )
+            parts[parts.index(complement)] = merged
+            continue
+        if part.amount_positions and any(part.amount_positions & other.amount_positions for other in parts):
+            rival = next(other for other in parts if part.amount_positions & other.amount_positions)
+            if rival.score >= part.score:
+                continue
+            parts.remove(rival)
+        group = part.rule.group
+        if group and group != part.rule.cap_group and any(other.rule.group == group for other in parts):
+            continue
+        parts.append(part)
+    return parts
+
+
+def _part_key(part: _Part) -> tuple[str, tuple[tuple[str, str], ...]]:
+    names = [*part.rule.base_slots]
+    return part.rule.id, tuple((name, repr(part.inputs.get(name))) for name in names if name in part.inputs)
+
+
+def _filled(part: _Part) -> set[str]:
+    return {name for name in part.rule.base_slots if name in part.inputs}
+
+
+def _has_base(part: _Part) -> bool:
+    return not part.rule.base_slots or any(name in part.inputs for name in part.rule.base_slots)
+
+
+def _repeat_parts(parts: list[_Part], text: str) -> list[_Part]:
+    """An award granted per occurrence (孵化器每升一级) counts as often as the question says ("两次") or as often as
+    its items name it."""
+    times_match = _TIMES.search(text)
+    if times_match is None:
+        return parts
+    word = times_match.group(1) or times_match.group(2)
+    times = 2 if word in ("两", "twice") else _small_number(word)
+    result: list[_Part] = []
+    for part in parts:
+        result.append(part)
+        if part.rule.repeatable and not part.rule.base_slots:
+            already = sum(1 for other in parts if other.rule.id == part.rule.id)
+            if already == 1 and times > 1:
+                result.extend([part] * (times - 1))
+    return result
+
+
+def _number_repeats(calculations: Sequence[Calculation]) -> list[Calculation]:
+    """The same award counted twice with the same trace reads 孵化器升级一次性奖励（第1次）, …（第2次）."""
+    counts: dict[tuple[str, str], int] = {}
+    for calc in calculations:
+        counts[(calc.rule_id, calc.trace)] = counts.get((calc.rule_id, calc.trace), 0) + 1
+    seen: dict[tuple[str, str], int] = {}
+    numbered = []
+    for calc in calculations:
+        key = (calc.rule_id, calc.trace)
+        if counts[key] > 1:
+            seen[key] = seen.get(key, 0) + 1
+            calc = dataclasses.replace(calc, rule_name=f"{calc.rule_name}（第{seen[key]}次）")
+        numbered.append(calc)
+    return numbered
+
+
+# ----------------------------------------------------------------------------- per-unit prices and year windows
+
+
+def _with_unit_prices(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], dict[int, str]]:
+    """A per-unit price ("每台40万元", "40万元/台", "3台×40万", "rmb 1 million each") becomes the total for the count it
+    goes with (the nearest unused count before it, else after it, with no other sum of money in between):
+    3台 × 40万元 = 120万元. Returns the amounts and, by the total's start, the multiplication as text."""
+    lowered = text.lower()
+    counts = sorted(
+        [a for a in amounts if a.kind == "count"] + _english_counts(lowered, amounts), key=lambda a: a.start
+    )
+    money = [a for a in amounts if a.kind == "money"]
+    used: set[int] = set()
+    result: list[Amount] = []
+    products: dict[int, str] = {}
+    for amount in amounts:
+        count = _count_for(lowered, amount, counts, money, used) if amount.kind == "money" else None
+        if count is None:
+            result.append(amount)
+            continue
+        used.add(count.start)
+        total = tidy(count.value * amount.value)
+        products[amount.start] = f"{count.text} × {format_money(amount.value)} = {format_money(total)}"
+        result.append(Amount(total, "money", f"{count.text}×{amount.text}", amount.start, amount.end))
+    return result, products
+
+
+def _count_for(
+    text: str, price: Amount, counts: Sequence[Amount], money: Sequence[Amount], used: set[int]
+) -> Amount | None:
+    before = [c for c in counts if c.end <= price.start and c.start not in used]
+    after = [c for c in counts if c.start >= price.end and c.start not in used]
+    multiplied_before = bool(before) and _TIMES_SIGN.fullmatch(text[before[-1].end : price.start]) is not None
+    multiplied_after = bool(after) and _TIMES_SIGN.fullmatch(text[price.end : after[0].start]) is not None
+    if multiplied_before:
+        return before[-1]
+    if multiplied_after:
+        return after[0]
+    if not (_PRICE_BEFORE.search(text[max(0, price.start - 24) : price.start]) or _PRICE_AFTER.match(text, price.end)):
+        return None
+    if before and not any(before[-1].end <= m.start and m.end <= price.start for m in money):
+        return before[-1]
+    if after and not any(price.end <= m.start and m.end <= after[0].start for m in money):
+        return after[0]
+    return None
+
+
+def _english_counts(text: str, amounts: Sequence[Amount]) -> list[Amount]:
+    """Counts written "3 imported robots" (the unit word need not follow the number directly)."""
+    found = []
+    for match in _EN_COUNT.finditer(text):
+        if any(a.start <= match.start() < a.end for a in amounts):
+            continue
+        value = _small_number(match.group(1))
+        found.append(Amount(Decimal(value), "count", match.group(0), match.start(), match.end()))
+    return found
+
+
+def _small_number(token: str) -> int:
+    if token.isdigit():
+        return int(token)
+    if token in _EN_NUMBERS:
+        return _EN_NUMBERS[token]
+    try:
+        return cn_to_int(token)
+    except ValueError:
+        return 0
+
+
+def _year_window(text: str, total_years: Decimal) -> tuple[Decimal, Decimal | None] | None:
+    """(first year, number of years or None for that year alone) named in the text: 第三年 -> (3, None),
+    第三、四年 -> (3, 2), 前两年 -> (1, 2), 后两年 -> (total − 1, 2), the third year -> (3, None)."""
+    lowered = text.lower()
+    if match := _YEAR_ORDINAL.search(lowered):
+        first = _small_number(match.group(1))
+        last = _small_number(match.group(2)) if match.group(2) else 0
+        if first >= 1:
+            return Decimal(first), (Decimal(last - first + 1) if last > first else None)
+    if match := _YEAR_FIRST.search(lowered):
+        count = _small_number(match.group(1))
+        if count >= 1:
+            return Decimal(1), Decimal(count)
+    if match := _YEAR_LAST.search(lowered):
+        count = _small_number(match.group(1))
+        if 1 <= count <= total_years:
+            return total_years - count + 1, Decimal(count)
+    if match := _EN_YEAR_SPAN.search(lowered):
+        count = _small_number(match.group(2))
+        if match.group(1) == "first":
+            return Decimal(1), Decimal(count)
+        if 1 <= count <= total_years:
+            return total_years - count + 1, Decimal(count)
+    if match := _EN_YEAR_ORDINAL.search(lowered):
+        if match.group(3):
+            return Decimal(int(match.group(3))), None
+        first = _EN_ORDINALS[match.group(1)]
+        last = _EN_ORDINALS[match.group(2)] if match.group(2) else 0
+        return Decimal(first), (Decimal(last - first + 1) if last > first else None)
+    return None
+
+
+def _one_rate(formula: Any, first: Decimal, years: Decimal) -> bool:
+    """Whether every year of the window is paid at the same rate."""
+    rates = set()
+    start = Decimal(1)
+    for segment in formula.segments:
+        end = start + segment.years - 1
+        if start <= first + years - 1 and first <= end:
+            rates.add(segment.rate)
+        start = end + 1
+    return len(rates) == 1
+
+
+def _apply_year_window(rule: Rule, text: str, assignments: dict[str, _Assignment]) -> dict[str, _Assignment]:
+    """For a yearly schedule (房租补助第一、二年100%，第三、四年50%): "第三年" asks for that year alone, "前两年" for
+    the first two; the window replaces a number of years read elsewhere."""
+    formula = rule.formula
+    if formula.kind != "schedule" or formula.start_year_slot is None:
+        return assignments
+    total_years = sum((segment.years for segment in formula.segments), Decimal(0))
+    window = _year_window(text, total_years)
+    if window is None:
+        return assignments
+    first, years = window
+    if years is not None and _PER_YEAR.search(text) and _one_rate(formula, first, years):
+        years = None  # "前两年每年能补多少": the amount of one of those years
+    updated = {name: item for name, item in assignments.items() if name != formula.years_slot}
+    updated[formula.start_year_slot] = _Assignment(first, True, 0)
+    if years is not None and formula.years_slot is not None:
+        updated[formula.years_slot] = _Assignment(years, True, 0)
+    return updated
+
+
 # ----------------------------------------------------------------------------- text helpers
 
 
@@ -439,6 +1028,8 @@ def _primary_slot(rule: Rule, kind: str) -> Slot | None:
     """Where an amount without a cue goes: the formula's base slot of that kind, else the rule's only slot of
     that kind (never a slot that feeds a derivation)."""
     derived_sources = {name for slot in rule.inputs for name in (slot.derive_minus or ())}
+    if rule.formula.start_year_slot:
+        derived_sources.add(rule.formula.start_year_slot)  # read from "第三年", never from a bare "3年"
     for name in rule.base_slots:
         slot = rule.input(name)
         if slot.kind == kind and name not in derived_sources:

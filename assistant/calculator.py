@@ -12,13 +12,15 @@ Input values: Decimal/Amount are canonical (money in yuan, percent as a fraction
 without a unit are read in the slot's unit (money in yuan, percent in points: 30 -> 30%); strings may carry
 their unit ("800万元", "30%", "3年", "2000平方米"). Choices take an option key, label or alias; flags take
 bool or 是/否.
+`combine(calculations, caps)` adds up several awards one question asks about together into one Calculation
+(the parts in `parts`, each part and the sum in the trace, caps shared by a `cap_group` applied).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
@@ -93,6 +95,7 @@ class Calculation:
     is_fee: bool = False
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    parts: tuple[Calculation, ...] = ()  # set on a combined calculation (combine): the awards that were added up
 
     @property
     def status(self) -> str:
@@ -131,6 +134,7 @@ class Calculation:
             "is_fee": self.is_fee,
             "errors": list(self.errors),
             "notes": list(self.notes),
+            "parts": [part.to_dict() for part in self.parts],
         }
 
 
@@ -204,6 +208,125 @@ def calculate(rule: Rule, inputs: Mapping[str, Any]) -> Calculation:
         errors=tuple(errors.values()),
         notes=rule.notes,
     )
+
+
+@dataclass(frozen=True)
+class SharedCap:
+    """One cap over several rules' amounts together (进口、国产机器人每家企业资助总额不超过50万元)."""
+
+    rule_ids: frozenset[str]
+    cap: Decimal
+    label: str = "共同上限"
+
+
+def shared_caps(rules: Sequence[Rule]) -> tuple[SharedCap, ...]:
+    """The caps that rules of one `cap_group` share: the group's common formula cap."""
+    groups: dict[str, list[Rule]] = {}
+    for rule in rules:
+        if rule.cap_group:
+            groups.setdefault(rule.cap_group, []).append(rule)
+    caps = []
+    for members in groups.values():
+        values = {rule.formula.cap for rule in members if rule.formula.cap is not None}
+        if len(members) > 1 and len(values) == 1:
+            caps.append(SharedCap(frozenset(rule.id for rule in members), values.pop(), "合计上限"))
+    return tuple(caps)
+
+
+def combine(calculations: Sequence[Calculation], caps: Sequence[SharedCap] = ()) -> Calculation:
+    """One Calculation for several awards a question asks about together ("又…一共能拿多少"): the amount is the sum
+    of the parts (shared caps applied), the trace lists each part and the sum, `parts` keeps the parts.
+    The amount is None while any part still needs information; 0 only when no part is eligible. The first part's
+    article is cited, so the parts should be of one article (the question planner only combines those).
+    Raises ValueError on an empty list; one calculation is returned as it is."""
+    parts = tuple(calculations)
+    if not parts:
+        raise ValueError("combine needs at least one calculation")
+    if len(parts) == 1:
+        return parts[0]
+    complete = all(part.amount_yuan is not None for part in parts)
+    lines = [f"{part.rule_name}：{_part_trace(part)}" for part in parts]
+    amount: Decimal | None = None
+    alternatives: list[tuple[str, Decimal]] = []
+    if complete:
+        amount, sum_text = _sum_parts(parts, caps)
+        lines.append(sum_text)
+        for index, part in enumerate(parts):
+            for description, value in part.alternatives:
+                replaced = list(parts)
+                replaced[index] = replace(part, amount_yuan=value)
+                alternatives.append((f"{description}（{part.rule_name}）", _sum_parts(replaced, caps)[0]))
+    eligible_parts = [part for part in parts if part.status == "eligible"]
+    shown = eligible_parts if amount is not None and amount > 0 else list(parts)
+    conditions = tuple(
+        Condition(f"{part.rule_name}：{condition.name}", condition.status, condition.detail)
+        for part in shown
+        for condition in part.conditions
+    )
+    notes = [f"{part.rule_name}不符合条件，未计入合计。" for part in parts if part.status == "ineligible" and amount]
+    mins = [part.amount_min_yuan for part in parts if part.amount_min_yuan is not None]
+    amount_min: Decimal | None = None
+    if mins and amount is not None and amount > 0:
+        amount_min = sum(
+            (
+                part.amount_min_yuan if part.amount_min_yuan is not None else part.amount_yuan or Decimal(0)
+                for part in parts
+            ),
+            Decimal(0),
+        )
+    return Calculation(
+        rule_id="+".join(part.rule_id for part in parts),
+        rule_name="、".join(dict.fromkeys(part.rule_name for part in parts)),
+        article=parts[0].article,
+        article_label=parts[0].article_label,
+        clause="；".join(dict.fromkeys(part.clause for part in parts)),
+        amount_yuan=amount,
+        is_maximum=any(part.is_maximum for part in parts),
+        conditions=conditions,
+        trace="；".join(lines),
+        assumptions=tuple(dict.fromkeys(item for part in parts for item in part.assumptions)),
+        alternatives=tuple(alternatives),
+        missing=tuple(dict.fromkeys(item for part in parts for item in part.missing)) if amount is None else (),
+        payout="、".join(dict.fromkeys(part.payout for part in parts)),
+        applies_to="；".join(dict.fromkeys(part.applies_to for part in parts)),
+        formula_text="；".join(f"{part.rule_name}：{part.formula_text}" for part in parts),
+        amount_min_yuan=amount_min,
+        per_year=all(part.per_year for part in parts),
+        is_fee=all(part.is_fee for part in parts),
+        errors=tuple(dict.fromkeys(item for part in parts for item in part.errors)),
+        notes=tuple(dict.fromkeys([*notes, *(item for part in parts for item in part.notes)])),
+        parts=parts,
+    )
+
+
+def _part_trace(part: Calculation) -> str:
+    if part.amount_yuan is None:
+        return "还需补充信息（" + " ".join(part.missing) + "）" if part.missing else "还需补充信息"
+    if part.status == "ineligible":
+        unmet = "；".join(f"{c.name}{c.detail}" for c in part.conditions if c.status == UNMET)
+        return f"不符合条件（{unmet}），计0元" if unmet else "不符合条件，计0元"
+    return part.trace
+
+
+def _sum_parts(parts: Sequence[Calculation], caps: Sequence[SharedCap]) -> tuple[Decimal, str]:
+    """The total of complete parts with shared caps applied, and the sentence that shows it."""
+    amounts = [part.amount_yuan or Decimal(0) for part in parts]
+    raw = sum(amounts, Decimal(0))
+    text = f"合计：{' + '.join(format_money(value) for value in amounts)} = {format_money(raw)}"
+    total = raw
+    for cap in caps:
+        members = [part for part in parts if part.rule_id in cap.rule_ids and part.amount_yuan]
+        if len(members) < 2:
+            continue
+        shared = sum((part.amount_yuan or Decimal(0) for part in members), Decimal(0))
+        if shared > cap.cap:
+            total -= shared - cap.cap
+            text += f"，超过{cap.label}{format_money(cap.cap)}，按{cap.label}计{format_money(total)}"
+        elif shared == cap.cap:
+            text += f"，恰好达到{cap.label}{format_money(cap.cap)}"
+        else:
+            text += f"，未超过{cap.label}{format_money(cap.cap)}"
+    return total, text
 
 
 def format_calculation(calc: Calculation, language: str = "zh") -> str:
@@ -737,7 +860,21 @@ def _schedule(rule: Rule, values: Mapping[str, Any]) -> _Outcome:
                 f"{format_money(annual)} × {_plain_number(formula.area_cap)}/{_plain_number(area)}"
                 f" = {format_money(eligible)}/年；"
             )
-    years = total_years
+    first = Decimal(1)
+    start_slot = formula.start_year_slot
+    if start_slot is not None and start_slot in values:
+        first = values[start_slot]
+        if first < 1 or first != first.to_integral_value() or first > total_years:
+            return _Outcome(
+                conditions=[
+                    Condition(
+                        rule.input(start_slot).label,
+                        UNMET,
+                        f"需要 第1—{_plain_number(total_years)}年，实际 第{_plain_number(first)}年",
+                    )
+                ]
+            )
+    available = total_years - first + 1
     if formula.years_slot is not None and formula.years_slot in values:
         years = values[formula.years_slot]
         if years <= 0:
@@ -745,39 +882,82 @@ def _schedule(rule: Rule, values: Mapping[str, Any]) -> _Outcome:
             return _Outcome(
                 conditions=[Condition(years_label, UNMET, f"需要 >0年，实际 {format_quantity(years, 'years')}")]
             )
-        if years > total_years:
-            assumptions.append(
-                f"补助期最长{format_quantity(total_years, 'years')}，按{format_quantity(total_years, 'years')}计算"
-            )
-            years = total_years
+        if years > available:
+            if first == 1:
+                assumptions.append(
+                    f"补助期最长{format_quantity(total_years, 'years')}，按{format_quantity(total_years, 'years')}计算"
+                )
+            else:
+                assumptions.append(
+                    f"补助期最长{format_quantity(total_years, 'years')}，按{_year_span(first, total_years)}计算"
+                )
+            years = available
+    elif start_slot is not None and start_slot in values:
+        years = Decimal(1)  # "第三年": that year alone
     else:
+        years = total_years
         assumptions.append(f"按完整补助期{format_quantity(total_years, 'years')}计算")
-    remaining = years
-    start = Decimal(1)
+    last = first + years - 1
+    segment_start = Decimal(1)
     subtotal = Decimal(0)
+    before = Decimal(0)  # paid in the years before the window (for a cumulative cap)
     pieces = []
     for segment in formula.segments:
-        if remaining <= 0:
-            break
-        span = min(remaining, segment.years)
+        segment_end = segment_start + segment.years - 1
+        earlier = min(segment_end, first - 1) - segment_start + 1
+        if earlier > 0:
+            before += _cents(eligible * segment.rate * earlier)
+        low, high = max(segment_start, first), min(segment_end, last)
+        segment_start = segment_end + 1
+        if high < low:
+            continue
+        span = high - low + 1
         part = _cents(eligible * segment.rate * span)
-        end = start + span - 1
-        when = f"第{_plain_number(start)}年" if span <= 1 else f"第{_plain_number(start)}—{_plain_number(end)}年"
-        if len(formula.segments) == 1:
+        when = _year_span(low, high)
+        if len(formula.segments) == 1 and first == 1:
             when = ""
         pieces.append(
             f"{when}{'：' if when else ''}{format_money(eligible)}/年 × {format_quantity(segment.rate, 'percent')}"
             f" × {format_quantity(span, 'years')} = {format_money(part)}"
         )
         subtotal += part
-        remaining -= span
-        start += segment.years
     trace = "".join(parts) + "；".join(pieces)
     if len(pieces) > 1:
         trace += f"；合计{format_money(subtotal)}"
-    amount, cap_text = _apply_cap(subtotal, formula.cap, "累计上限")
+    if formula.cap is not None and first > 1:
+        paid = min(before, formula.cap)
+        room = formula.cap - paid
+        earlier_span = _year_span(Decimal(1), first - 1)
+        if room <= 0:
+            return _Outcome(
+                conditions=[
+                    Condition(
+                        "累计补助上限",
+                        UNMET,
+                        f"需要 累计不超过{format_money(formula.cap)}，实际 {earlier_span}已补助{format_money(paid)}",
+                    )
+                ]
+            )
+        if subtotal > room:
+            amount = room
+            cap_text = (
+                f"，{earlier_span}已补助{format_money(paid)}，累计上限{format_money(formula.cap)}，"
+                f"按剩余额度计{format_money(room)}"
+            )
+        else:
+            amount = subtotal
+            cap_text = f"，连同{earlier_span}的{format_money(paid)}未超过累计上限{format_money(formula.cap)}"
+    else:
+        amount, cap_text = _apply_cap(subtotal, formula.cap, "累计上限")
     trace += f"{cap_text}，{rule.payout}{format_money(amount)}"
     return _Outcome(amount=amount, trace=trace, assumptions=assumptions)
+
+
+def _year_span(first: Decimal, last: Decimal) -> str:
+    """第3年 or 第1—2年."""
+    if last <= first:
+        return f"第{_plain_number(first)}年"
+    return f"第{_plain_number(first)}—{_plain_number(last)}年"
 
 
 def _per_unit(rule: Rule, values: Mapping[str, Any]) -> _Outcome:
@@ -880,7 +1060,7 @@ def _lead_sentence(calc: Calculation, language: str) -> str:
         unmet = [c for c in calc.conditions if c.status == UNMET]
         reasons = "；".join(f"{c.name}{c.detail}" for c in unmet)
         return f"不符合{calc.rule_name}（{calc.article_label}）的条件：{reasons}。"
-    every = "每年" if calc.per_year else ""
+    every = ("合计" if calc.parts else "") + ("每年" if calc.per_year else "")
     if calc.is_fee:
         return f"{calc.payout}{every}最高为{format_money(amount)}{where}。"
     if calc.amount_min_yuan is not None:
@@ -901,7 +1081,7 @@ def _lead_sentence_en(calc: Calculation) -> str:
         return f"More information is needed to calculate the amount under {article}."
     amount: Decimal = calc.amount_yuan  # type: ignore[assignment]
     money = f"{format_money_en(amount)} ({format_money(amount)})"
-    every = " per year" if calc.per_year else ""
+    every = (" in total" if calc.parts else "") + (" per year" if calc.per_year else "")
     if calc.status == "ineligible":
         return f"Not eligible under {article}; see the unmet conditions below."
     if calc.is_fee:

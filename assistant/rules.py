@@ -119,7 +119,8 @@ class Formula:
     fixed:    amount (or amount_min..amount for a range)
     rate:     base (slots, summed), rate, cap, base_cap, staged_share/staged_when, period_years
     tiers:    tiers (highest satisfied wins: amount, or rate × base), cap, top_up (晋档补差 slot)
-    schedule: base (annual amount), segments, years_slot, area_slot/area_cap (prorated), cap (cumulative)
+    schedule: base (annual amount), segments, years_slot (how many years), start_year_slot (from which year;
+              alone it means that one year), area_slot/area_cap (prorated), cap (cumulative)
     per_unit: count_slot × unit_amount
     options:  option_slot picks a Choice; base/cap for rate choices; default_option/default_assumption
     """
@@ -138,6 +139,7 @@ class Formula:
     top_up: str | None = None
     segments: tuple[Segment, ...] = ()
     years_slot: str | None = None
+    start_year_slot: str | None = None
     area_slot: str | None = None
     area_cap: Decimal | None = None
     count_slot: str | None = None
@@ -175,6 +177,8 @@ class Rule:
     unused_numbers: tuple[tuple[str, str], ...] = field(default=())  # (number as written, why it is not a parameter)
     profile_inputs: tuple[tuple[str, str], ...] = ()  # (slot, profile key) or (slot, "=option") for the matcher
     event_only: bool = False  # the matcher considers the rule only when a profile recognition names it
+    repeatable: bool = False  # granted once per occurrence (孵化器每升一级), so one question may count it twice
+    includes: tuple[str, ...] = ()  # rules the same event also earns (个转企并首次上规 also earns 首次上规纳统)
 
     @property
     def article_number(self) -> int:
@@ -292,6 +296,10 @@ def parse_rules(raw: Any) -> tuple[Rule, ...]:
             raise RuleError(f"rule {rule.id!r}: duplicate id")
         seen.add(rule.id)
         rules.append(rule)
+    for rule in rules:
+        for included in rule.includes:
+            if included not in seen or included == rule.id:
+                raise RuleError(f"rule {rule.id!r}: includes refers to unknown rule {included!r}")
     return tuple(rules)
 
 
@@ -410,6 +418,8 @@ def _parse_rule(spec: Any, slots: Mapping[str, Slot]) -> Rule:
         unused_numbers=tuple((str(number), str(reason)) for number, reason in unused.items()),
         profile_inputs=_profile_inputs(spec.get("profile"), used),
         event_only=_event_only(spec),
+        repeatable=bool(spec.get("repeatable", False)),
+        includes=_text_tuple(spec.get("includes", ()), "includes"),
     )
 
 
@@ -581,6 +591,7 @@ def _parse_formula(spec: Any, slots: Mapping[str, Slot], use: Any) -> Formula:
             segments=segments,
             cap=cap,
             years_slot=use(spec["years_slot"], where) if spec.get("years_slot") else None,
+            start_year_slot=_years_slot(spec.get("start_year_slot"), slots, use, where),
             area_slot=area_slot,
             area_cap=area_cap,
         )
@@ -637,6 +648,15 @@ def _parse_formula(spec: Any, slots: Mapping[str, Slot], use: Any) -> Formula:
         default_option=str(default) if default is not None else None,
         default_assumption=str(spec.get("default_assumption") or ""),
     )
+
+
+def _years_slot(name: Any, slots: Mapping[str, Slot], use: Any, where: str) -> str | None:
+    if not name:
+        return None
+    slot_name = use(name, where)
+    if slots[slot_name].kind != "years":
+        raise RuleError(f"{where}: start_year_slot {slot_name!r} must be a years slot")
+    return slot_name
 
 
 def _range(raw: Any, where: str) -> tuple[Decimal, Decimal]:

@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.calc_intent import extract_inputs, is_calculation_request, plan_calculation
+from assistant.calc_intent import _year_window, extract_inputs, is_calculation_request, plan_calculation
+from assistant.calculator import format_calculation
+from assistant.retrieve import normalise_question
 from assistant.rules import find_rule, load_rules
 from assistant.settings import PROJECT_ROOT
 
@@ -198,12 +200,23 @@ def test_the_other_case_may_be_not_eligible_and_says_why():
     )
 
 
-def test_missing_location_is_asked_with_the_conditional_amount():
+def test_a_missing_place_is_assumed_when_the_rule_exists_only_there():
+    # Was: asked "是否位于紫金港科技城" and gave 32万 only as a conditional amount. 第三十四条's technical renovation
+    # subsidy exists only in 紫金港科技城, so the place is now assumed and said (issue 4 policy).
     outcome = plan_calculation("技术改造投资800万能补多少？", RULES)
     assert outcome.rule.id == "zijingang-tech-renovation"
-    assert outcome.calculation.amount_yuan is None
-    assert outcome.clarification == "请问贵公司（项目）是否位于紫金港科技城？"
-    assert outcome.calculation.alternatives == (("若满足：紫金港科技城", Decimal(32 * W)),)
+    assert outcome.calculation.amount_yuan == Decimal(32 * W)
+    assert outcome.clarification is None
+    assert outcome.calculation.assumptions == ("按位于紫金港科技城计算（本项政策仅适用于紫金港科技城）",)
+    assert ("所在区域", "unknown", "需要 紫金港科技城，未提供（按符合计算）") in [
+        (c.name, c.status, c.detail) for c in outcome.calculation.conditions
+    ]
+
+
+def test_another_place_is_not_eligible_and_other_unknown_facts_are_still_asked():
+    assert plan_calculation("云栖小镇的企业做技改，投资800万能补多少？", RULES).calculation.amount_yuan == 0
+    outcome = plan_calculation("紫金港的公司租房补贴，年租金100万能补多少", RULES)
+    assert (outcome.rule.id, outcome.clarification) == ("zijingang-ic-rent", "请问贵公司是否为集成电路企业？")
 
 
 def test_missing_amount_is_asked_for():
@@ -235,9 +248,11 @@ def test_article_hints_from_retrieval_break_ties(hints, rule_id):
 
 
 def test_an_article_named_in_the_question_chooses_among_rules():
+    # Was: asked whether the company is in 云栖小镇; 第三十五条 is the 云栖小镇 article, so that is now assumed.
     outcome = plan_calculation("第三十五条的房租补助，年租金100万，能补多少？", RULES)
     assert outcome.rule.id == "yunqi-rent"
-    assert outcome.clarification == "请问贵公司是否新引进（或新设立）落地云栖小镇？"
+    assert outcome.calculation.amount_yuan == Decimal(300 * W)
+    assert outcome.calculation.assumptions[0] == "按位于云栖小镇计算（本项政策仅适用于云栖小镇）"
 
 
 def test_hints_do_not_override_clear_keywords():
@@ -315,3 +330,261 @@ def test_full_growth_question_is_computed():
         RULES,
     )
     assert (outcome.rule.id, outcome.calculation.amount_yuan) == ("yunqi-rd-award", 240 * W)
+
+
+# ----------------------------------------------------------------------------- issue 4 follow-up: general capabilities
+# Questions pass through the chain's normalisation first (full-width -> ASCII, traditional -> simplified, lower case),
+# as Assistant.ask does before it plans a calculation.
+
+
+def _plan(question: str, hints: tuple[str, ...] = ()):
+    return plan_calculation(normalise_question(question), RULES, hints)
+
+
+# (question, the rules added up (one for a single award), amount in yuan)
+CAPABILITIES = [
+    # 1. a price per unit times the count
+    ("我们在紫金港科技城采购了6台国产机器人，单价30万元，能资助多少？", ("zijingang-robot-domestic",), 18 * W),
+    ("紫金港企业进口了两台工业机器人，每台售价200万，资助多少钱？", ("zijingang-robot-imported",), 20 * W),
+    ("紫金港公司买国产工业机器人，每套90万元，一共买了8套，能补多少？", ("zijingang-robot-domestic",), 50 * W),
+    ("紫金港的工厂购入进口机器人5台×60万元，补贴多少？", ("zijingang-robot-imported",), 15 * W),
+    ("采购了3台国产工业机器人，单价50万，能补多少？", ("zijingang-robot-domestic",), 15 * W),
+    (
+        "Our Zijingang factory bought 4 imported industrial robots at RMB 500,000 each. How much subsidy can we get?",
+        ("zijingang-robot-imported",),
+        10 * W,
+    ),
+    # 2. several awards in one question, shared caps applied
+    (
+        "紫金港企业先买了3台进口机器人，每台200万，后来又买了2台国产的，每台100万，总共能拿多少资助？",
+        ("zijingang-robot-imported", "zijingang-robot-domestic"),
+        50 * W,
+    ),
+    (
+        "紫金港企业进口机器人花了800万，另外国产机器人花了300万，加起来能补多少？",
+        ("zijingang-robot-imported", "zijingang-robot-domestic"),
+        50 * W,
+    ),
+    (
+        "公司今年设立了省级博士后工作站，另外还获得了博士后独立招收资格，合计补多少？",
+        ("postdoc-workstation", "postdoc-independent-recruitment"),
+        100 * W,
+    ),
+    ("我们孵化器先由市级升为省级，随后又升为国家级，一次性奖励加起来最多多少？", ("incubator-upgrade",), 100 * W),
+    ("孵化器升级了两次，一共奖多少？", ("incubator-upgrade",), 100 * W),
+    (
+        "工业企业第一次上规纳统，随后连续4年在规，增加值每年都增长15%，总共最多奖励多少？",
+        ("first-above-scale-industrial", "above-scale-sustained-growth"),
+        40 * W,
+    ),
+    (
+        "首次上规纳统的工业企业，之后在规已经连续3年，但增加值只增长了6%，总共能拿多少？",
+        ("first-above-scale-industrial", "above-scale-sustained-growth"),
+        20 * W,
+    ),
+    (
+        "分公司转为独立法人企业并首次上规纳统，能拿多少奖励？",
+        ("first-above-scale-industrial", "individual-to-enterprise-above-scale"),
+        30 * W,
+    ),
+    ("个体工商户转企业后首次上规，额外能拿多少奖励？", ("individual-to-enterprise-above-scale",), 10 * W),
+    (
+        "两件原创视觉设计作品，一件首次获得国内权威设计奖项，另一件首次获得世界设计大奖，奖励合计多少？",
+        ("design-award",),
+        50 * W,
+    ),
+    (
+        "市级孵化器绩效评价四星，同时有2家在孵企业通过高新技术企业备案，今年一共能拿多少？",
+        ("incubator-operation", "incubator-graduate-award"),
+        50 * W,
+    ),
+    (
+        "今年首次认定高新技术企业，还首次上规模了，加起来最多奖多少？",
+        ("high-tech-first", "high-tech-first-above-scale"),
+        50 * W,
+    ),
+    (
+        "In Zijingang we bought 2 imported robots at RMB 1 million each and also 3 domestic robots at RMB 500,000 "
+        "each. What is the total subsidy?",
+        ("zijingang-robot-imported", "zijingang-robot-domestic"),
+        25 * W,
+    ),
+    (
+        "新设国家级博士后工作站，还获得了博士后独立招收资格，能拿多少？",
+        ("postdoc-workstation", "postdoc-independent-recruitment"),
+        150 * W,
+    ),
+    (
+        "公司首次被认定为国家高新技术企业，同年首次上规模，一共奖励多少？",
+        ("high-tech-first", "high-tech-first-above-scale"),
+        50 * W,
+    ),
+    (
+        "分公司独立出来成为独立法人企业并首次上规纳统，能拿多少？",
+        ("first-above-scale-industrial", "individual-to-enterprise-above-scale"),
+        30 * W,
+    ),
+    (
+        "首次上规纳统奖励20万，之后连续三年在规增加值增长都超过10%，还能再拿多少？",
+        ("above-scale-sustained-growth",),
+        20 * W,
+    ),
+    ("去境外参展，展位费20万，另外机票5万，一共能补多少？", ("trade-fair-overseas",), 175_000),
+    (
+        "评上市级农业龙头企业，另外新认证了绿色食品，一共多少？",
+        ("agri-leading-enterprise", "green-certification-new"),
+        9 * W,
+    ),
+    (
+        "在紫金港买了国产机器人200万，同时技改总投资1000万，一共能补多少？",
+        ("zijingang-robot-domestic", "zijingang-tech-renovation"),
+        60 * W,
+    ),
+    # 3. place and scope: stated places fill conditions, a place the rule exists for is assumed when not stated
+    ("技改项目总投资2亿元，在紫金港，能补多少？", ("zijingang-tech-renovation",), 800 * W),
+    ("紫金港科技城一家企业的技改项目总投资额5亿元，资助多少", ("zijingang-tech-renovation",), 1000 * W),
+    ("紫金港技術改造項目投資１２００萬，可以資助多少？", ("zijingang-tech-renovation",), 48 * W),
+    ("新落户的卫星制造企业，引进后半年内固定资产投资3000万元，补贴多少？", ("yunqi-space-fixed-asset",), 600 * W),
+    ("新引进的空天制造类公司一年内购置设备2.5亿元，能拿多少补贴？", ("yunqi-space-fixed-asset",), 2000 * W),
+    ("乡村旅游智慧建设项目实际投入40万元，能资助多少？", ("rural-tourism-smart",), 8 * W),
+    ("智慧旅游建设花了200万，资助多少", ("rural-tourism-smart",), 15 * W),
+    ("云栖小镇新引进企业，年房租150万元，面积1500平方米，第二年能补多少房租？", ("yunqi-rent",), 150 * W),
+    ("云栖小镇新引进企业，年房租150万元，面积1500平方米，第四年能补多少房租？", ("yunqi-rent",), 75 * W),
+    ("云栖小镇新引进企业，年房租150万元，第三、四年一共能补多少？", ("yunqi-rent",), 150 * W),
+    ("云栖小镇新引进企业，年房租150万元，前两年能补多少？", ("yunqi-rent",), 300 * W),
+    ("云栖小镇新引进企业，年房租150万元，四年合计能补多少？", ("yunqi-rent",), 450 * W),
+    ("云栖小镇新引进企业，每年房租150万元，前两年能补多少？", ("yunqi-rent",), 300 * W),
+    ("在云栖小镇新成立的公司，租了3500平米办公室，年租金210万，前两年每年能补多少？", ("yunqi-rent",), 180 * W),
+    ("云栖小镇新引进企业，年房租150万元，面积6000平米，第三年补多少？", ("yunqi-rent",), 375_000),
+    ("紫金港新注册的集成电路企业，年租金120万元，第三年租房补贴多少？", ("zijingang-ic-rent",), 30 * W),
+    ("云栖小镇的企业技改投资800万能补多少", ("zijingang-tech-renovation",), 0),
+    # 4. English
+    (
+        "Our newly opened catering company registered in Xihu reached retail sales of RMB 1.2 billion this year. "
+        "What is the reward?",
+        ("retail-catering-new",),
+        360 * W,
+    ),
+    (
+        "We are a manufacturing company; our short-term export credit insurance premium was 3 million yuan. "
+        "What's the maximum subsidy?",
+        ("export-credit-insurance",),
+        195 * W,
+    ),
+    (
+        "What is the maximum subsidy for a rural tourism renovation project with an audited cost of 2 million yuan?",
+        ("rural-tourism-project",),
+        40 * W,
+    ),
+    (
+        "A newly registered supermarket had retail sales of 0.5 billion yuan. What is the one-off reward?",
+        ("retail-catering-new",),
+        100 * W,
+    ),
+    ("Tech insurance premium paid: RMB 800,000. What is the subsidy?", ("tech-insurance-premium",), 40 * W),
+    ("An SME increased R&D investment by 30 million yuan. How much subsidy?", ("rd-subsidy-sme",), 150 * W),
+    (
+        "We bought 3 domestic industrial robots for RMB 400,000 each in Zijingang. How much is the subsidy?",
+        ("zijingang-robot-domestic",),
+        12 * W,
+    ),
+    # 5. an option named in the question picks a fixed amount
+    ("人才项目被评为C类，能拿多少创业启动资金？", ("talent-project-startup-fund",), 100 * W),
+    ("我们的人才项目评审结果是d类，启动资金给多少？", ("talent-project-startup-fund",), 50 * W),
+    ("Our talent project was rated category B. How much startup funding?", ("talent-project-startup-fund",), 300 * W),
+    ("景区首次评为3A，奖金有多少？", ("scenic-area-rating",), 20 * W),
+    ("新认定为省级制造业隐形冠军企业，奖励资金是多少？", ("manufacturing-champion",), 100 * W),
+]
+
+
+@pytest.mark.parametrize(("question", "rule_ids", "amount"), CAPABILITIES, ids=[q[0][:24] for q in CAPABILITIES])
+def test_general_capabilities_give_the_exact_amount(question, rule_ids, amount):
+    outcome = _plan(question)
+    assert outcome is not None and outcome.clarification is None
+    calc = outcome.calculation
+    assert calc.amount_yuan == Decimal(amount)
+    assert calc.status == ("ineligible" if amount == 0 else "eligible")
+    parts = tuple(dict.fromkeys(part.rule_id for part in calc.parts)) or (calc.rule_id,)
+    assert parts == rule_ids
+    assert tuple(rule.id for rule in outcome.parts) == (rule_ids if calc.parts else ())
+
+
+def test_a_unit_price_shows_its_multiplication():
+    calc = _plan("紫金港企业采购国产工业机器人4台，每台25万元，能补多少？").calculation
+    assert calc.trace == (
+        "工业机器人设备购置额 = 4台 × 25万元 = 100万元；100万元 × 10% = 10万元，未超过上限50万元，资助10万元"
+    )
+
+
+def test_a_unit_price_after_its_count_in_another_clause():
+    calc = _plan("紫金港企业的进口机器人每台120万元，一共买了3台，能补多少？").calculation
+    assert (calc.rule_id, calc.amount_yuan) == ("zijingang-robot-imported", Decimal(18 * W))
+
+
+def test_a_combined_answer_lists_parts_and_sum_and_cites_one_article():
+    outcome = _plan("企业新设了省级博士后工作站，同时拿到博士后独立招收资格，一共补多少？")
+    calc = outcome.calculation
+    assert outcome.rule.id == "postdoc-workstation" and outcome.rule.article == calc.article == "A19"
+    assert calc.trace.endswith("合计：50万元 + 50万元 = 100万元")
+    assert format_calculation(calc).splitlines()[0] == (
+        "合计可获100万元补助、奖励（第十九条，新设立博士后工作站补助、博士后独立招收资格奖励）。"
+    )
+
+
+def test_asking_for_each_amount_is_not_a_sum():
+    calc = _plan("众创空间考核优秀的运营资助是多少？良好又是多少？").calculation
+    assert calc.parts == ()
+
+
+def test_a_follow_up_changes_a_part_of_a_sum():
+    calc = _plan("孵化器绩效评价五星，另外有1家在孵企业通过高企备案，一共多少？ 那如果是3家呢？").calculation
+    assert calc.amount_yuan == Decimal(75 * W)
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("第三年", (Decimal(3), None)),
+        ("第三、四年", (Decimal(3), Decimal(2))),
+        ("第1至2年", (Decimal(1), Decimal(2))),
+        ("前两年", (Decimal(1), Decimal(2))),
+        ("后两年", (Decimal(3), Decimal(2))),
+        ("in the second year", (Decimal(2), None)),
+        ("for the first two years", (Decimal(1), Decimal(2))),
+        ("四年一共", None),
+        ("注册3年", None),
+    ],
+)
+def test_year_windows_of_a_four_year_schedule(text, window):
+    assert _year_window(text, Decimal(4)) == window
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what is the maximum subsidy?", True),
+        ("What's the total award we can expect?", True),
+        ("人才项目评上C类，启动资金有多少？", True),
+        ("两项加起来最多多少", True),
+        ("What is the subsidy rate for imported robots?", False),
+    ],
+)
+def test_more_ways_of_asking_for_an_amount(question, expected):
+    assert is_calculation_request(question) is expected
+
+
+def test_a_listed_award_that_still_lacks_its_figure_is_named_not_guessed():
+    calc = _plan("紫金港企业技术改造总投资800万元，另外还买了国产机器人，一共能资助多少？").calculation
+    assert (calc.rule_id, calc.amount_yuan) == ("zijingang-tech-renovation", Decimal(32 * W))
+    assert calc.notes == (
+        "紫金港科技城购置国产工业机器人资助还需补充信息（请问购置工业机器人的设备购置额（合计）是多少？），未计入。",
+    )
+
+
+def test_an_award_counted_twice_is_numbered_in_the_trace():
+    calc = _plan("孵化器由市级升到省级后又升到国家级，累计能拿多少一次性奖励？").calculation
+    assert calc.rule_name == "孵化器升级一次性奖励"
+    assert calc.trace == (
+        "孵化器升级一次性奖励（第1次）：最高50万元一次性奖励；孵化器升级一次性奖励（第2次）：最高50万元一次性奖励；"
+        "合计：50万元 + 50万元 = 100万元"
+    )

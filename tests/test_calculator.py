@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.calculator import Calculation, calculate, describe_formula, format_calculation, run_calc_command
+from assistant.calculator import (
+    Calculation,
+    SharedCap,
+    calculate,
+    combine,
+    describe_formula,
+    format_calculation,
+    run_calc_command,
+    shared_caps,
+)
 from assistant.rules import find_rule, load_rules
 from assistant.settings import PROJECT_ROOT
 
@@ -163,6 +172,12 @@ TABLE: list[tuple[str, dict, int | float | None]] = [
     ("zijingang-ic-rent", {**IC, "annual_rent": "80万元", "rent_years": "2年"}, 80 * W),
     ("zijingang-ic-rent", {**IC, "annual_rent": "80万元", "rent_years": "5年"}, 120 * W),
     ("zijingang-ic-rent", {**IC, "annual_rent": "80万元", "newly_registered": "否"}, 0),
+    # one year of the three: the cumulative 150万 cap counts what the earlier years already paid
+    ("zijingang-ic-rent", {**IC, "annual_rent": "80万元", "rent_start_year": "3年"}, 40 * W),
+    ("zijingang-ic-rent", {**IC, "annual_rent": "100万元", "rent_start_year": "3年"}, 50 * W),  # at the cap
+    ("zijingang-ic-rent", {**IC, "annual_rent": "120万元", "rent_start_year": "3年"}, 30 * W),  # above it
+    ("zijingang-ic-rent", {**IC, "annual_rent": "160万元", "rent_start_year": "3年"}, 0),  # nothing left
+    ("zijingang-ic-rent", {**IC, "annual_rent": "80万元", "rent_start_year": "4年"}, 0),  # beyond three years
     ("zijingang-ic-tapeout", {**IC, "years_since_registration": "3年"}, 300 * W),
     ("zijingang-ic-tapeout", {**IC, "years_since_registration": "4年"}, 0),
     ("zijingang-ic-tapeout", {**IC}, None),
@@ -174,6 +189,14 @@ TABLE: list[tuple[str, dict, int | float | None]] = [
     ("yunqi-rent", {**YQ, "annual_rent": "120万元", "rent_years": "1年"}, 120 * W),
     ("yunqi-rent", {**YQ, "annual_rent": "120万元", "rent_years": "3年"}, 300 * W),
     ("yunqi-rent", {**YQ, "annual_rent": "120万元", "rent_years": "10年"}, 360 * W),
+    ("yunqi-rent", {**YQ, "annual_rent": "120万元", "rent_start_year": "1年"}, 120 * W),  # 第一年 alone
+    ("yunqi-rent", {**YQ, "annual_rent": "120万元", "rent_start_year": "2年"}, 120 * W),
+    ("yunqi-rent", {**YQ, "annual_rent": "120万元", "rent_start_year": "3年"}, 60 * W),
+    ("yunqi-rent", {**YQ, "annual_rent": "120万元", "rent_start_year": "4年"}, 60 * W),
+    ("yunqi-rent", {**YQ, "annual_rent": "120万元", "rent_start_year": "5年"}, 0),
+    ("yunqi-rent", {**YQ, "annual_rent": "120万元", "rent_start_year": "2年", "rent_years": "2年"}, 180 * W),
+    ("yunqi-rent", {**YQ, "annual_rent": "120万元", "rent_start_year": "3年", "rent_years": "5年"}, 120 * W),
+    ("yunqi-rent", {**YQ, "annual_rent": "120万元", "area": "6000平方米", "rent_start_year": "3年"}, 30 * W),
     ("yunqi-equity-investment", {**YQ}, 3000 * W),
     ("yunqi-space-hq-award", {**YQ, "valuation": "3亿元", "revenue": "8000万元"}, 0),  # 超过 excludes the number
     ("yunqi-space-hq-award", {**YQ, "valuation": "3.01亿元", "revenue": "8001万元"}, 100 * W),
@@ -683,3 +706,154 @@ def test_calc_command_usage_errors_exit_2_and_list_inputs(pairs, start):
     assert code == 2
     assert text.startswith(start)
     assert "rd_increase：年度研发投入新增额（金额，如 800万元）" in text
+
+
+# ----------------------------------------------------------------------------- one year of a schedule
+
+
+def test_one_year_of_a_rent_schedule_shows_that_year():
+    calc = _calc("yunqi-rent", {**YQ, "annual_rent": "200万元", "area": "2000平方米", "rent_start_year": "3年"})
+    assert calc.trace == "第3年：200万元/年 × 50% × 1年 = 100万元，房租补助或减免100万元"
+    assert calc.assumptions == ()
+
+
+def test_a_later_year_counts_what_earlier_years_paid_against_the_cumulative_cap():
+    calc = _calc("zijingang-ic-rent", {**IC, "annual_rent": "120万元", "rent_start_year": "3年"})
+    assert calc.trace == (
+        "第3年：120万元/年 × 50% × 1年 = 60万元，第1—2年已补助120万元，累计上限150万元，按剩余额度计30万元，"
+        "租房补贴30万元"
+    )
+    spent = _calc("zijingang-ic-rent", {**IC, "annual_rent": "160万元", "rent_start_year": "3年"})
+    assert [(c.name, c.detail) for c in spent.conditions if c.status == "unmet"] == [
+        ("累计补助上限", "需要 累计不超过150万元，实际 第1—2年已补助150万元")
+    ]
+
+
+def test_a_year_after_the_schedule_is_not_eligible():
+    calc = _calc("yunqi-rent", {**YQ, "annual_rent": "120万元", "rent_start_year": "5年"})
+    assert [(c.name, c.detail) for c in calc.conditions if c.status == "unmet"] == [
+        ("补助年度（从第几年起）", "需要 第1—4年，实际 第5年")
+    ]
+
+
+# ----------------------------------------------------------------------------- several awards added up
+
+
+def test_combined_awards_list_each_part_and_the_sum():
+    parts = [_calc("postdoc-workstation", {"postdoc_level": "国家级"}), _calc("postdoc-independent-recruitment", {})]
+    calc = combine(parts)
+    assert (calc.amount_yuan, calc.status, calc.is_maximum, calc.article, calc.article_label) == (
+        Decimal(150 * W),
+        "eligible",
+        False,
+        "A19",
+        "第十九条",
+    )
+    assert calc.rule_id == "postdoc-workstation+postdoc-independent-recruitment"
+    assert calc.trace == (
+        "新设立博士后工作站补助：国家级博士后工作站：补助100万元；"
+        "博士后独立招收资格奖励：给予50万元奖励；合计：100万元 + 50万元 = 150万元"
+    )
+    assert calc.clause == (
+        "对企业新设立的省级和国家级博士后工作站分别给予50万元、100万元补助；对获得博士后独立招收资格的企业,给予50万元奖励"
+    )
+    assert calc.parts == tuple(parts)
+    assert format_calculation(calc).splitlines()[0] == (
+        "合计可获150万元补助、奖励（第十九条，新设立博士后工作站补助、博士后独立招收资格奖励）。"
+    )
+    assert (
+        format_calculation(calc, "en").splitlines()[0].startswith("RMB 1,500,000 (150万元) in total under Article 19")
+    )
+
+
+def test_a_maximum_part_makes_the_sum_a_maximum():
+    calc = combine([_calc("high-tech-first", {}), _calc("high-tech-first-above-scale", {})])
+    assert (calc.amount_yuan, calc.is_maximum) == (Decimal(50 * W), True)
+    assert format_calculation(calc).startswith("合计最高可获50万元奖励（第十八条，")
+
+
+@pytest.mark.parametrize(
+    ("imported", "domestic", "total", "cap_text"),
+    [
+        ("400万元", "250万元", 45 * W, "合计：20万元 + 25万元 = 45万元，未超过合计上限50万元"),  # below the shared cap
+        ("600万元", "200万元", 50 * W, "合计：30万元 + 20万元 = 50万元，恰好达到合计上限50万元"),  # at it
+        (
+            "800万元",
+            "300万元",
+            50 * W,
+            "合计：40万元 + 30万元 = 70万元，超过合计上限50万元，按合计上限计50万元",
+        ),  # above it
+    ],
+)
+def test_robot_awards_share_one_cap_per_company(imported, domestic, total, cap_text):
+    parts = [
+        _calc("zijingang-robot-imported", {**ZJG, "robot_purchase": imported, "robot_origin": "进口"}),
+        _calc("zijingang-robot-domestic", {**ZJG, "robot_purchase": domestic, "robot_origin": "国产"}),
+    ]
+    calc = combine(parts, shared_caps(RULES))
+    assert calc.amount_yuan == Decimal(total)
+    assert calc.trace.endswith(cap_text)
+
+
+def test_shared_caps_come_from_cap_groups():
+    assert shared_caps(RULES) == (
+        SharedCap(frozenset({"zijingang-robot-imported", "zijingang-robot-domestic"}), Decimal(50 * W), "合计上限"),
+    )
+
+
+def test_an_ineligible_part_counts_zero_and_says_why():
+    parts = [
+        _calc("first-above-scale-industrial", {}),
+        _calc("above-scale-sustained-growth", {"years_in_scale": "3年", "value_added_growth": "8%"}),
+    ]
+    calc = combine(parts)
+    assert (calc.amount_yuan, calc.status) == (Decimal(20 * W), "eligible")
+    assert calc.trace == (
+        "工业企业首次上规纳统奖励：最高20万元一次性奖励；上规后连续3年在规且增加值增幅10%以上奖励：不符合条件"
+        "（在规期间每年增加值增幅（最低一年）需要 ≥10%，实际 8%），计0元；合计：20万元 + 0元 = 20万元"
+    )
+    assert calc.notes == ("上规后连续3年在规且增加值增幅10%以上奖励不符合条件，未计入合计。",)
+    assert all(condition.status != "unmet" for condition in calc.conditions)
+
+
+def test_no_eligible_part_makes_the_sum_not_eligible():
+    calc = combine(
+        [
+            _calc("zijingang-robot-imported", {**YQ, "robot_purchase": "100万元"}),
+            _calc("zijingang-robot-domestic", {**YQ, "robot_purchase": "100万元"}),
+        ]
+    )
+    assert (calc.amount_yuan, calc.status) == (Decimal(0), "ineligible")
+
+
+def test_a_part_that_needs_information_leaves_the_sum_open_and_asks():
+    calc = combine([_calc("high-tech-first", {}), _calc("postdoc-workstation", {})])
+    assert (calc.amount_yuan, calc.status) == (None, "incomplete")
+    assert calc.missing == ("请问新设立的是省级还是国家级博士后工作站？",)
+
+
+def test_alternatives_of_a_part_are_given_as_totals():
+    calc = combine(
+        [
+            _calc("export-credit-insurance", {"insurance_premium": "100万元"}),
+            _calc("trade-fair-overseas", {"booth_fee": "10万元"}),
+        ]
+    )
+    assert calc.amount_yuan == Decimal(67 * W)
+    assert calc.alternatives == (
+        ("若为符合条件的制造业企业（资助比例上限65%）（短期出口信用保险保费资助）", Decimal(72 * W)),
+    )
+
+
+def test_combined_to_dict_carries_the_parts():
+    calc = combine([_calc("high-tech-first", {}), _calc("high-tech-renewal", {})])
+    data = json.loads(json.dumps(calc.to_dict(), ensure_ascii=False))
+    assert [part["rule_id"] for part in data["parts"]] == ["high-tech-first", "high-tech-renewal"]
+    assert (data["amount_yuan"], data["amount_text"]) == (300000, "30万元")
+
+
+def test_combine_needs_a_calculation_and_passes_one_through():
+    single = _calc("high-tech-first", {})
+    assert combine([single]) is single
+    with pytest.raises(ValueError):
+        combine([])

@@ -217,3 +217,29 @@ def _kind_value(number: str) -> tuple[str, Decimal]:
     parsed = parse_quantity(number)
     assert parsed is not None, number
     return ("count" if parsed.kind == "number" else parsed.kind, parsed.value)
+
+
+# ----------------------------------------------------------------------------- awards that add up
+
+
+def test_an_award_that_comes_with_another_names_it(rules):
+    assert find_rule(rules, "individual-to-enterprise-above-scale").includes == ("first-above-scale-industrial",)
+    assert find_rule(rules, "incubator-upgrade").repeatable is True
+    assert [rule.id for rule in rules if rule.includes] == ["individual-to-enterprise-above-scale"]
+
+
+def test_rent_schedules_can_start_at_a_later_year(rules):
+    for rule_id in ("yunqi-rent", "zijingang-ic-rent"):
+        assert find_rule(rules, rule_id).formula.start_year_slot == "rent_start_year"
+
+
+def test_an_unknown_included_rule_is_reported(raw_rules):
+    data = _mutated(raw_rules, "rd-subsidy-sme", lambda r: r.__setitem__("includes", ["rd-subsidy-huge"]))
+    with pytest.raises(RuleError, match="rule 'rd-subsidy-sme': includes refers to unknown rule 'rd-subsidy-huge'"):
+        parse_rules(data)
+
+
+def test_a_start_year_slot_must_count_years(raw_rules):
+    data = _mutated(raw_rules, "yunqi-rent", lambda r: r["formula"].__setitem__("start_year_slot", "annual_rent"))
+    with pytest.raises(RuleError, match=r"rule 'yunqi-rent': formula \(schedule\): start_year_slot 'annual_rent'"):
+        parse_rules(data)
