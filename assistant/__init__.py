@@ -5,17 +5,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from assistant.answer import Assistant
     from assistant.records import Answer
 
 __version__ = "0.1.0"
-_default: "Assistant | None" = None
+_default: Assistant | None = None
 
 
-def ask(question: str, history: Sequence[dict[str, Any]] | None = None) -> "Answer":
+def ask(question: str, history: Sequence[dict[str, Any]] | None = None) -> Answer:
     """Answer with the default settings (env overrides apply); the index is opened once per process."""
     global _default
     if _default is None:

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
 from assistant import phrasing
 from assistant.guard import unknown_citations, unsupported_claims
 from assistant.records import Answer, Chunk, Citation, Hit
-from assistant.retrieve import Lexicon, Retriever, normalise_question, tokenize
+from assistant.retrieve import Lexicon, Retriever, normalise_question
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,12 @@ _VALUE = {
     "date": re.compile(r"\d{4}\s*年|\d+\s*月|\d+\s*日|全年|期限"),
     "value": re.compile(r"\d|分之|[一二两三四五六七八九十百千]+(个|家|项|条|所)"),
 }
-_FOLLOW_UP = re.compile(r"^(那|那么|如果|假如|要是|换成|改成|还有|另外|and |what about|how about|if )|呢[?？]?$|^(它|这个|这条|该条)")
-_LIST_ARTICLES = re.compile(r"(负责|管|牵头|涉及).{0,6}(哪些|什么|几条)|哪些(条|政策|条款)|(which|what) (articles|policies)")
+_FOLLOW_UP = re.compile(
+    r"^(那|那么|如果|假如|要是|换成|改成|还有|另外|and |what about|how about|if )|呢[?？]?$|^(它|这个|这条|该条)"
+)
+_LIST_ARTICLES = re.compile(
+    r"(负责|管|牵头|涉及).{0,6}(哪些|什么|几条)|哪些(条|政策|条款)|(which|what) (articles|policies)"
+)
 _SENTENCE_END = re.compile(r"(?<=[。；;])")
 _CLAUSE_END = re.compile(r"(?<=[,，:：])")
 
@@ -78,7 +83,7 @@ class Scope:
     covered_years: tuple[int, ...] = (2024,)
 
     @classmethod
-    def load(cls, path: Path) -> "Scope":
+    def load(cls, path: Path) -> Scope:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return cls(
             tuple(str(p).lower() for p in raw.get("other_places", [])),
@@ -119,7 +124,9 @@ def validate_question(question: Any, settings: Settings) -> str:
         raise QuestionError("Please type a question." if english else "请输入您的问题。")
     if len(cleaned) > settings.max_question_chars:
         if english:
-            raise QuestionError(f"The question is too long ({len(cleaned)} characters); please keep it under {settings.max_question_chars}.")
+            raise QuestionError(
+                f"The question is too long ({len(cleaned)} characters); please keep it under {settings.max_question_chars}."
+            )
         raise QuestionError(f"问题太长了（{len(cleaned)}字），请控制在{settings.max_question_chars}字以内。")
     return cleaned
 
@@ -130,7 +137,9 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None)
     if not earlier:
         return question
     short = len(re.findall(r"[\u4e00-\u9fff]", question)) <= 14 or len(question.split()) <= 8
-    if _FOLLOW_UP.search(question.strip().lower()) or (short and not re.search(r"第.{1,4}条|\d+条", question) and len(question) <= 10):
+    if _FOLLOW_UP.search(question.strip().lower()) or (
+        short and not re.search(r"第.{1,4}条|\d+条", question) and len(question) <= 10
+    ):
         return f"{earlier[-1]} {question}"
     return question
 
@@ -204,7 +213,7 @@ class Assistant:
         self.chat_model = chat_model
 
     @classmethod
-    def create(cls, settings: Settings | None = None, chat_model: Any = None, progress: bool = False) -> "Assistant":
+    def create(cls, settings: Settings | None = None, chat_model: Any = None, progress: bool = False) -> Assistant:
         """Load the notice, open (or build) the index and the rules; the chat model comes from settings if set."""
         from assistant.embeddings import make_embedder, make_query_embedder
         from assistant.index import open_index
@@ -252,7 +261,12 @@ class Assistant:
         if reason:
             return replace(turn, route="out_of_scope", reason=reason)
         hits = self.retriever.search(turn.standalone, k=self.settings.top_k)
-        return replace(turn, hits=tuple(hits), all_chunks=tuple(self.retriever.chunks), wants=wanted_value(turn.question) or wanted_value(turn.standalone))
+        return replace(
+            turn,
+            hits=tuple(hits),
+            all_chunks=tuple(self.retriever.chunks),
+            wants=wanted_value(turn.question) or wanted_value(turn.standalone),
+        )
 
     def _route(self, turn: Turn) -> Turn:
         if turn.route:
@@ -273,7 +287,9 @@ class Assistant:
                 in_scope = rule_article is None or rule_article in top_ids[:3]
                 if in_scope and (outcome.calculation is not None or outcome.clarification):
                     return replace(turn, route="calculation", outcome=outcome)
-            elif outcome is not None and outcome.calculation is not None and outcome.calculation.amount_yuan is not None:
+            elif (
+                outcome is not None and outcome.calculation is not None and outcome.calculation.amount_yuan is not None
+            ):
                 if top_ids[:1] == [outcome.calculation.article]:
                     return replace(turn, route="calculation", outcome=outcome)
         if document := _document_question(turn.standalone):
@@ -307,7 +323,9 @@ class Assistant:
                 answer = phrasing.calculation_answer(turn.question, turn.outcome, turn.language, self.retriever.by_id)
             case "department_articles":
                 units = self.retriever.departments_in(turn.standalone)
-                answer = phrasing.department_articles(turn.question, units[0], self.retriever.articles_of(units[0]), turn.language)
+                answer = phrasing.department_articles(
+                    turn.question, units[0], self.retriever.articles_of(units[0]), turn.language
+                )
             case "department":
                 answer = phrasing.department_answer(turn.question, _department_chunk(turn), turn.language)
             case "document_date" | "document_issuer" | "document_validity" | "document_total":
@@ -353,16 +371,25 @@ class Assistant:
             or Citation(cid, self.retriever.by_id[cid].label, self.retriever.by_id[cid].title)
             for cid in draft.citations
         )
-        amount = float(calculation.amount_yuan) if calculation is not None and calculation.amount_yuan is not None else None
+        amount = (
+            float(calculation.amount_yuan) if calculation is not None and calculation.amount_yuan is not None else None
+        )
         return replace(
-            extractive, answer=draft.text, citations=tuple(draft.citations), evidence=evidence,
-            calculation=calculation, amount_yuan=amount, notes=(*extractive.notes, "llm: used"),
+            extractive,
+            answer=draft.text,
+            citations=tuple(draft.citations),
+            evidence=evidence,
+            calculation=calculation,
+            amount_yuan=amount,
+            notes=(*extractive.notes, "llm: used"),
         )
 
     def _fact_answer(self, turn: Turn) -> Answer:
         candidates = [h.chunk for h in turn.hits[:3]]
         focus = turn.question if turn.standalone != turn.question else ""
-        grams = {g: w for g, w in self.retriever.query_grams(turn.standalone, focus).items() if g not in _QUESTION_WORDS}
+        grams = {
+            g: w for g, w in self.retriever.query_grams(turn.standalone, focus).items() if g not in _QUESTION_WORDS
+        }
         best = best_passage(grams, candidates, turn.wants)
         if best is None:
             return phrasing.refusal(turn.question, turn.language, "no_passage")
@@ -415,9 +442,7 @@ _QUESTION_WORDS = set(
 )
 
 
-def best_passage(
-    grams: dict[str, float], chunks: Sequence[Chunk], wants: str
-) -> tuple[Chunk, str, str] | None:
+def best_passage(grams: dict[str, float], chunks: Sequence[Chunk], wants: str) -> tuple[Chunk, str, str] | None:
     """(chunk, clause window, its sentence) that best answers the question; earlier chunks are preferred.
 
     `grams` are the question's weighted grams (Retriever.query_grams). The window is chosen for its overlap
@@ -450,7 +475,9 @@ def best_passage(
 
 
 VALUE_WINDOW_RATIO = 0.75
-_GRANT = re.compile(r"^\s*(给予|按|最高|分别|再给予|再额外|直接给予|每|单个|单家|奖励|补助|资助|补贴|一次性|累计|区级给予|原则上)")
+_GRANT = re.compile(
+    r"^\s*(给予|按|最高|分别|再给予|再额外|直接给予|每|单个|单家|奖励|补助|资助|补贴|一次性|累计|区级给予|原则上)"
+)
 
 
 def _value_clause_fits(clause: str, grams: dict[str, float]) -> bool:

@@ -7,8 +7,9 @@ themselves, so callers only say whether a text is a query or a passage.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -22,7 +23,9 @@ class Embedder(Protocol):
     """What the index and the retriever need from an embedding model."""
 
     name: str  # goes into the index fingerprint: a different model means a rebuild
-    dim: int
+
+    @property
+    def dim(self) -> int: ...
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 

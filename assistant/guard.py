@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Iterable
 
 from assistant.numerals import to_halfwidth
 
@@ -19,8 +19,14 @@ _CLAIM_EN = re.compile(
     re.I,
 )
 _SCALE_EN = {"": Decimal(1), "million": Decimal(10) ** 6, "billion": Decimal(10) ** 9}
-_YUAN = {"万亿": Decimal(10) ** 12, "亿元": Decimal(10) ** 8, "亿": Decimal(10) ** 8, "万元": Decimal(10) ** 4,
-         "万": Decimal(10) ** 4, "元": Decimal(1)}
+_YUAN = {
+    "万亿": Decimal(10) ** 12,
+    "亿元": Decimal(10) ** 8,
+    "亿": Decimal(10) ** 8,
+    "万元": Decimal(10) ** 4,
+    "万": Decimal(10) ** 4,
+    "元": Decimal(1),
+}
 
 
 def claims(text: str) -> set[tuple[str, Decimal]]:

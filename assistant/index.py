@@ -11,7 +11,8 @@ import logging
 import shutil
 import sys
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from assistant.embeddings import Embedder
 from assistant.notice import CHUNKER_VERSION, read_notice
@@ -98,7 +99,9 @@ def open_index(
             shutil.rmtree(settings.chroma_dir, ignore_errors=True)
             client = make_client(settings)
             collection = None
-        reason = "forced" if force else ("missing" if collection is None else "stale (notice, model or chunker changed)")
+        reason = (
+            "forced" if force else ("missing" if collection is None else "stale (notice, model or chunker changed)")
+        )
         log.warning("building index %s: %s", settings.collection, reason)
         return _build(client, settings, chunks, embedder, fingerprint, progress)
 

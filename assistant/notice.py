@@ -83,10 +83,14 @@ def parse_notice(text: str) -> list[Chunk]:
         block = blocks[last_article]
         closing_lines = block["lines"][1:]
         block["lines"] = block["lines"][:1]
-        blocks.append({"kind": "closing", "match": None, "start": block["start"] + len(block["lines"][0]), "lines": closing_lines})
+        blocks.append(
+            {"kind": "closing", "match": None, "start": block["start"] + len(block["lines"][0]), "lines": closing_lines}
+        )
 
     chunks: list[Chunk] = []
-    section_no, section_title, lead = None, "", ()
+    section_no: int | None = None
+    section_title = ""
+    lead: tuple[str, ...] = ()
     for block in blocks:
         chunk_text = "".join(block["lines"])
         start, end = block["start"], block["start"] + len(chunk_text)
@@ -96,8 +100,16 @@ def parse_notice(text: str) -> list[Chunk]:
             section_no, section_title, lead = cn_to_int(numeral), match.group(2).strip(), split_units(match.group(3))
             chunks.append(
                 Chunk(
-                    id=f"S{section_no}", kind="section", number=section_no, numeral=numeral, title=section_title,
-                    text=chunk_text, start=start, end=end, section=section_no, section_title=section_title,
+                    id=f"S{section_no}",
+                    kind="section",
+                    number=section_no,
+                    numeral=numeral,
+                    title=section_title,
+                    text=chunk_text,
+                    start=start,
+                    end=end,
+                    section=section_no,
+                    section_title=section_title,
                     lead_units=lead,
                 )
             )
@@ -106,9 +118,18 @@ def parse_notice(text: str) -> list[Chunk]:
             number = cn_to_int(numeral)
             chunks.append(
                 Chunk(
-                    id=f"A{number}", kind="article", number=number, numeral=numeral, title=_title(block["lines"][0]),
-                    text=chunk_text, start=start, end=end, section=section_no, section_title=section_title,
-                    lead_units=lead, responsible_units=responsible_units(block["lines"][0]),
+                    id=f"A{number}",
+                    kind="article",
+                    number=number,
+                    numeral=numeral,
+                    title=_title(block["lines"][0]),
+                    text=chunk_text,
+                    start=start,
+                    end=end,
+                    section=section_no,
+                    section_title=section_title,
+                    lead_units=lead,
+                    responsible_units=responsible_units(block["lines"][0]),
                 )
             )
         else:
@@ -116,8 +137,14 @@ def parse_notice(text: str) -> list[Chunk]:
             first_line = chunk_text.strip().splitlines()[0] if chunk_text.strip() else ""
             chunks.append(
                 Chunk(
-                    id="PRE" if kind == "preamble" else "END", kind=kind, number=None, numeral="",
-                    title=first_line if kind == "preamble" else "结语", text=chunk_text, start=start, end=end,
+                    id="PRE" if kind == "preamble" else "END",
+                    kind=kind,
+                    number=None,
+                    numeral="",
+                    title=first_line if kind == "preamble" else "结语",
+                    text=chunk_text,
+                    start=start,
+                    end=end,
                 )
             )
     return chunks

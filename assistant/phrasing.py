@@ -6,8 +6,9 @@ Every number in these texts is copied from a chunk or from the calculator; nothi
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from assistant.records import Answer, Chunk, Citation
 
@@ -39,7 +40,13 @@ def yuan_words(amount: Decimal) -> str:
 
 def _en_values(window: str) -> str:
     """English rendering of the money values in a clause: 'up to 200,000 yuan (20万元)'."""
-    scale = {"亿元": Decimal(10) ** 8, "亿": Decimal(10) ** 8, "万元": Decimal(10) ** 4, "万": Decimal(10) ** 4, "元": Decimal(1)}
+    scale = {
+        "亿元": Decimal(10) ** 8,
+        "亿": Decimal(10) ** 8,
+        "万元": Decimal(10) ** 4,
+        "万": Decimal(10) ** 4,
+        "元": Decimal(1),
+    }
     parts = []
     for cap, number, unit in _MONEY.findall(window):
         amount = Decimal(number) * scale[unit]
@@ -58,7 +65,9 @@ def fact_answer(question: str, chunk: Chunk, window: str, sentence: str, languag
     text = f"{lead}\n\n{_quote(chunk, sentence)}"
     if chunk.responsible_units:
         text += f"\n责任单位：{_units(chunk)}"
-    return Answer(question, text, (chunk.id,), (Citation(chunk.id, chunk.label, sentence),), language=language, route="fact")
+    return Answer(
+        question, text, (chunk.id,), (Citation(chunk.id, chunk.label, sentence),), language=language, route="fact"
+    )
 
 
 def no_value_answer(question: str, chunk: Chunk, sentence: str, wants: str, language: str) -> Answer:
@@ -72,7 +81,12 @@ def no_value_answer(question: str, chunk: Chunk, sentence: str, wants: str, lang
         lead = ""
     text = f"{lead}{chunk.label}提到了相关内容，但政策原文没有规定{what}。{ask}\n\n{_quote(chunk, sentence)}"
     return Answer(
-        question, text, (chunk.id,), (Citation(chunk.id, chunk.label, sentence),), refused=True, language=language,
+        question,
+        text,
+        (chunk.id,),
+        (Citation(chunk.id, chunk.label, sentence),),
+        refused=True,
+        language=language,
         route="no_value",
     )
 
@@ -80,12 +94,22 @@ def no_value_answer(question: str, chunk: Chunk, sentence: str, wants: str, lang
 def article_answer(question: str, chunk: Chunk, language: str) -> Answer:
     """An article looked up by number: its title, section, units, then its full text."""
     body = chunk.text.strip()
-    where = f"属于第{_section_numeral(chunk)}部分“{chunk.section_title}”（由{'、'.join(chunk.lead_units)}牵头实施）" if chunk.section else ""
-    lead = f"{chunk.label}是“{chunk.title}”，{where}，责任单位：{_units(chunk)}。" if chunk.kind == "article" else f"{chunk.label}：{chunk.title}。"
+    where = (
+        f"属于第{_section_numeral(chunk)}部分“{chunk.section_title}”（由{'、'.join(chunk.lead_units)}牵头实施）"
+        if chunk.section
+        else ""
+    )
+    lead = (
+        f"{chunk.label}是“{chunk.title}”，{where}，责任单位：{_units(chunk)}。"
+        if chunk.kind == "article"
+        else f"{chunk.label}：{chunk.title}。"
+    )
     if language == "en":
         lead = f"{_en_label(chunk)} is “{chunk.title}”. " + lead
     text = f"{lead}\n\n原文（{chunk.label}）：{body}"
-    return Answer(question, text, (chunk.id,), (Citation(chunk.id, chunk.label, body),), language=language, route="lookup")
+    return Answer(
+        question, text, (chunk.id,), (Citation(chunk.id, chunk.label, body),), language=language, route="lookup"
+    )
 
 
 def _section_numeral(chunk: Chunk) -> str:
@@ -113,7 +137,9 @@ def department_answer(question: str, chunk: Chunk, language: str) -> Answer:
     if language == "en":
         text = f"Responsible units for {_en_label(chunk)}: {_units(chunk)}. " + text
     text += f"\n\n{_quote(chunk, quote)}"
-    return Answer(question, text, (chunk.id,), (Citation(chunk.id, chunk.label, quote),), language=language, route="department")
+    return Answer(
+        question, text, (chunk.id,), (Citation(chunk.id, chunk.label, quote),), language=language, route="department"
+    )
 
 
 def department_articles(question: str, unit: str, chunks: Sequence[Chunk], language: str) -> Answer:
@@ -140,8 +166,14 @@ def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], lang
         if language == "en":
             text = f"The notice was issued by {issuer} (Xihu District People's Government) on {date}. " + text
         quote = f"{issuer}\n{date}"
-        return Answer(question, f"{text}\n\n{_quote(pre, quote)}", ("PRE",), (Citation("PRE", pre.label, quote),),
-                      language=language, route="document")
+        return Answer(
+            question,
+            f"{text}\n\n{_quote(pre, quote)}",
+            ("PRE",),
+            (Citation("PRE", pre.label, quote),),
+            language=language,
+            route="document",
+        )
     sentences = [s for s in re.split(r"(?<=。)", end.text.strip()) if s]
     key = "有效" if route == "document_validity" else "总额"
     sentence = next((s for s in sentences if key in s), sentences[0])
@@ -149,14 +181,25 @@ def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], lang
         clause = next((c for c in re.split(r"[,，]", sentence) if "有效" in c), sentence).strip("。")
         text = f"除标明具体实施期限的条款外，{clause}。"
         if language == "en":
-            text = "Unless an article states its own period, the policies are valid throughout 2024 (2024年全年). " + text
+            text = (
+                "Unless an article states its own period, the policies are valid throughout 2024 (2024年全年). " + text
+            )
     else:
         clause = next((c for c in re.split(r"[,，]", sentence) if "总额" in c), sentence).strip("。")
         text = f"上述7个领域政策区级财政2024年预算安排资金除交叉重叠部分外，{clause}。"
         if language == "en":
-            text = "Apart from overlaps, the district's 2024 budget support across the 7 policy areas totals 150亿元 (15 billion yuan). " + text
-    return Answer(question, f"{text}\n\n{_quote(end, sentence)}", ("END",), (Citation("END", end.label, sentence),),
-                  language=language, route="document")
+            text = (
+                "Apart from overlaps, the district's 2024 budget support across the 7 policy areas totals 150亿元 (15 billion yuan). "
+                + text
+            )
+    return Answer(
+        question,
+        f"{text}\n\n{_quote(end, sentence)}",
+        ("END",),
+        (Citation("END", end.label, sentence),),
+        language=language,
+        route="document",
+    )
 
 
 _REFUSAL_ZH = {
@@ -165,7 +208,9 @@ _REFUSAL_ZH = {
     "other_year": f"抱歉，{NOTICE_ZH}只规定文件所明确的实施年度的政策，不涉及其他年份的安排。其他年份的政策请关注区政府发布的新文件或拨打{HOTLINE_ZH}。",
     "guard": f"抱歉，我无法从政策原文中核实这个答案，为避免误导不作回答。请拨打{HOTLINE_ZH}或咨询相关责任部门。",
 }
-_REFUSAL_DEFAULT_ZH = f"抱歉，西湖区{NOTICE_ZH}没有涉及这个问题，我无法据此回答。建议拨打{HOTLINE_ZH}，或咨询相关责任部门。"
+_REFUSAL_DEFAULT_ZH = (
+    f"抱歉，西湖区{NOTICE_ZH}没有涉及这个问题，我无法据此回答。建议拨打{HOTLINE_ZH}，或咨询相关责任部门。"
+)
 _REFUSAL_EN = (
     "Sorry, the Xihu District notice on high-quality economic development (关于进一步推动经济高质量发展的若干政策) "
     "does not cover this, so I cannot answer it. Please call the 12345 government service hotline. "
@@ -191,15 +236,29 @@ def calculation_answer(question: str, outcome: Any, language: str, chunks: Mappi
         text = outcome.clarification or "请补充计算所需的信息。"
         if chunk is not None and outcome.rule is not None:
             text += f"\n\n{_quote(chunk, outcome.rule.clause)}"
-            return Answer(question, text, (chunk.id,), (Citation(chunk.id, chunk.label, outcome.rule.clause),),
-                          language=language, route="clarify")
+            return Answer(
+                question,
+                text,
+                (chunk.id,),
+                (Citation(chunk.id, chunk.label, outcome.rule.clause),),
+                language=language,
+                route="clarify",
+            )
         return Answer(question, text, language=language, route="clarify")
     chunk = chunks.get(calc.article)
     text = format_calculation(calc, language)
     evidence = (Citation(calc.article, chunk.label if chunk else calc.article, calc.clause),)
     amount = float(calc.amount_yuan) if calc.amount_yuan is not None else None
-    return Answer(question, text, (calc.article,), evidence, calculation=calc, amount_yuan=amount, language=language,
-                  route="calculation")
+    return Answer(
+        question,
+        text,
+        (calc.article,),
+        evidence,
+        calculation=calc,
+        amount_yuan=amount,
+        language=language,
+        route="calculation",
+    )
 
 
 def calculation_sources(calc: Any) -> str:

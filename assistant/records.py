@@ -81,7 +81,7 @@ class Answer:
     answer: str
     citations: tuple[str, ...] = ()
     evidence: tuple[Citation, ...] = ()
-    calculation: "Calculation | None" = None
+    calculation: Calculation | None = None
     amount_yuan: float | None = None
     refused: bool = False
     route: str = ""  # lookup | department | calculation | fact | out_of_scope | clarify

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
@@ -23,7 +24,9 @@ _ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9.%&-]*")
 # Function words that carry no topic: dropping them keeps BM25 from rewarding chunks for "的" or "多少".
 # Characters that only glue a question together; a bigram holding one ("的低", "少钱") spans a word boundary.
 _FUNCTION_CHARS = set("的是了吗呢吧啊么多少什怎哪谁你我他们")
-_STOP = set("的 了 吗 呢 啊 吧 么 是 在 和 与 及 或 对 给 有 我 你 他 们 这 那 个 多少 什么 怎么 如何 哪些 哪个 可以 能 会 要".split())
+_STOP = set(
+    "的 了 吗 呢 啊 吧 么 是 在 和 与 及 或 对 给 有 我 你 他 们 这 那 个 多少 什么 怎么 如何 哪些 哪个 可以 能 会 要".split()
+)
 
 
 @lru_cache(maxsize=16384)  # the same chunk sentences and windows are normalised for every question
@@ -71,7 +74,7 @@ class Lexicon:
     synonyms: dict[str, tuple[str, ...]]
 
     @classmethod
-    def load(cls, path: Path) -> "Lexicon":
+    def load(cls, path: Path) -> Lexicon:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
         synonyms = {str(k).lower(): tuple(v) for k, v in (raw or {}).get("synonyms", {}).items()}
         return cls(synonyms)
@@ -120,7 +123,9 @@ class Retriever:
         self.lexicon = lexicon
         self.aliases = department_aliases(self.chunks)
         self._bm25 = BM25Okapi([tokenize(_searchable(c)) for c in self.chunks])
-        self._sentences = {c.id: [normalise_question(s) for s in re.split(r"[。；;\n]", c.text) if s.strip()] for c in self.chunks}
+        self._sentences = {
+            c.id: [normalise_question(s) for s in re.split(r"[。；;\n]", c.text) if s.strip()] for c in self.chunks
+        }
         self.weights = GramWeights([s for sents in self._sentences.values() for s in sents])
 
     # -- direct look-ups -------------------------------------------------------------------------

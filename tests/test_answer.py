@@ -74,7 +74,12 @@ def test_follow_up_carries_the_earlier_question():
 
 @pytest.mark.parametrize(
     ("question", "message"),
-    [("", "请输入您的问题。"), ("   \u200b ", "请输入您的问题。"), (123, "问题必须是文字。"), ("问" * 501, "问题太长了（501字），请控制在500字以内。")],
+    [
+        ("", "请输入您的问题。"),
+        ("   \u200b ", "请输入您的问题。"),
+        (123, "问题必须是文字。"),
+        ("问" * 501, "问题太长了（501字），请控制在500字以内。"),
+    ],
 )
 def test_unusable_questions_get_a_clear_chinese_message(question, message):
     with pytest.raises(QuestionError) as raised:

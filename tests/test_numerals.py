@@ -7,7 +7,9 @@ import pytest
 from assistant.numerals import cn_to_int, find_article_refs, int_to_cn, parse_article_number
 
 
-@pytest.mark.parametrize(("numeral", "number"), [("一", 1), ("十", 10), ("十八", 18), ("二十七", 27), ("七十二", 72), ("一百零五", 105)])
+@pytest.mark.parametrize(
+    ("numeral", "number"), [("一", 1), ("十", 10), ("十八", 18), ("二十七", 27), ("七十二", 72), ("一百零五", 105)]
+)
 def test_cn_to_int(numeral, number):
     assert cn_to_int(numeral) == number
 
@@ -19,7 +21,18 @@ def test_int_to_cn_round_trips_for_every_article():
 
 @pytest.mark.parametrize(
     "question",
-    ["第十八条讲什么", "（十八）的内容", "(十八)", "第18条", "第 18 条是什么", "18条", "article 18", "Article 18?", "查A18", "第１８条"],
+    [
+        "第十八条讲什么",
+        "（十八）的内容",
+        "(十八)",
+        "第18条",
+        "第 18 条是什么",
+        "18条",
+        "article 18",
+        "Article 18?",
+        "查A18",
+        "第１８条",
+    ],
 )
 def test_article_18_is_found_in_every_form(question):
     assert find_article_refs(question) == [18]
@@ -40,7 +53,10 @@ def test_parse_article_number_rejects_non_numbers(typed):
     assert parse_article_number(typed) is None
 
 
-@pytest.mark.parametrize(("question", "sections"), [("第二部分讲什么", [2]), ("第7部分和第三个领域", [7, 3]), ("section 5", [5]), ("第二条", [])])
+@pytest.mark.parametrize(
+    ("question", "sections"),
+    [("第二部分讲什么", [2]), ("第7部分和第三个领域", [7, 3]), ("section 5", [5]), ("第二条", [])],
+)
 def test_find_section_refs(question, sections):
     from assistant.numerals import find_section_refs
 
