@@ -30,7 +30,7 @@ WANTS = {
     "date": r"什么时候|何时|哪天|日期|哪一天|有效期|截止|多久|期限|when|what date|valid",
     "count": r"多少家|几家|多少个|几个|多少亩|多少场|多少所|多少户|多少张|多少吨|多少人|多少栋|多少平方米|多少支|多少项|how many",
     "percent": r"比例|百分之|几成|多少%|百分比|费率|增长率|增速|增幅|增长多少|比重|占比|percent|percentage|\brate\b",
-    "amount": r"多少钱|多少万|多少亿|金额|奖多少|奖励多少|补助多少|补贴多少|资助多少|补多少|给多少|拿多少|奖金|多少资金|预算|how much|amount|budget",
+    "amount": r"多少钱|多少万|多少亿|金额|(补助|补贴|奖励|资助|奖金|资金|钱|标准|补|奖|给|拿)[^，。？?,]{0,6}(多少|几万|几百万)|奖金|预算|how much|amount|budget",
     "value": r"多少|几",
 }
 _VALUE = {
@@ -183,7 +183,11 @@ def _has_figures(question: str) -> bool:
     """Whether the question brings its own amounts (investment, premium, sales...) to compute with."""
     from assistant.amounts import find_amounts
 
-    return any(a.kind in ("money", "area", "years") for a in find_amounts(question))
+    # "一平米", "每台" name a unit, not a figure the user brings.
+    return any(
+        a.kind in ("money", "area", "years") and not (a.value == 1 and a.text.lstrip().startswith(("一", "每")))
+        for a in find_amounts(question)
+    )
 
 
 def _is_calculation(question: str) -> bool:
@@ -394,7 +398,8 @@ class Assistant:
         if best is None:
             return phrasing.refusal(turn.question, turn.language, "no_passage")
         chunk, window, sentence = best
-        if turn.wants in ("amount", "percent") and not _VALUE[turn.wants].search(window):
+        asks_figure = re.search(r"多少|几|多大|多高|how much|what", normalise_question(turn.question))
+        if turn.wants in ("amount", "percent") and asks_figure and not _VALUE[turn.wants].search(window):
             # The notice speaks of it but states no such value (e.g. 算力券): say so instead of guessing.
             return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
         return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language)
