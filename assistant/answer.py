@@ -29,8 +29,8 @@ WANTS = {
     "department": r"哪个部门|哪些部门|什么部门|哪个单位|哪些单位|谁负责|谁来负责|找谁|责任单位|牵头|负责部门|主管|归谁管|哪里申请|which (department|unit|office|bureau)|who (is )?(responsible|in charge|leads?)|responsible (unit|department)|\blead(s|ing)? (department|unit)",
     "date": r"什么时候|何时|哪天|日期|哪一天|有效期|截止|多久|期限|when|what date|valid",
     "count": r"多少家|几家|多少个|几个|多少亩|多少场|多少所|多少户|多少张|多少吨|多少人|多少栋|多少平方米|多少支|多少项|how many",
-    "percent": r"比例|百分之|几成|多少%|百分比|费率|增长率|增速|增幅|增长多少|比重|占比|percent|percentage|\brate\b",
-    "amount": r"多少钱|多少万|多少亿|金额|(补助|补贴|奖励|资助|奖金|资金|钱|标准|补|奖|给|拿)[^，。？?,]{0,6}(多少|几万|几百万)|奖金|预算|how much|amount|budget",
+    "percent": r"比例|百分之|几成|多少%|百分比|费率|利率|税率|增长率|增速|增幅|增长多少|比重|占比|percent|percentage|\brate\b",
+    "amount": r"多少钱|多少万|多少亿|金额|(补助|补贴|奖励|资助|奖金|资金|钱|标准|补|奖|给|拿|领|发)[^，。？?,]{0,6}(多少|几万|几百万)|多少.{0,2}(补|奖|钱)|奖金|预算|how much|amount|budget",
     "value": r"多少|几",
 }
 _VALUE = {
@@ -81,6 +81,7 @@ class Scope:
     injection: tuple[re.Pattern[str], ...]
     off_topic: tuple[re.Pattern[str], ...]
     covered_years: tuple[int, ...] = (2024,)
+    tasks: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Scope:
@@ -90,18 +91,23 @@ class Scope:
             tuple(re.compile(p, re.I) for p in raw.get("injection", [])),
             tuple(re.compile(p, re.I) for p in raw.get("off_topic", [])),
             tuple(int(y) for y in raw.get("covered_years", [2024])),
+            tuple(re.compile(p, re.I) for p in raw.get("tasks", [])),
         )
 
     def refusal_reason(self, question: str) -> str:
         text = normalise_question(question)
         if any(p.search(text) for p in self.injection):
             return "injection"
+        if any(p.search(text) for p in self.tasks):
+            return "task"
         if any(place in text for place in self.other_places):
             return "other_region"
         if any(p.search(text) for p in self.off_topic):
             return "off_topic"
+        # A later year asks about policy this notice does not set; an earlier one is a fact about the asker
+        # ("2017年注册的").
         years = {int(y) for y in re.findall(r"(?<![\d.])(20\d\d)\s*年(?!内|以)", text)}
-        if years and not years & set(self.covered_years):
+        if years and max(years) > max(self.covered_years) and not years & set(self.covered_years):
             return "other_year"
         return ""
 
@@ -451,13 +457,14 @@ def best_passage(grams: dict[str, float], chunks: Sequence[Chunk], wants: str) -
     """(chunk, clause window, its sentence) that best answers the question; earlier chunks are preferred.
 
     `grams` are the question's weighted grams (Retriever.query_grams). The window is chosen for its overlap
-    with them; a window holding the asked-for kind of value wins only when it is nearly as relevant and the
-    value belongs to the matched words (its clause matches too, or grants the award: 给予…, 按…), so a nearby
-    but unrelated figure is never passed off as the answer.
+    with them. A window holding the asked-for kind of value wins only when it is nearly as relevant and the
+    value is about what made the best window relevant: the value's own subject (its clause back to the
+    nearest "对…" clause) must keep most of the best window's matched weight, so a figure granted to someone
+    else ("单项冠军" when the question is about "专精特新") is never passed off as the answer.
     """
     value = _VALUE.get(wants)
     best: tuple[float, Chunk, str, str] | None = None
-    best_valued: tuple[float, Chunk, str, str] | None = None
+    best_valued: tuple[float, Chunk, str, str, str] | None = None
     for rank, chunk in enumerate(chunks):
         weight = (1.0, 0.7, 0.55)[min(rank, 2)]
         for sentence in sentences(chunk)[1 if chunk.kind == "article" else 0 :] or sentences(chunk):
@@ -466,23 +473,44 @@ def best_passage(grams: dict[str, float], chunks: Sequence[Chunk], wants: str) -
                 for j in range(i + 1, min(i + 4, len(clauses)) + 1):
                     window = "".join(clauses[i:j])
                     score = _window_score(window, grams) * weight
-                    candidate = (score, chunk, window, sentence)
                     if best is None or score > best[0]:
-                        best = candidate
-                    if value is not None and (best_valued is None or score > best_valued[0]):
-                        if any(value.search(c) and _value_clause_fits(c, grams) for c in clauses[i:j]):
-                            best_valued = candidate
+                        best = (score, chunk, window, sentence)
+                    if value is None or (best_valued is not None and score <= best_valued[0]):
+                        continue
+                    k = next((k for k in range(i, j) if value.search(clauses[k])), None)
+                    if k is not None and _value_clause_fits(clauses[k], grams):
+                        best_valued = (score, chunk, window, sentence, _subject_span(clauses, k))
     if best is None:
         return None
     if best_valued is not None and best_valued[0] >= VALUE_WINDOW_RATIO * best[0]:
-        best = best_valued
+        # A near tie needs no further proof; a weaker window must keep the best window's subject.
+        tie = best_valued[0] >= 0.95 * best[0]
+        if tie or _lost_weight(best[2], best_valued[4], grams) <= LOST_WEIGHT_SHARE:
+            best = best_valued[:4]
     return best[1], best[2].strip().rstrip(",，:：;；。"), best[3].strip()
+
+
+def _subject_span(clauses: Sequence[str], k: int) -> str:
+    """Clause k and the clauses before it back to the one that names its subject ("对…")."""
+    start = next((s for s in range(k, -1, -1) if clauses[s].lstrip().startswith("对")), 0)
+    return "".join(clauses[start : k + 1])
 
 
 VALUE_WINDOW_RATIO = 0.75
 _GRANT = re.compile(
     r"^\s*(给予|按|最高|分别|再给予|再额外|直接给予|每|单个|单家|奖励|补助|资助|补贴|一次性|累计|区级给予|原则上)"
 )
+
+
+LOST_WEIGHT_SHARE = 0.25
+
+
+def _lost_weight(best: str, other: str, grams: dict[str, float]) -> float:
+    """Share of the best window's matched question weight that the other window does not match."""
+    best_text, other_text = normalise_question(best), normalise_question(other)
+    matched = {g: w for g, w in grams.items() if g in best_text}
+    total = sum(matched.values())
+    return sum(w for g, w in matched.items() if g not in other_text) / total if total else 0.0
 
 
 def _value_clause_fits(clause: str, grams: dict[str, float]) -> bool:

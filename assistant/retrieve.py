@@ -79,13 +79,19 @@ class Lexicon:
         synonyms = {str(k).lower(): tuple(v) for k, v in (raw or {}).get("synonyms", {}).items()}
         return cls(synonyms)
 
-    def expand(self, question: str) -> str:
-        """The question followed by the notice terms its everyday words stand for."""
+    def terms_for(self, question: str) -> list[str]:
+        """The notice terms the question's everyday words stand for (not already in the question)."""
         text = normalise_question(question)
         extra: list[str] = []
         for word, terms in self.synonyms.items():
             if _contains_word(text, word):
                 extra.extend(t for t in terms if t not in text and t not in extra)
+        return extra
+
+    def expand(self, question: str) -> str:
+        """The question followed by the notice terms its everyday words stand for."""
+        text = normalise_question(question)
+        extra = self.terms_for(question)
         return text if not extra else text + " " + " ".join(extra)
 
 
@@ -202,10 +208,15 @@ class Retriever:
         return rescored + [(cid, min(floor, s)) for cid, s in tail]
 
     def query_grams(self, question: str, focus: str = "") -> dict[str, float]:
-        """The question's content grams (with lexicon expansions) weighted by how rare they are in the notice;
-        grams of `focus` (the newest turn of a follow-up) count double."""
-        grams = {t for t in tokenize(self.lexicon.expand(question)) if len(t) >= 2}
-        focused = {t for t in tokenize(self.lexicon.expand(focus)) if len(t) >= 2} if focus else set()
+        """The question's content grams weighted by how rare they are in the notice; grams of `focus` (the
+        newest turn of a follow-up) count double. The notice terms the question's everyday words stand for
+        (lexicon) count too."""
+
+        def grams_of(text: str) -> set[str]:
+            return {t for t in tokenize(self.lexicon.expand(text)) if len(t) >= 2}
+
+        grams = grams_of(question)
+        focused = grams_of(focus) if focus else set()
         return {g: self.weights.weight(g) * (2.0 if g in focused else 1.0) for g in grams}
 
     def _top(self, scores: dict[str, float], k: int, source: str) -> list[Hit]:
