@@ -118,3 +118,39 @@ def test_amount_the_notice_does_not_give_is_refused_with_what_it_says(fake_assis
     assert answer.refused is True
     assert answer.citations == ("A30",)
     assert "没有规定具体金额或标准" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("帮我写一份申请高企奖励的申请书", "task"),
+        ("把第十四条翻译成英文", "task"),
+        ("帮我查一下我公司的纳税信用等级", "task"),
+        ("2026年还有研发补助吗？", "other_year"),
+        ("我老公社保断缴会影响孩子上学吗", "off_topic"),
+    ],
+)
+def test_requests_beyond_the_notice_are_refused(fake_assistant, question, reason):
+    answer = fake_assistant.ask(question)
+    assert (answer.refused, answer.notes) == (True, (f"refused: {reason}",))
+
+
+def test_a_past_year_in_the_question_is_a_fact_not_a_refusal():
+    from assistant.answer import Scope
+    from assistant.settings import PROJECT_ROOT
+
+    scope = Scope.load(PROJECT_ROOT / "knowledge" / "scope.yaml")
+    assert scope.refusal_reason("我们2017年注册的生物医药企业能拿设备补贴吗") == ""
+    assert scope.refusal_reason("2025年的政策有哪些") == "other_year"
+
+
+def test_a_figure_granted_to_someone_else_is_not_the_answer(fake_assistant):
+    from assistant.answer import _subject_span, best_passage
+
+    a31 = fake_assistant.retriever.by_id["A31"]
+    grams = fake_assistant.retriever.query_grams("国家级专精特新小巨人企业奖多少钱")
+    chunk, window, _sentence = best_passage(grams, [a31], "amount")
+    assert chunk.id == "A31" and "小巨人" in window and "万元" not in window
+    clauses = ["鼓励专精特新发展,", "对新认定的单项冠军企业给予200万元奖励"]
+    assert _subject_span(clauses, 1) == "对新认定的单项冠军企业给予200万元奖励"
+    assert _subject_span(["对首次认定的高新技术企业,", "给予最高20万元奖励"], 1) == "对首次认定的高新技术企业,给予最高20万元奖励"
