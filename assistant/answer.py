@@ -236,7 +236,7 @@ class Assistant:
         embedder = make_embedder(settings)
         collection = open_index(settings, chunks, embedder, progress=progress)
         lexicon = Lexicon.load(settings.knowledge_dir / "lexicon.yaml")
-        retriever = Retriever(chunks, make_query_embedder(settings, embedder), collection, lexicon)
+        retriever = Retriever(chunks, make_query_embedder(settings, embedder), collection, lexicon, settings.fusion)
         rules = load_rules(settings.knowledge_dir / "awards.yaml")
         scope = Scope.load(settings.knowledge_dir / "scope.yaml")
         if chat_model is None:

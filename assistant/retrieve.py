@@ -16,6 +16,7 @@ from assistant.numerals import find_article_refs, find_section_refs, to_halfwidt
 from assistant.records import Chunk, Hit
 
 MODES = ("hybrid", "bm25", "dense")
+FUSIONS = ("rrf", "weighted")
 RRF_K = 60
 RERANK_DEPTH = 6
 RERANK_WEIGHT = 0.5
@@ -118,9 +119,14 @@ def department_aliases(chunks: Sequence[Chunk]) -> dict[str, str]:
 class Retriever:
     """Ranks chunks for a question. `search` is the one entry point; modes exist so baselines can be compared."""
 
-    def __init__(self, chunks: Sequence[Chunk], embedder: Embedder, collection: Any, lexicon: Lexicon) -> None:
+    def __init__(
+        self, chunks: Sequence[Chunk], embedder: Embedder, collection: Any, lexicon: Lexicon, fusion: str = "rrf"
+    ) -> None:
         from rank_bm25 import BM25Okapi
 
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}")
+        self.fusion = fusion
         self.chunks = list(chunks)
         self.by_id = {c.id: c for c in self.chunks}
         self.articles = {c.number: c for c in self.chunks if c.kind == "article"}
@@ -184,7 +190,8 @@ class Retriever:
         named = [Hit(c, 1.0, "lookup") for c in self.lookup_articles(question)]
         bm25 = dict(zip((c.id for c in self.chunks), self.bm25_scores(question), strict=True))
         dense = self.dense_scores(question)
-        fused = rrf({"bm25": bm25, "dense": dense}, weights={"bm25": 1.0, "dense": 0.6})
+        fuse = rrf if self.fusion == "rrf" else weighted
+        fused = fuse({"bm25": bm25, "dense": dense}, weights={"bm25": 1.0, "dense": 0.6})
         fused = self._rerank(question, fused)
         seen = {h.chunk.id for h in named}
         ranked = [Hit(self.by_id[cid], score, "hybrid") for cid, score in fused if cid not in seen]
@@ -238,6 +245,17 @@ class GramWeights:
             df = sum(1 for s in self._sentences if gram in s)
             self._cache[gram] = math.log((len(self._sentences) + 1) / (df + 1)) + 0.5
         return self._cache[gram]
+
+
+def weighted(scores: dict[str, dict[str, float]], weights: dict[str, float]) -> list[tuple[str, float]]:
+    """Weighted sum of min-max normalised scores (the alternative to RRF; compare with `--fusion`)."""
+    fused: dict[str, float] = {}
+    for name, values in scores.items():
+        low, high = min(values.values(), default=0.0), max(values.values(), default=0.0)
+        span = (high - low) or 1.0
+        for cid, value in values.items():
+            fused[cid] = fused.get(cid, 0.0) + weights.get(name, 1.0) * (value - low) / span
+    return sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
 
 
 def rrf(rankings: dict[str, dict[str, float]], weights: dict[str, float]) -> list[tuple[str, float]]:

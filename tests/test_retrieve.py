@@ -51,3 +51,10 @@ def test_rrf_fuses_by_rank_with_weights():
     fused = rrf({"a": {"x": 3.0, "y": 2.0}, "b": {"y": 0.9, "x": 0.1}}, weights={"a": 1.0, "b": 0.5})
     assert [cid for cid, _ in fused] == ["x", "y"]
     assert fused[0][1] == 1 / 61 + 0.5 / 62
+
+
+def test_weighted_fusion_normalises_each_ranking():
+    from assistant.retrieve import weighted
+
+    fused = weighted({"a": {"x": 10.0, "y": 0.0}, "b": {"x": 0.2, "y": 0.4}}, weights={"a": 1.0, "b": 0.6})
+    assert fused == [("x", 1.0), ("y", 0.6)]
