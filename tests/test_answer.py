@@ -153,4 +153,7 @@ def test_a_figure_granted_to_someone_else_is_not_the_answer(fake_assistant):
     assert chunk.id == "A31" and "小巨人" in window and "万元" not in window
     clauses = ["鼓励专精特新发展,", "对新认定的单项冠军企业给予200万元奖励"]
     assert _subject_span(clauses, 1) == "对新认定的单项冠军企业给予200万元奖励"
-    assert _subject_span(["对首次认定的高新技术企业,", "给予最高20万元奖励"], 1) == "对首次认定的高新技术企业,给予最高20万元奖励"
+    assert (
+        _subject_span(["对首次认定的高新技术企业,", "给予最高20万元奖励"], 1)
+        == "对首次认定的高新技术企业,给予最高20万元奖励"
+    )
