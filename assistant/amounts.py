@@ -258,6 +258,9 @@ def _read_numeral(text: str, position: int) -> tuple[int, int, Decimal, bool] | 
         if text[end] == " " and tokens and text[end + 1 : end + 2] in ("万", "亿") and text[end + 1 : end + 2]:
             end += 1  # "1000 万元"
             continue
+        if text[end] == "个" and tokens and text[end + 1 : end + 2] == "亿":
+            end += 1  # "6个亿", "两个亿": spoken for 6亿
+            continue
         break
     while tokens and tokens[-1] in ("零", "〇") and len(tokens) > 1:
         tokens.pop()

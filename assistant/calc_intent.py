@@ -6,14 +6,22 @@ of the slot's cue words counts most), scope facts the question states (紫金港
 a match adds, a contradiction subtracts), retrieval's article hints and an explicit "第三十四条". Close scores
 across different rules -> ask which one (candidates). Rules of one `group` (e.g. the four 第十四条 R&D cases)
 are variants: the best-supported one is calculated and the others are reported as alternatives when an
-unknown fact (经营规模) decides between them. Later mentions override earlier ones (follow-ups are appended).
+unknown fact (经营规模) decides between them; of the variants for the same enterprise (新增额的5%, or with 年度研发投入额
+1亿元以上 a direct 200万元) the one that applies wins, the higher when both do. Later mentions override earlier ones
+(follow-ups are appended, after a sentence end or a space; a follow-up's words weigh double). A word right after a
+negation ("不是本地企业拆分的", "非制造业", "not a manufacturer") does not state its fact (a flag takes the other
+value, a two-option choice the other option). Cue words inside a bracketed aside ("3000万（含设备和外购软件）") do
+not introduce amounts outside it.
 
 Only the cue words of rules the question is about compete for its amounts. A price per unit ("3台，每台40万元",
-"5台×60万元", "rmb 1 million each") becomes the total for its count. "第三年" / "前两年" pick years of a yearly
+"5台×60万元", "rmb 1 million each") becomes the total for its count; a rent per ㎡ and period ("月租金每平米60块",
+"60元/平方米/月") times the stated area becomes the annual rent (4000㎡ × 60元 × 12个月). A year of registration
+("2017年注册的") counts the years up to NOTICE_YEAR, the notice's year. "第三年" / "前两年" pick years of a yearly
 schedule. A 紫金港/云栖 rule whose place is the only missing fact is computed for that place with the assumption
-stated. A question listing several awards of one article ("…，又…，一共", "另外", "同时", "两次") gets their sum
-(calculator.combine, shared caps applied); a rule that `includes` another (个转企并首次上规) brings it along unless
-only the extra is asked for ("额外", "再奖").
+stated. A question listing several awards ("…，又…，一共", "另外", "同时", "两次") gets their sum (calculator.combine,
+shared caps applied): awards of one article, or of several articles when each item has a word only its rule has
+("首次入选重点软件企业…首次认定高新技术企业，两项一共"); a rule that `includes` another (个转企并首次上规) brings it
+along unless only the extra is asked for ("额外", "再奖").
 """
 
 from __future__ import annotations
@@ -21,12 +29,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from assistant.amounts import Amount, find_amounts, format_money, tidy, to_halfwidth
+from assistant.amounts import Amount, find_amounts, format_money, format_quantity, tidy, to_halfwidth
 from assistant.calculator import UNKNOWN, Calculation, Condition, calculate, coerce_value, combine, shared_caps
 from assistant.numerals import cn_to_int, find_article_refs
 from assistant.rules import NUMERIC_KINDS, Rule, Slot
@@ -98,6 +106,8 @@ _DOMAIN_WORDS_EN = re.compile(
     re.IGNORECASE,
 )
 PLACE_SLOT = "location"  # 紫金港科技城 / 云栖小镇: rules of 第三十四、三十五条 exist only for their place
+RENT_SLOT = "annual_rent"  # what a rent per ㎡ and month times the area is (年房租额)
+RENT_QUOTE_SUPPORT = 1.0  # a rent quoted per ㎡ speaks for the rent rules even before the area is known
 # Several awards in one question: words that ask for the sum, words that separate the items, words that ask
 # for each amount separately (no sum then), and "两次" for an award granted once per occurrence.
 _TOTAL = re.compile(
@@ -155,6 +165,43 @@ _EN_YEAR_ORDINAL = re.compile(
 # "前两年每年能补多少", "the first two years, per year": the window's years are asked one at a time
 _PER_YEAR = re.compile(r"年\s*[里内中]?\s*的?\s*(?:平均)?每一?年|years?,?\s*(?:per|each) year|years?,?\s*annually")
 _EN_YEAR_SPAN = re.compile(r"\b(first|last) (two|three|2|3) years\b")
+# The notice was issued on 2024-05-29: "2017年注册的" has been registered for 2024 − 2017 = 7 years when it applies.
+NOTICE_YEAR = 2024
+_REGISTERED_IN = re.compile(
+    r"((?:19|20)\d\d)\s*年(?:底|初|中|末|上半年|下半年|\d{1,2}\s*月份?(?:\d{1,2}\s*[日号])?)?\s*(?:就|才|刚|时)?\s*"
+    r"(?=注册|成立|设立|创办|创立|开业|登记)"
+    r"|(?:注册|成立|设立|创办|创立|开业|登记)(?:于|在|时间是|时间为|日期是|日期为|是在)\s*((?:19|20)\d\d)\s*年"
+    r"|\b(?:registered|founded|established|incorporated|set up)\s+in\s+((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+# Rent per ㎡ and period: "每平米每月60元", "月租金每平米60块", "60元/平方米/月", "RMB 60 per square metre per month"
+_AREA_UNIT = r"(?:平方米|平方|平米|㎡|m²|m2|平(?!台))"
+_PER_AREA_BEFORE = re.compile(
+    rf"(?:每|一|1)\s*(?:个)?{_AREA_UNIT}\s*(?:(?:每|一)\s*(?:个)?(?P<period>月|天|日|年))?"
+    r"\s*(?:的)?(?:租金|房租|租价|价格|单价|价)?\s*(?:是|为|约|大约|要|只要|才)?\s*$"
+)
+_PER_AREA_AFTER = re.compile(
+    rf"\s*(?:/|每|一)\s*{_AREA_UNIT}(?:\s*(?:/|·|每|一|\.)\s*(?:个)?(?P<period>月|天|日|年))?"
+    r"|\s*per (?:square met(?:er|re)|sqm|m2|㎡)(?:,?\s*(?:per|a) (?P<period_en>month|day|year))?",
+    re.IGNORECASE,
+)
+_PERIODS = {"月": ("月", 12), "month": ("月", 12), "天": ("天", 365), "日": ("天", 365), "day": ("天", 365)}
+_PERIODS |= {"年": ("年", 1), "year": ("年", 1)}
+_PERIOD_WORDS = (
+    ("月", re.compile(r"月租|每月|每个月|一个月|/月|per month|a month|monthly")),
+    ("天", re.compile(r"日租|每天|每日|一天|/天|/日|per day|a day|daily")),
+    ("年", re.compile(r"年租|每年|一年|/年|per year|a year|annual")),
+)
+_BRACKETED = re.compile(r"[（(][^（()）]*[)）]")
+# A word right after a negation does not state that fact ("不是本地企业拆分的", "非制造业", "不属于汽车销售").
+_NEGATION = re.compile(
+    r"(?:不是|不属于|并非|并不是|并不属于|不再是|没有|没|无|未|非|不|\bnot(?: an?)?|\bnon-?|\bno)\s*"
+    r"(?:是|属于|为|一家|一个)?\s*$",
+    re.IGNORECASE,
+)
+# An earlier turn and a follow-up joined by the chain with a space ("…怎么算 那流片补贴呢"): later words weigh more.
+_JOINED_TURN = re.compile(r"(?<=[^\x00-\x7f])\s+(?=\S)")
+FOLLOW_UP_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
@@ -189,6 +236,8 @@ class _Context:
     spans: list[tuple[int, int, str]]
     named_articles: set[str]
     hints: tuple[str, ...]
+    year_notes: tuple[tuple[Decimal, str], ...] = ()  # (years, "按2017年注册…计7年") read from a year of registration
+    bound: dict[int, str] = dataclasses.field(default_factory=dict)  # amount start -> the only slot it can fill
 
 
 _Scored = tuple[float, int, Rule, dict[str, Any]]
@@ -213,21 +262,26 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     text = to_halfwidth(question)
     named_articles = _named_articles(text)
     spans = _find_words(text, [word for rule in rules for word in _rule_words(rule)])
-    keyword_scores = {rule.id: _keyword_score(rule, spans, len(text)) for rule in rules}
+    follow_up = _follow_up_start(text)
+    keyword_scores = {rule.id: _keyword_score(rule, spans, len(text), follow_up) for rule in rules}
     relevant = [rule for rule in rules if keyword_scores[rule.id] > 0 or rule.article in named_articles]
     if not relevant:
         return None
     amounts, products = _with_unit_prices(text, find_amounts(text))
+    amounts, rent_products, rent_quoted = _with_unit_rents(text, amounts)
+    amounts, year_notes = _with_registration_years(text, amounts)
     # Only the cue words of rules the question is about compete for its amounts: "建设" (平台建设总投资) must not
     # take the amount of "乡村旅游智慧建设投入50万元" when no platform is mentioned.
     context = _Context(
         text=text,
         amounts=tuple(amounts),
-        products=products,
+        products={**products, **rent_products},
         cues=_cue_occurrences(text, relevant),
         spans=spans,
         named_articles=named_articles,
         hints=tuple(article_hints),
+        year_notes=tuple(year_notes),
+        bound=dict.fromkeys(rent_products, RENT_SLOT),
     )
     scored: list[_Scored] = []
     for index, rule in enumerate(rules):
@@ -237,6 +291,7 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
         score = (
             keyword_scores[rule.id]
             + _support_score(rule, assignments)
+            + (RENT_QUOTE_SUPPORT if rent_quoted and RENT_SLOT in rule.base_slots else 0.0)
             + _hint_score(rule, context.hints, named_articles)
         )
         scored.append((score, index, rule, {name: item.value for name, item in assignments.items()}))
@@ -275,9 +330,17 @@ def _plan_single(context: _Context, rules: Sequence[Rule], scored: list[_Scored]
         )
     variants = [item for item in contenders if item[2].group and item[2].group == best.group] or [scored[0]]
     chosen = _pick_variant(variants)
+    siblings = [item for item in scored if item[2].group and item[2].group == chosen[2].group]
+    chosen, calc = _applicable_variant(chosen, siblings, context)
     rule, inputs = chosen[2], chosen[3]
-    calc = _calculate(rule, inputs, context)
-    others = [item for item in scored if item[2].group and item[2].group == rule.group and item[2] is not rule]
+    others = [
+        item
+        for item in scored
+        if rule.group
+        and item[2].group == rule.group
+        and item[2] is not rule
+        and _scope_key(item[2]) != _scope_key(rule)
+    ]
     calc = _with_variant_alternatives(calc, rule, inputs, others)
     if rule.includes and not _EXTRA_ONLY.search(text):
         included = [_calculate(other, _inputs_for(other, inputs, context), context) for other in _included(rule, rules)]
@@ -305,7 +368,7 @@ def _inputs_for(rule: Rule, inputs: dict[str, Any], context: _Context) -> dict[s
 
 def _rule_inputs(rule: Rule, context: _Context) -> dict[str, _Assignment]:
     """The rule's inputs in the whole question, with the year window of a schedule ("第三年") applied."""
-    assignments = extract_inputs(rule, context.text, context.amounts, context.cues)
+    assignments = extract_inputs(rule, context.text, context.amounts, context.cues, context.bound)
     return _apply_year_window(rule, context.text, assignments)
 
 
@@ -315,7 +378,17 @@ def _calculate(rule: Rule, inputs: dict[str, Any], context: _Context) -> Calcula
     calc = calculate(rule, inputs)
     if calc.amount_yuan is None and not calc.errors:
         calc = _assume_place(rule, inputs, calc)
+    calc = _with_year_notes(rule, inputs, calc, context)
     return _with_products(rule, inputs, calc, context)
+
+
+def _with_year_notes(rule: Rule, inputs: dict[str, Any], calc: Calculation, context: _Context) -> Calculation:
+    """Say how a year of registration became a number of years ("2017年注册" -> 7年)."""
+    years = {inputs[slot.name] for slot in rule.inputs if slot.kind == "years" and slot.name in inputs}
+    notes = [note for value, note in context.year_notes if value in years]
+    if not notes:
+        return calc
+    return dataclasses.replace(calc, notes=(*dict.fromkeys(notes), *calc.notes))
 
 
 def _assume_place(rule: Rule, inputs: dict[str, Any], calc: Calculation) -> Calculation:
@@ -367,10 +440,12 @@ def extract_inputs(
     question: str,
     amounts: Sequence[Amount] | None = None,
     cues: list[tuple[int, int, frozenset[tuple[str, str]]]] | None = None,
+    bound: Mapping[int, str] | None = None,
 ) -> dict[str, _Assignment]:
     """The rule's inputs stated in the question: amounts by their cue words (nearest cue before the amount in
     the same clause; an amount whose nearest cue belongs to another slot is not this rule's), choices and flags
-    by their words (the last mention wins, so follow-ups override)."""
+    by their words (the last mention wins, so follow-ups override). `bound` maps an amount's start to the one slot
+    its form says it is (a rent per ㎡ and month is an annual rent once multiplied out), whatever its cues."""
     text = to_halfwidth(question)
     if amounts is None:
         amounts = find_amounts(text)
@@ -379,11 +454,16 @@ def extract_inputs(
     assigned: dict[str, _Assignment] = {}
     for slot in rule.inputs:
         if slot.kind == "choice":
-            found = _last_mention(text, [(option.key, (option.label, *option.aliases)) for option in slot.options])
+            keys = [option.key for option in slot.options]
+            # "不是进口的": of two options, a negated one names the other; of more, it names none
+            other = {keys[0]: keys[1], keys[1]: keys[0]} if len(keys) == 2 else None
+            found = _last_mention(
+                text, [(option.key, (option.label, *option.aliases)) for option in slot.options], other
+            )
             if found is not None:
                 assigned[slot.name] = _Assignment(found[0], True, found[1])
         elif slot.kind == "flag":
-            found = _last_mention(text, [("no", slot.no), ("yes", slot.yes)])
+            found = _last_mention(text, [("no", slot.no), ("yes", slot.yes)], {"no": "yes", "yes": "no"})
             if found is not None:
                 assigned[slot.name] = _Assignment(found[0] == "yes", True, found[1])
     numeric = {slot.name: slot for slot in rule.inputs if slot.kind not in ("choice", "flag")}
@@ -393,6 +473,8 @@ def extract_inputs(
         if not candidates:
             continue
         cue_slots = _nearest_cue_slots(text, amount, cues)
+        if bound and amount.start in bound:
+            cue_slots = frozenset({bound[amount.start]})
         target: Slot | None
         by_cue = True
         if cue_slots is None:
@@ -425,20 +507,22 @@ def _rule_words(rule: Rule) -> list[str]:
     return words
 
 
-def _keyword_score(rule: Rule, spans: Sequence[tuple[int, int, str]], length: int) -> float:
+def _keyword_score(
+    rule: Rule, spans: Sequence[tuple[int, int, str]], length: int, follow_up: int | None = None
+) -> float:
     """Sum of the rule's words among the question's word spans (found once over all rules' words, so a word
-    inside a longer word of another rule does not count: 科技保险's 保险 inside 出口信用保险)."""
+    inside a longer word of another rule does not count: 科技保险's 保险 inside 出口信用保险). Each word counts
+    once, at its first mention, or double at its mention in an appended follow-up ("…租房补贴怎么算 那流片补贴呢")."""
     words = {word.lower() for word in _rule_words(rule)}
-    seen: set[str] = set()
-    score = 0.0
+    best: dict[str, float] = {}
     for start, _, word in spans:
         key = word.lower()
-        if key not in words or key in seen:
+        in_follow_up = follow_up is not None and start >= follow_up
+        if key not in words or (key in best and not in_follow_up):
             continue
-        seen.add(key)
-        recency = 1 + 0.3 * (start / max(length, 1))
-        score += _specificity(word) * recency
-    return score
+        recency = (1 + 0.3 * (start / max(length, 1))) * (FOLLOW_UP_WEIGHT if in_follow_up else 1)
+        best[key] = max(best.get(key, 0.0), _specificity(word) * recency)
+    return sum(best.values())
 
 
 def _specificity(word: str) -> float:
@@ -496,6 +580,38 @@ def _pick_variant(variants: list[tuple[float, int, Rule, dict[str, Any]]]) -> tu
     return min(close, key=lambda item: (rank[calculate(item[2], item[3]).status], -round(item[0], 1), item[1]))
 
 
+def _applicable_variant(chosen: _Scored, siblings: Sequence[_Scored], context: _Context) -> tuple[_Scored, Calculation]:
+    """Among the variants of one award for the same enterprise (same scope, e.g. 科技型中小企业规模: 新增额的5%, or
+    with 年度研发投入额1亿元以上 a direct 200万元), the one that applies wins, the higher when several do; the
+    other eligible ones are named in the notes. Variants for other scopes stay alternatives."""
+    calc = _calculate(chosen[2], chosen[3], context)
+    scope = _scope_key(chosen[2])
+    options = [(chosen, calc)]
+    for item in siblings:
+        if item[2] is not chosen[2] and _scope_key(item[2]) == scope:
+            options.append((item, _calculate(item[2], item[3], context)))
+    eligible = [(item, result) for item, result in options if result.status == "eligible"]
+    if not eligible:
+        return chosen, calc
+    best, best_calc = max(eligible, key=lambda pair: pair[1].amount_yuan or Decimal(0))
+    if best_calc.amount_yuan == calc.amount_yuan and calc.status == "eligible":
+        best, best_calc = chosen, calc  # a tie keeps the best-supported variant
+    lower = [
+        f"按{result.rule_name}计算为{format_money(result.amount_yuan or Decimal(0))}，"
+        f"同一事项只能享受其一，按金额较高者计。"
+        for item, result in eligible
+        if item is not best
+    ]
+    if lower:
+        best_calc = dataclasses.replace(best_calc, notes=(*lower, *best_calc.notes))
+    return best, best_calc
+
+
+def _scope_key(rule: Rule) -> frozenset[tuple[str, str]]:
+    """Who a rule is for, as (slot, value) of its scope conditions."""
+    return frozenset((spec.slot, repr(spec.value)) for spec in rule.conditions if spec.scope)
+
+
 def _with_variant_alternatives(
     calc: Calculation, rule: Rule, inputs: dict[str, Any], others: Sequence[tuple[float, int, Rule, dict[str, Any]]]
 ) -> Calculation:
@@ -546,10 +662,12 @@ class _Part:
 
 
 def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_Scored]) -> CalcOutcome | None:
-    """The sum of several awards of one article when the question lists them ("…，又…，一共", "另外", "两次").
+    """The sum of several awards when the question lists them ("…，又…，一共", "另外", "两次").
     Each item (a stretch of the question between 又/另外/同时/…/commas with words of its own) is matched to the
     article's rule whose distinctive keyword or named option it contains, with the item's own amounts and the
-    question's shared facts (紫金港, 制造业 ...). Needs two parts or more; None otherwise."""
+    question's shared facts (紫金港, 制造业 ...). Awards of one article first; when the leading articles together
+    give more parts (each item with a keyword no other rule of those articles has), the sum crosses articles.
+    Needs two parts or more; None otherwise."""
     text = context.text
     follow_up = _follow_up_start(text)
     body = text[:follow_up] if follow_up is not None else text
@@ -563,6 +681,13 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
         family = [rule for rule in rules if rule.article == article]
         parts = _find_parts(context, body, family, scores)
         if len(parts) > len(best):
+            best = parts
+    if len(articles) > 1:
+        # Awards of different articles ("首次入选重点软件企业 + 首次认定高新技术企业，两项一共"): each item needs a word
+        # that only its rule has among all these articles' rules.
+        family = [rule for rule in rules if rule.article in articles]
+        parts = _find_parts(context, body, family, scores, distinctive_only=True)
+        if len(parts) > len(best) and len({part.rule.article for part in parts}) > 1:
             best = parts
     best = _repeat_parts(best, body)
     if len(best) < 2:
@@ -594,7 +719,9 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
     return _outcome(kept[0].rule, kept[0].inputs, combined, parts_rules)
 
 
-def _find_parts(context: _Context, body: str, family: Sequence[Rule], scores: dict[str, float]) -> list[_Part]:
+def _find_parts(
+    context: _Context, body: str, family: Sequence[Rule], scores: dict[str, float], distinctive_only: bool = False
+) -> list[_Part]:
     words = {rule.id: {word.lower() for word in _rule_words(rule)} for rule in family}
     owners: dict[str, int] = {}
     for rule_words in words.values():
@@ -611,7 +738,7 @@ def _find_parts(context: _Context, body: str, family: Sequence[Rule], scores: di
         options = _options_named(rule, body[start:end]) if any(span[2].lower() in named for span in inside) else []
         if distinctive:
             return distinctive[0][0], options, distinctive[0][2].lower()
-        if options:
+        if options and not distinctive_only:
             return inside[0][0], options, inside[0][2].lower()
         return None, [], ""
 
@@ -635,7 +762,7 @@ def _find_parts(context: _Context, body: str, family: Sequence[Rule], scores: di
             position, options, word = evidence(rule, start, end)
             if position is None:
                 continue
-            own = extract_inputs(rule, body[:end], piece_amounts, piece_cues)
+            own = extract_inputs(rule, body[:end], piece_amounts, piece_cues, context.bound)
             own = {name: item for name, item in own.items() if item.position >= start}
             own = _apply_year_window(rule, body[start:end], own)
             base = set(rule.base_slots)
@@ -806,6 +933,82 @@ def _with_unit_prices(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount
     return result, products
 
 
+def _with_unit_rents(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], dict[int, str], bool]:
+    """A rent per ㎡ and period ("每平米每月60元", "月租金每平米60块", "60元/平方米/月") times the area the question
+    states is the annual rent: 4000㎡ × 60元/㎡/月 × 12个月 = 288万元. A price per ㎡ whose period or area is not
+    stated is dropped (the rule then asks for the annual rent) rather than read as a rent of 60元. Returns the
+    amounts, by the annual rent's start the multiplication as text, and whether a price per ㎡ was quoted at all."""
+    lowered = text.lower()
+    markers: list[tuple[int, int]] = []
+    prices: dict[int, str | None] = {}  # start of a price per ㎡ -> its period (月, 天, 年) or None
+    for amount in amounts:
+        if amount.kind != "money":
+            continue
+        window = max(0, amount.start - 16)
+        before = _PER_AREA_BEFORE.search(lowered[window : amount.start])
+        after = _PER_AREA_AFTER.match(lowered, amount.end)
+        if before is None and after is None:
+            continue
+        period = None
+        if after is not None:
+            markers.append((after.start(), after.end()))
+            period = after.group("period") or after.group("period_en")
+        if before is not None:
+            markers.append((window + before.start(), amount.start))
+            period = period or before.group("period")
+        prices[amount.start] = _PERIODS[period][0] if period else _period_of_clause(lowered, amount)
+    if not prices:
+        return list(amounts), {}, False
+    areas = [a for a in amounts if a.kind == "area" and not any(start <= a.start < end for start, end in markers)]
+    result: list[Amount] = []
+    products: dict[int, str] = {}
+    for amount in amounts:
+        if amount.kind == "area" and amount not in areas:
+            continue  # "一平米" names the unit of a price, not an area
+        if amount.start not in prices:
+            result.append(amount)
+            continue
+        period = prices[amount.start]
+        area = next((a for a in reversed(areas) if a.end <= amount.start), None) or next(iter(areas), None)
+        if period is None or area is None:
+            continue
+        times = dict(_PERIODS.values())[period]
+        total = tidy(area.value * amount.value * times)
+        per = f"{format_money(amount.value)}/㎡/{period}"
+        span = "" if times == 1 else f" × {times}{'个月' if period == '月' else period}"
+        products[amount.start] = f"{format_quantity(area.value, 'area')} × {per}{span} = {format_money(total)}"
+        result.append(Amount(total, "money", amount.text, amount.start, amount.end))
+    return result, products, True
+
+
+def _period_of_clause(text: str, amount: Amount) -> str | None:
+    """The rent period a clause names around a price per ㎡ ("月租金每平米60块" -> 月); None when it names none."""
+    start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
+    following = SEGMENT_BREAK.search(text, amount.end)
+    clause = text[start : following.start() if following else len(text)]
+    return next((period for period, words in _PERIOD_WORDS if words.search(clause)), None)
+
+
+def _with_registration_years(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], list[tuple[Decimal, str]]]:
+    """A year of registration ("2017年注册的", "成立于2020年", "registered in 2019") becomes the years since
+    registration up to the notice's year (NOTICE_YEAR − 2017 = 7年), read like "注册7年"; with the note that says so."""
+    found = list(amounts)
+    notes: list[tuple[Decimal, str]] = []
+    for match in _REGISTERED_IN.finditer(text):
+        group = next(index for index in (1, 2, 3) if match.group(index))
+        year = int(match.group(group))
+        if year > NOTICE_YEAR or any(a.start <= match.start(group) < a.end for a in amounts):
+            continue
+        years = Decimal(NOTICE_YEAR - year)
+        start, end = match.start(group), match.end(group)
+        if text[end : end + 1] == "年":
+            end += 1
+        found.append(Amount(years, "years", text[start:end], start, end))
+        notes.append((years, f"自注册之日起年限按{NOTICE_YEAR}年（政策发布年份）− {year}年 = {years}年计算"))
+    found.sort(key=lambda amount: amount.start)
+    return found, notes
+
+
 def _count_for(
     text: str, price: Amount, counts: Sequence[Amount], money: Sequence[Amount], used: set[int]
 ) -> Amount | None:
@@ -943,12 +1146,15 @@ def _find_words(text: str, words: Sequence[str]) -> list[tuple[int, int, str]]:
 
 
 def _follow_up_start(text: str) -> int | None:
-    """Where an appended follow-up ("… 那1500万呢？") starts: the last sentence, when it opens like a follow-up."""
+    """Where an appended follow-up ("… 那1500万呢？", "…怎么算 那流片补贴呢") starts: the last sentence (or the last
+    part after a space between Chinese words, how the chain joins an earlier turn) that opens like a follow-up."""
     ends = [match.end() for match in SENTENCE_END.finditer(text) if text[match.end() :].strip()]
-    if not ends:
-        return None
-    start = ends[-1] + (len(text[ends[-1] :]) - len(text[ends[-1] :].lstrip()))
-    return start if FOLLOW_UP_OPENING.match(text, start) else None
+    ends += [match.end() for match in _JOINED_TURN.finditer(text)]
+    for end in sorted(set(ends), reverse=True):
+        start = end + (len(text[end:]) - len(text[end:].lstrip()))
+        if FOLLOW_UP_OPENING.match(text, start):
+            return start
+    return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -965,17 +1171,29 @@ def _substring_starts(text: str, needle: str) -> list[int]:
     return starts
 
 
-def _last_mention(text: str, options: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, int] | None:
-    """The option whose words occur last in the text (longest match wins where words overlap)."""
+def _last_mention(
+    text: str, options: Sequence[tuple[str, Sequence[str]]], negated: dict[str, str] | None = None
+) -> tuple[str, int] | None:
+    """The option whose words occur last in the text (longest match wins where words overlap). A word right after a
+    negation ("不是本地企业拆分的", "不属于汽车销售") names the option `negated` maps it to (a flag's other value), or
+    nothing."""
     owner: dict[str, str] = {}
     for key, words in options:
         for word in words:
             owner.setdefault(word.lower(), key)
     spans = _find_words(text, [word for _, words in options for word in words])
-    if not spans:
-        return None
-    start, _, word = spans[-1]
-    return owner[word.lower()], start
+    # Overlapping words are one phrase, negated as a whole: 不是[本地企业拆分]出来 with 拆分出来.
+    phrase_starts: list[int] = []
+    for index, (start, _, _) in enumerate(spans):
+        overlaps = index > 0 and spans[index - 1][1] > start
+        phrase_starts.append(phrase_starts[-1] if overlaps else start)
+    for (start, _, word), phrase_start in zip(reversed(spans), reversed(phrase_starts), strict=True):
+        key = owner[word.lower()]
+        if not any(_NEGATION.search(text[max(0, at - 8) : at]) for at in {start, phrase_start}):
+            return key, start
+        if negated and key in negated:
+            return negated[key], start
+    return None
 
 
 def _cue_occurrences(text: str, rules: Sequence[Rule]) -> list[tuple[int, int, frozenset[tuple[str, str]]]]:
@@ -1001,10 +1219,12 @@ def _nearest_cue_slots(
     segment_start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
     following = SEGMENT_BREAK.search(text, amount.end)
     segment_end = following.start() if following else len(text)
+    # An aside in brackets speaks of itself: "总投资3000万（含设备和外购软件）" — 设备 does not introduce 3000万.
+    asides = [(m.start(), m.end()) for m in _BRACKETED.finditer(text) if not m.start() <= amount.start < m.end()]
     ranked: list[tuple[int, int, frozenset[str]]] = []
     for start, end, cue_owners in cues:
         relevant = frozenset(name for name, kind in cue_owners if kind == amount.kind)
-        if not relevant:
+        if not relevant or any(low <= start < high for low, high in asides):
             continue
         if segment_start <= start and end <= amount.start:
             distance = amount.start - end

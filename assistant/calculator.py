@@ -25,6 +25,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from assistant.amounts import Amount, format_money, format_money_en, format_quantity, parse_quantity, tidy
+from assistant.numerals import int_to_cn
 from assistant.rules import ConditionSpec, Rule, Slot, close_rule_ids, find_rule
 
 MET, UNMET, UNKNOWN = "met", "unmet", "unknown"
@@ -96,6 +97,13 @@ class Calculation:
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     parts: tuple[Calculation, ...] = ()  # set on a combined calculation (combine): the awards that were added up
+    articles: tuple[str, ...] = ()  # every article the amount rests on (A39, A18 for a sum across articles)
+
+    @property
+    def article_labels(self) -> str:
+        """How the answer cites the articles: 第三十九条 or 第三十九条、第十八条."""
+        labels = [_article_label(article) for article in self.articles if article != self.article]
+        return "、".join([self.article_label, *labels])
 
     @property
     def status(self) -> str:
@@ -135,6 +143,8 @@ class Calculation:
             "errors": list(self.errors),
             "notes": list(self.notes),
             "parts": [part.to_dict() for part in self.parts],
+            "articles": list(self.articles or (self.article,)),
+            "amount_min_text": format_money(self.amount_min_yuan) if self.amount_min_yuan is not None else None,
         }
 
 
@@ -207,6 +217,7 @@ def calculate(rule: Rule, inputs: Mapping[str, Any]) -> Calculation:
         is_fee=rule.is_fee,
         errors=tuple(errors.values()),
         notes=rule.notes,
+        articles=(rule.article,),
     )
 
 
@@ -236,9 +247,9 @@ def shared_caps(rules: Sequence[Rule]) -> tuple[SharedCap, ...]:
 def combine(calculations: Sequence[Calculation], caps: Sequence[SharedCap] = ()) -> Calculation:
     """One Calculation for several awards a question asks about together ("又…一共能拿多少"): the amount is the sum
     of the parts (shared caps applied), the trace lists each part and the sum, `parts` keeps the parts.
-    The amount is None while any part still needs information; 0 only when no part is eligible. The first part's
-    article is cited, so the parts should be of one article (the question planner only combines those).
-    Raises ValueError on an empty list; one calculation is returned as it is."""
+    The amount is None while any part still needs information; 0 only when no part is eligible. `article` is the
+    first part's; `articles` lists every part's article (a sum may cross articles: 第三十九条 + 第十八条), and the
+    answer cites them all. Raises ValueError on an empty list; one calculation is returned as it is."""
     parts = tuple(calculations)
     if not parts:
         raise ValueError("combine needs at least one calculation")
@@ -296,6 +307,7 @@ def combine(calculations: Sequence[Calculation], caps: Sequence[SharedCap] = ())
         errors=tuple(dict.fromkeys(item for part in parts for item in part.errors)),
         notes=tuple(dict.fromkeys([*notes, *(item for part in parts for item in part.notes)])),
         parts=parts,
+        articles=tuple(dict.fromkeys(article for part in parts for article in (part.articles or (part.article,)))),
     )
 
 
@@ -352,8 +364,25 @@ def format_calculation(calc: Calculation, language: str = "zh") -> str:
         lines.append("还需确认：" + " ".join(calc.missing))
     if calc.notes:
         lines.append("说明：" + " ".join(calc.notes))
-    lines.append(f"依据：{calc.article_label}：“{calc.clause}”")
+    lines.append(f"依据：{_basis(calc)}")
     return "\n".join(lines)
+
+
+def _basis(calc: Calculation) -> str:
+    """第十九条：“clause；clause” — or, for a sum across articles, each article with its own clauses."""
+    if len(calc.articles) <= 1 or not calc.parts:
+        return f"{calc.article_label}：“{calc.clause}”"
+    by_article: dict[str, list[str]] = {}
+    for part in calc.parts:
+        by_article.setdefault(part.article_label, [])
+        if part.clause not in by_article[part.article_label]:
+            by_article[part.article_label].append(part.clause)
+    return "；".join(f"{label}：“{'；'.join(clauses)}”" for label, clauses in by_article.items())
+
+
+def _article_label(article: str) -> str:
+    """A39 -> 第三十九条."""
+    return f"第{int_to_cn(int(article[1:]))}条"
 
 
 def describe_formula(rule: Rule) -> str:
@@ -764,15 +793,22 @@ def _tiers(rule: Rule, values: Mapping[str, Any]) -> _Outcome:
     formula = rule.formula
     needed = list(dict.fromkeys([*formula.base, *(spec.slot for tier in formula.tiers for spec in tier.when)]))
     absent = [name for name in needed if name not in values]
-    if absent:
+
+    def fails(spec: ConditionSpec) -> bool:
+        return spec.slot in values and not _holds(spec, values[spec.slot])
+
+    # A known figure can rule out every tier whatever the unknown ones are (估值2.5亿 is below the lowest tier's
+    # 超过3亿 whatever the revenue): not eligible, nothing to ask.
+    every_tier_fails = all(any(fails(spec) for spec in tier.when) for tier in formula.tiers)
+    if absent and not every_tier_fails:
         return _Outcome(missing_slots=absent)
     reached = None
     for tier in formula.tiers:
-        if all(_holds(spec, values[spec.slot]) for spec in tier.when):
+        if all(spec.slot in values and _holds(spec, values[spec.slot]) for spec in tier.when):
             reached = tier
     if reached is None:
         lowest = formula.tiers[0]
-        failing = [spec for spec in lowest.when if not _holds(spec, values[spec.slot])]
+        failing = [spec for spec in lowest.when if fails(spec)]
         return _Outcome(
             conditions=[
                 Condition(
@@ -1050,16 +1086,17 @@ def _choice_award(rule: Rule, choice: Any) -> str:
 def _lead_sentence(calc: Calculation, language: str) -> str:
     if language == "en":
         return _lead_sentence_en(calc)
-    where = f"（{calc.article_label}，{calc.rule_name}）"
+    labels = calc.article_labels
+    where = f"（{labels}，{calc.rule_name}）"
     if calc.status == "incomplete":
         if calc.errors:
-            return f"输入有误，暂无法计算{calc.rule_name}（{calc.article_label}）。"
-        return f"计算{calc.rule_name}（{calc.article_label}）还需要补充信息。"
+            return f"输入有误，暂无法计算{calc.rule_name}（{labels}）。"
+        return f"计算{calc.rule_name}（{labels}）还需要补充信息。"
     amount: Decimal = calc.amount_yuan  # type: ignore[assignment]
     if calc.status == "ineligible":
         unmet = [c for c in calc.conditions if c.status == UNMET]
         reasons = "；".join(f"{c.name}{c.detail}" for c in unmet)
-        return f"不符合{calc.rule_name}（{calc.article_label}）的条件：{reasons}。"
+        return f"不符合{calc.rule_name}（{labels}）的条件：{reasons}。"
     every = ("合计" if calc.parts else "") + ("每年" if calc.per_year else "")
     if calc.is_fee:
         return f"{calc.payout}{every}最高为{format_money(amount)}{where}。"
@@ -1074,7 +1111,8 @@ def _lead_sentence(calc: Calculation, language: str) -> str:
 
 
 def _lead_sentence_en(calc: Calculation) -> str:
-    article = f"Article {int(calc.article[1:])} ({calc.article_label}, {calc.rule_name})"
+    numbers = " and ".join(str(int(article[1:])) for article in (calc.articles or (calc.article,)))
+    article = f"Article{'s' if len(calc.articles) > 1 else ''} {numbers} ({calc.article_labels}, {calc.rule_name})"
     if calc.status == "incomplete":
         if calc.errors:
             return f"Some inputs are invalid, so {article} cannot be calculated yet."

@@ -246,14 +246,20 @@ def calculation_answer(question: str, outcome: Any, language: str, chunks: Mappi
                 route="clarify",
             )
         return Answer(question, text, language=language, route="clarify")
-    chunk = chunks.get(calc.article)
     text = format_calculation(calc, language)
-    evidence = (Citation(calc.article, chunk.label if chunk else calc.article, calc.clause),)
+    # A sum across articles cites each of them, in the order the calculation lists them.
+    article_ids = tuple(dict.fromkeys(getattr(calc, "articles", ()) or (calc.article,)))
+    evidence = tuple(
+        Citation(
+            aid, chunks[aid].label if aid in chunks else aid, calc.clause if aid == calc.article else chunks[aid].title
+        )
+        for aid in article_ids
+    )
     amount = float(calc.amount_yuan) if calc.amount_yuan is not None else None
     return Answer(
         question,
         text,
-        (calc.article,),
+        article_ids,
         evidence,
         calculation=calc,
         amount_yuan=amount,

@@ -8,7 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.calc_intent import _year_window, extract_inputs, is_calculation_request, plan_calculation
+from assistant.calc_intent import (
+    NOTICE_YEAR,
+    _cue_occurrences,
+    _follow_up_start,
+    _year_window,
+    extract_inputs,
+    is_calculation_request,
+    plan_calculation,
+)
 from assistant.calculator import format_calculation
 from assistant.retrieve import normalise_question
 from assistant.rules import find_rule, load_rules
@@ -588,3 +596,223 @@ def test_an_award_counted_twice_is_numbered_in_the_trace():
         "孵化器升级一次性奖励（第1次）：最高50万元一次性奖励；孵化器升级一次性奖励（第2次）：最高50万元一次性奖励；"
         "合计：50万元 + 50万元 = 100万元"
     )
+
+
+# ----------------------------------------------------------------------------- dev2 gaps: general mechanisms
+# (question, the rules added up (one for a single award), amount in yuan: 0 means "not eligible")
+MECHANISMS = [
+    # 1. 第十四条: with both the annual total and the increase, the variant that applies wins, the higher when both do
+    ("科技型中小企业，今年研发投入总额1.5亿，比去年多了400万，研发补助多少？", ("rd-subsidy-sme-direct",), 200 * W),
+    ("我们是科小，研发投入1.1亿元，较上年新增150万，能补多少", ("rd-subsidy-sme-direct",), 200 * W),
+    ("规模超过科技型中小企业，年研发投入5.5亿，新增了3000万，补助多少", ("rd-subsidy-large-direct",), 300 * W),
+    ("超过科小标准的企业，研发投入3亿元，比上年增加了2000万，能补多少", ("rd-subsidy-large",), 100 * W),
+    ("科技型中小企业研发投入9000万，新增500万，补多少", ("rd-subsidy-sme",), 25 * W),
+    ("科技型中小企业，年研发投入2亿，新增5000万，补多少", ("rd-subsidy-sme",), 200 * W),  # both 200万: a tie
+    # 2. spoken amounts
+    ("上市公司年研发投入6个亿，研发补助能拿多少", ("rd-subsidy-large-direct",), 300 * W),
+    ("规模远超科技型中小企业，研发投入两个亿，比去年新增了1000万，能补多少", ("rd-subsidy-large",), 50 * W),
+    ("科技型中小企业一年研发投入1个亿，能直接拿多少", ("rd-subsidy-sme-direct",), 200 * W),
+    ("紫金港技改项目投了五千万，能资助多少", ("zijingang-tech-renovation",), 200 * W),
+    ("紫金港技改总投资3千万，能补多少", ("zijingang-tech-renovation",), 120 * W),
+    ("新注册的超市社零额3个亿，奖励多少", ("retail-catering-new",), 60 * W),
+    # 3. rent per ㎡ and period × area = annual rent; the 3000㎡ cap; the year's rate
+    ("云栖小镇新引进企业租了5000平方米，租金每平方米每月50元，第一年房租补助多少？", ("yunqi-rent",), 180 * W),
+    ("云栖新设立的公司租2500㎡，60元/平方米/月，第四年能补多少", ("yunqi-rent",), 90 * W),
+    ("云栖小镇新引进项目，办公室3000平米，月租金每平米80块，前两年一共补多少", ("yunqi-rent",), 576 * W),
+    ("云栖小镇新引进企业，租了6000平米，每平米每天2元，第三年补多少", ("yunqi-rent",), 1_095_000),
+    ("紫金港新注册的集成电路公司租了800平米，每平米每月100元，第二年租房补贴多少", ("zijingang-ic-rent",), 48 * W),
+    # 4. no tier met: not eligible, even with the place (or another figure) unknown
+    ("云栖小镇的空天信息总部企业，估值2亿、营收5000万，总部奖励多少", ("yunqi-space-hq-award",), 0),
+    ("空天信息总部企业，市场估值4亿元，营业收入7000万元，能拿总部奖励吗", ("yunqi-space-hq-award",), 0),
+    ("空天信息总部企业估值2.8亿，有奖励吗", ("yunqi-space-hq-award",), 0),
+    ("空天信息总部企业估值10亿，营收2亿，奖励多少", ("yunqi-space-hq-award",), 200 * W),
+    # 5. years since registration from a year, or stated
+    ("紫金港生物医药企业，2018年注册的，购置设备1000万，能补多少", ("zijingang-biomed-equipment",), 0),
+    ("紫金港的药企2021年成立，买设备花了2000万，补贴多少", ("zijingang-biomed-equipment",), 80 * W),
+    ("紫金港生物医药公司注册于2019年，设备投资800万，补贴多少", ("zijingang-biomed-equipment",), 32 * W),
+    ("紫金港生物医药企业，成立3年，购置设备1000万，补贴多少", ("zijingang-biomed-equipment",), 40 * W),
+    ("紫金港的医药公司注册满五年了，买仪器设备花了800万，能补多少", ("zijingang-biomed-equipment",), 32 * W),
+    (
+        "Zijingang biotech company founded in 2015, bought equipment for 6 million yuan, how much subsidy?",
+        ("zijingang-biomed-equipment",),
+        0,
+    ),
+    # 6. negation: a negated exclusion does not exclude, a negated fact is the other value
+    ("新开的奶茶店不是本地企业拆分出来的，社零额1.5亿，奖励多少", ("retail-catering-new",), 30 * W),
+    ("新成立的超市，并非本地企业拆分，没有汽车销售业务，社零额10亿，奖多少", ("retail-catering-new",), 300 * W),
+    ("新开的零售企业，非本地企业拆分，不属于汽车销售，社零额12亿能奖多少", ("retail-catering-new",), 360 * W),
+    ("本地企业拆分出来的新超市，社零额2亿能奖多少", ("retail-catering-new",), 0),
+    ("我们没有新注册，是老企业，超市社零额2亿", ("retail-catering-new",), 0),
+    ("我们不是制造业企业，出口信用保险保费100万，能补多少", ("export-credit-insurance",), 60 * W),
+    ("我们是非制造业企业，出口信用保险保费100万，能补多少", ("export-credit-insurance",), 60 * W),
+    (
+        "We are not a manufacturer, export credit insurance premium 1 million yuan, how much?",
+        ("export-credit-insurance",),
+        60 * W,
+    ),
+    ("紫金港买工业机器人200万，不是进口的，补多少", ("zijingang-robot-domestic",), 20 * W),
+    ("我们不是科技型中小企业，研发投入新增1000万，补多少", ("rd-subsidy-large",), 50 * W),
+    ("我们不是紫金港的企业，技改投资800万能补多少", ("zijingang-tech-renovation",), 0),
+    # 7. sums across articles
+    (
+        "今年首次入选国家鼓励的重点软件企业，同时首次认定为高新技术企业，一共奖多少？",
+        ("key-software-enterprise", "high-tech-first"),
+        220 * W,
+    ),
+    (
+        "公司新获批省重点实验室，另外首次认定高新技术企业，合计奖励多少",
+        ("provincial-key-lab", "high-tech-first"),
+        120 * W,
+    ),
+    (
+        "评上省级农业龙头企业，还评上了西湖龙井手工炒制大师，一共多少",
+        ("agri-leading-enterprise", "longjing-frying-master"),
+        16 * W,
+    ),
+    # 8. a range award asked for its most, with a fixed one
+    (
+        "我们茶企今年收购了10吨西湖龙井毛茶，另外有员工评上手工炒制大师，两项最多多少",
+        ("longjing-tea-purchase", "longjing-frying-master"),
+        31 * W,
+    ),
+    # 9. an aside in brackets keeps its cue words ("设备") to itself
+    ("紫金港企业技改项目总投资2000万元（含设备、外购技术及软件），资助多少", ("zijingang-tech-renovation",), 80 * W),
+    ("紫金港技术改造项目投资1500万（其中设备900万）能补多少", ("zijingang-tech-renovation",), 60 * W),
+    # 10. a follow-up joined to the earlier turn with a space (as the chain does): its words win
+    ("紫金港集成电路企业租房补贴怎么算 那流片补贴呢，一年最多多少？", ("zijingang-ic-tapeout",), 300 * W),
+    ("云栖小镇的房租补助怎么算 那总部企业奖励呢，估值20亿营收5亿能拿多少", ("yunqi-space-hq-award",), 500 * W),
+]
+
+
+@pytest.mark.parametrize(("question", "rule_ids", "amount"), MECHANISMS, ids=[q[0][:24] for q in MECHANISMS])
+def test_dev2_mechanisms_give_the_exact_amount(question, rule_ids, amount):
+    outcome = _plan(question)
+    assert outcome is not None and outcome.clarification is None
+    calc = outcome.calculation
+    assert calc.amount_yuan == Decimal(amount)
+    assert calc.status == ("ineligible" if amount == 0 else "eligible")
+    parts = tuple(dict.fromkeys(part.rule_id for part in calc.parts)) or (calc.rule_id,)
+    assert parts == rule_ids
+    assert tuple(rule.id for rule in outcome.parts) == (rule_ids if calc.parts else ())
+
+
+def test_the_variant_that_applies_wins_and_the_lower_one_is_named():
+    outcome = _plan("科小规模，研发投入总额1.2亿元，比上年增加了300万，能补多少？")
+    calc = outcome.calculation
+    assert (outcome.rule.id, calc.amount_yuan, calc.is_maximum) == ("rd-subsidy-sme-direct", Decimal(200 * W), False)
+    assert calc.notes == (
+        "按研发投入增量补助（科技型中小企业规模）计算为15万元，同一事项只能享受其一，按金额较高者计。",
+    )
+
+
+def test_variants_for_another_scale_stay_alternatives():
+    calc = _plan("研发投入总额1.2亿元，新增300万，能补多少？").calculation
+    assert (calc.rule_id, calc.amount_yuan) == ("rd-subsidy-sme-direct", Decimal(200 * W))
+    assert calc.assumptions == ("按经营规模符合国家科技型中小企业认定标准计算",)
+    assert [amount for _, amount in calc.alternatives] == [Decimal(0), Decimal(0)]  # 超过科小: 新增<500万, 总额<5亿
+
+
+def test_a_rent_per_square_metre_and_month_shows_the_annual_rent_and_the_area_cap():
+    calc = _plan("云栖新引进的公司租了4500平米，每平米每月70元，第三年房租能补多少？").calculation
+    assert calc.amount_yuan == Decimal(126 * W)
+    assert calc.trace == (
+        "年房租额 = 4500㎡ × 70元/㎡/月 × 12个月 = 378万元；"
+        "承租面积4500㎡超过补助面积上限3000㎡，按比例折算：378万元 × 3000/4500 = 252万元/年；"
+        "第3年：252万元/年 × 50% × 1年 = 126万元，房租补助或减免126万元"
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "云栖小镇新引进企业租了2000平米，房租每平米80元，补多少",  # no period: 80元 a month or a day?
+        "云栖小镇新引进企业，房租每平米每月80元，能补多少",  # no area
+    ],
+)
+def test_a_rent_per_square_metre_without_its_period_or_area_asks_for_the_annual_rent(question):
+    outcome = _plan(question)
+    assert outcome.rule.id == "yunqi-rent"
+    assert outcome.clarification == "请问办公用房每年的房租（实际承租金额）是多少？"
+
+
+def test_a_year_of_registration_counts_up_to_the_notice_year():
+    assert NOTICE_YEAR == 2024
+    calc = _plan("紫金港生物医药企业2017年注册的，今年设备投了2000万，能拿4%的补贴吗").calculation
+    assert calc.amount_yuan == 0
+    assert [(c.name, c.detail) for c in calc.conditions if c.status == "unmet"] == [
+        ("自完成注册之日起年限（五年内）", "需要 ≤5年，实际 7年")
+    ]
+    assert calc.notes == ("自注册之日起年限按2024年（政策发布年份）− 2017年 = 7年计算",)
+
+
+def test_a_later_year_of_registration_is_not_read_as_years():
+    rule = find_rule(RULES, "zijingang-biomed-equipment")
+    assert "years_since_registration" not in extract_inputs(rule, "紫金港生物医药企业，2026年注册，买设备800万")
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "question", "slot", "value"),
+    [
+        ("retail-catering-new", "新注册的餐饮店（不是本地企业拆分的）", "newly_registered", True),
+        ("retail-catering-new", "非本地企业拆分的新超市", "newly_registered", True),
+        ("retail-catering-new", "本地企业拆分成立的超市", "newly_registered", False),
+        ("retail-catering-new", "我们没有新注册", "newly_registered", False),
+        ("retail-catering-new", "餐饮企业，不属于汽车销售", "industry", "catering"),
+        ("export-credit-insurance", "我们不是制造业企业", "is_manufacturer", False),
+        ("export-credit-insurance", "我们是制造业企业", "is_manufacturer", True),
+        ("export-credit-insurance", "we are not manufacturing", "is_manufacturer", False),
+        ("zijingang-robot-imported", "机器人不是国产的", "robot_origin", "imported"),
+        ("rd-subsidy-sme", "规模远超科技型中小企业", "scale", "above_sme"),
+    ],
+)
+def test_a_negated_word_does_not_state_its_fact(rule_id, question, slot, value):
+    found = extract_inputs(find_rule(RULES, rule_id), normalise_question(question))
+    assert found[slot].value == value
+
+
+def test_a_negated_option_of_many_names_none():
+    found = extract_inputs(find_rule(RULES, "retail-catering-new"), "我们不属于汽车销售")
+    assert "industry" not in found
+
+
+def test_a_sum_across_articles_records_every_article():
+    outcome = _plan("我们今年首次入选国家鼓励的重点软件企业，又首次认定了高新技术企业，两项加起来多少？")
+    calc = outcome.calculation
+    assert (outcome.rule.article, calc.article, calc.articles) == ("A39", "A39", ("A39", "A18"))
+    assert calc.trace.endswith("合计：200万元 + 20万元 = 220万元")
+    assert format_calculation(calc).splitlines()[-1] == (
+        "依据：第三十九条：“对首次入选的软件企业给予200万元一次性奖励”；"
+        "第十八条：“对首次认定的高新技术企业,给予最高20万元奖励”"
+    )
+
+
+def test_a_sum_of_one_article_does_not_reach_into_another():
+    calc = _plan("首次认定高新技术企业，同时首次上规模，一共奖多少？").calculation
+    assert (calc.articles, calc.amount_yuan) == (("A18",), Decimal(50 * W))
+
+
+def test_a_range_in_a_sum_asked_for_its_most_is_a_maximum():
+    calc = _plan("加工企业收购了茶农7吨西湖龙井毛茶，老板还评上了手工炒制大师，两项最多拿多少").calculation
+    assert (calc.amount_yuan, calc.amount_min_yuan, calc.is_maximum) == (Decimal(31 * W), Decimal(7 * W), True)
+    assert format_calculation(calc).splitlines()[0].startswith("合计最高可获31万元奖励（标准为7万元—31万元）")
+
+
+def test_an_aside_in_brackets_keeps_its_cue_words_to_itself():
+    rule = find_rule(RULES, "zijingang-tech-renovation")
+    context_rules = [rule, find_rule(RULES, "zijingang-biomed-equipment")]
+    text = "紫金港科技城的智能制造企业，技改项目总投资3000万（含设备和外购软件），能资助多少？"
+    found = extract_inputs(rule, text, cues=_cue_occurrences(text, context_rules))
+    assert found["tech_renovation_investment"].value == Decimal(3000 * W)
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("紫金港集成电路企业租房补贴怎么算 那流片补贴呢，一年最多多少？", 17),
+        ("紫金港企业技术改造投资800万能补多少？ 那1500万呢？", 21),
+        ("紫金港企业技术改造投资800万能补多少？", None),
+        ("What about the rent subsidy in Yunqi? How much for 1 million yuan a year?", None),
+    ],
+)
+def test_where_an_appended_follow_up_starts(text, start):
+    assert _follow_up_start(text) == start

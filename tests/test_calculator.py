@@ -857,3 +857,73 @@ def test_combine_needs_a_calculation_and_passes_one_through():
     assert combine([single]) is single
     with pytest.raises(ValueError):
         combine([])
+
+
+# ----------------------------------------------------------------------------- dev2 gaps: tiers, sums across articles, ranges
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected", "unmet"),
+    [
+        # a known figure below the lowest tier rules out every tier: not eligible, the revenue is not asked
+        ({**YQ, "valuation": "2.5亿元"}, 0, ["需要 >3亿元，实际 2.5亿元"]),
+        ({**YQ, "revenue": "8000万元"}, 0, ["需要 >8000万元，实际 8000万元"]),  # at 超过8000万: not above it
+        ({**YQ, "valuation": "3.5亿元"}, None, []),  # above the lowest tier's valuation: the revenue decides
+        ({**YQ, "valuation": "3.5亿元", "revenue": "8001万元"}, 100 * W, []),
+        # the place is unknown, but no tier is met whatever it is: not eligible rather than "which place?"
+        ({"valuation": "2.5亿元", "revenue": "1亿元"}, 0, ["需要 >3亿元，实际 2.5亿元"]),
+        ({"valuation": "5亿元", "revenue": "6000万元"}, 0, ["需要 >8000万元，实际 6000万元"]),
+    ],
+)
+def test_a_known_figure_below_every_tier_is_not_eligible(inputs, expected, unmet):
+    calc = _calc("yunqi-space-hq-award", inputs)
+    assert calc.amount_yuan == (None if expected is None else Decimal(expected))
+    assert [c.detail for c in calc.conditions if c.status == "unmet"] == unmet
+    assert bool(calc.missing) is (expected is None)
+
+
+def test_a_single_calculation_names_its_article():
+    calc = _calc("high-tech-first", {})
+    assert (calc.articles, calc.article_labels, calc.to_dict()["articles"]) == (("A18",), "第十八条", ["A18"])
+
+
+def test_a_sum_across_articles_cites_every_article():
+    calc = combine([_calc("key-software-enterprise", {}), _calc("high-tech-first", {})])
+    assert (calc.amount_yuan, calc.article, calc.articles, calc.article_labels) == (
+        Decimal(220 * W),
+        "A39",
+        ("A39", "A18"),
+        "第三十九条、第十八条",
+    )
+    lines = format_calculation(calc).splitlines()
+    assert lines[0] == (
+        "合计最高可获220万元一次性奖励、奖励（第三十九条、第十八条，"
+        "首次入选国家鼓励的重点软件企业奖励、首次认定高新技术企业奖励）。"
+    )
+    assert lines[-1] == (
+        "依据：第三十九条：“对首次入选的软件企业给予200万元一次性奖励”；"
+        "第十八条：“对首次认定的高新技术企业,给予最高20万元奖励”"
+    )
+    assert (
+        format_calculation(calc, "en")
+        .splitlines()[0]
+        .startswith("Up to RMB 2,200,000 (220万元) in total under Articles 39 and 18 (第三十九条、第十八条, ")
+    )
+    data = json.loads(json.dumps(calc.to_dict(), ensure_ascii=False))
+    assert (data["article"], data["articles"]) == ("A39", ["A39", "A18"])
+
+
+def test_a_sum_with_a_range_award_is_a_maximum_and_states_the_range():
+    calc = combine([_calc("longjing-tea-purchase", {"tea_purchase": "8吨"}), _calc("longjing-frying-master", {})])
+    assert (calc.amount_yuan, calc.amount_min_yuan, calc.is_maximum) == (Decimal(31 * W), Decimal(7 * W), True)
+    assert format_calculation(calc).splitlines()[0] == (
+        "合计最高可获31万元奖励（标准为7万元—31万元）（第五十九条，西湖龙井茶加工企业收购奖励、西湖龙井手工炒制大师奖励）。"
+    )
+    assert calc.trace == (
+        "西湖龙井茶加工企业收购奖励：奖励标准为6万元—30万元，最高30万元；"
+        "西湖龙井手工炒制大师奖励：给予1万元奖励；合计：30万元 + 1万元 = 31万元"
+    )
+    # every figure the answer states is in the calculator's output, so the answer's number guard can check it
+    data = calc.to_dict()
+    assert (data["amount_text"], data["amount_min_text"]) == ("31万元", "7万元")
+    assert _calc("longjing-tea-purchase", {"tea_purchase": "6吨"}).to_dict()["amount_min_text"] == "6万元"

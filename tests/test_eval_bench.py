@@ -52,7 +52,7 @@ def test_markdown_table_puts_targets_beside_values_and_names_the_machine():
         "| warm latency p50 (in-process, per question) | 12.5 ms | ≤ 25 ms | yes |",
         "| warm latency p95 | 70 ms | ≤ 60 ms | **no** |",
         "| cold start to first answer (new process) | 4.2 s | ≤ 6 s | yes |",
-        "| index build from scratch (parse + embed + store) | n/a | ≤ 15 s | n/a |",
+        "| index build from scratch (model load + parse + embed + store) | n/a | ≤ 15 s | n/a |",
         "| peak RSS of the assistant process (cold start) | 800 MB | ≤ 1200 MB | yes |",
     ]
     assert "Machine: 2 CPU(s) usable (Test CPU), Python 3.11.7, Linux; embedder `fake`.\n" in text
