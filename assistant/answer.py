@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 WANTS = {
     "department": r"哪个部门|哪些部门|什么部门|哪个单位|哪些单位|谁负责|谁来负责|找谁|责任单位|牵头|负责部门|主管|归谁管|哪里申请|which (department|unit|office|bureau)|who (is )?(responsible|in charge|leads?)|responsible (unit|department)|\blead(s|ing)? (department|unit)",
     "date": r"什么时候|何时|哪天|日期|哪一天|有效期|截止|多久|期限|when|what date|valid",
+    "percent": r"比例|百分之|几成|多少%|百分比|费率|利率|税率|增长率|增速|增幅|增长多少|涨多少|涨幅|几个点|比重|占比|percent|percentage|\brate\b",
     "count": r"多少家|几家|多少个|几个|多少亩|多少场|多少所|多少户|多少张|多少吨|多少人|多少栋|多少平方米|多少支|多少项|how many",
-    "percent": r"比例|百分之|几成|多少%|百分比|费率|利率|税率|增长率|增速|增幅|增长多少|比重|占比|percent|percentage|\brate\b",
     "amount": r"多少钱|多少万|多少亿|金额|(补助|补贴|奖励|资助|奖金|资金|钱|标准|补|奖|给|拿|领|发)[^，。？?,]{0,6}(多少|几万|几百万)|多少.{0,2}(补|奖|钱)|奖金|预算|how much|amount|budget",
     "value": r"多少|几",
 }
@@ -152,9 +152,9 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None)
 
 _LEAD = re.compile(r"牵头|部分|领域|板块|\blead|section|area")
 _DOCUMENT = {
-    "document_date": r"(哪天|哪一天|什么时候|何时|日期|哪年|when).{0,12}(印发|发布|出台|发文|下发|签发|公布|发的|出的|issued|published)|(印发|发布|出台|发文|下发|签发|公布|issued|published).{0,12}(哪天|哪一天|什么时候|何时|日期|when|date)|^when was",
+    "document_date": r"落款|成文日期|发文日期|(哪天|哪一天|什么时候|何时|日期|哪年|when).{0,12}(印发|发布|出台|发文|下发|签发|公布|发的|出的|issued|published)|(印发|发布|出台|发文|下发|签发|公布|issued|published).{0,12}(哪天|哪一天|什么时候|何时|日期|when|date)|^when was",
     "document_issuer": r"(哪个|什么)(单位|部门|机关|政府).{0,4}(印发|发布|出台|发文|发的|下发)|谁(印发|发布|发的|出台)|发文(单位|机关)|issued by|who issued",
-    "document_validity": r"有效期|多久有效|什么时候(到期|失效|截止)|实施(期限|多久)|有效到|(how long|until when).{0,20}valid|valid (until|for)|expire",
+    "document_validity": r"有效期|多久有效|什么时候(到期|失效|截止|为止)|实施(期限|多久)|有效到|(管|用|执行|有效)到(什么时候|哪天|何时|哪年)|明年还(能|可以|有效)|(how long|until when).{0,20}valid|valid (until|for)|expire",
     "document_total": r"(七个|7个|所有|全部|这些|整个|整体|各个)(领域|政策).{0,20}(一共|总共|总额|合计|加起来|多少)|支持总额|total (budget|support|funding).{0,30}(policy areas|notice|all)",
 }
 
@@ -185,13 +185,25 @@ def _department_chunk(turn: Turn) -> Chunk:
     return preferred[0] if preferred else hits[0]
 
 
+_SUBSIDY_KIND = re.compile(r"([\u4e00-\u9fff]{2})(?=补贴|补助|资助)")
+_NOT_A_KIND = {"一次", "能拿", "可以", "多少", "什么", "哪些", "有没", "区里", "政府", "给予", "能有", "总共", "一共"}
+
+
+def _same_subsidy(question: str, calculation: Any) -> bool:
+    """Whether the kind of subsidy the question names ("住房补贴") is one the calculation grants: a question
+    about 创业住房补贴 must not get the 创业启动资金 of the same article."""
+    kinds = [k for k in _SUBSIDY_KIND.findall(question) if k not in _NOT_A_KIND]
+    granted = f"{calculation.rule_name}{calculation.clause}{calculation.trace}"
+    return all(kind in granted for kind in kinds)
+
+
 def _has_figures(question: str) -> bool:
     """Whether the question brings its own amounts (investment, premium, sales...) to compute with."""
     from assistant.amounts import find_amounts
 
-    # "一平米", "每台" name a unit, not a figure the user brings.
+    # "一平米", "一个月", "每台" name a unit, not a figure the user brings.
     return any(
-        a.kind in ("money", "area", "years") and not (a.value == 1 and a.text.lstrip().startswith(("一", "每")))
+        a.kind in ("money", "area", "years") and not (a.value <= 1 and a.text.lstrip().startswith(("一", "每")))
         for a in find_amounts(question)
     )
 
@@ -292,15 +304,17 @@ class Assistant:
             # calculator answers only a fixed award of the article retrieval ranks first.
             rule_article = outcome.rule.article if outcome is not None and outcome.rule is not None else None
             if outcome is not None and _has_figures(question):
-                # The rule must be about what retrieval found, else a stray figure ("一平米") drags the
-                # question to an unrelated rule.
+                # The rule must be about what retrieval found, else a stray figure drags the question to an
+                # unrelated rule.
                 in_scope = rule_article is None or rule_article in top_ids[:3]
                 if in_scope and (outcome.calculation is not None or outcome.clarification):
                     return replace(turn, route="calculation", outcome=outcome)
             elif (
                 outcome is not None and outcome.calculation is not None and outcome.calculation.amount_yuan is not None
             ):
-                if top_ids[:1] == [outcome.calculation.article]:
+                if top_ids[:1] == [outcome.calculation.article] and _same_subsidy(
+                    normalise_question(turn.question), outcome.calculation
+                ):
                     return replace(turn, route="calculation", outcome=outcome)
         if document := _document_question(turn.standalone):
             return replace(turn, route=document)
@@ -519,8 +533,9 @@ def _value_clause_fits(clause: str, grams: dict[str, float]) -> bool:
 
 
 def _window_score(window: str, grams: dict[str, float]) -> float:
-    text = normalise_question(window)
-    return sum(w for g, w in grams.items() if g in text) - 0.01 * len(window)
+    from assistant.retrieve import matched_weight
+
+    return matched_weight(normalise_question(window), grams) - 0.01 * len(window)
 
 
 def sentences(chunk: Chunk) -> list[str]:

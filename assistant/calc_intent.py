@@ -66,7 +66,8 @@ _ASK_EN = re.compile(
     r"|\bwhat (?:subsidy|subsidies|award|awards|grant|grants|amount|support|funding|reward)\b"
     r"|\bwhat(?:'s| is| are| was| would be| will be)? (?:the |our |my |its )?"
     r"(?:(?:maximum|max|total|possible|one-off|one-time|annual|expected|highest) )*"
-    r"(?:subsidy|subsidies|award|reward|grant|support|funding|bonus|allowance)\b(?! rates?\b)"
+    r"(?:subsidy|subsidies|award|reward|grant|support|funding|bonus|allowance|(?:guarantee |service |financing )?fees?)"
+    r"\b(?! rates?\b)"
     r"|\b(?:can|could|will|would|do|does|shall)\b[^.?!]*\b(?:get|receive|claim|obtain|qualify)\b|\beligible\b|\bentitled\b",
     re.IGNORECASE,
 )
@@ -102,7 +103,8 @@ _DOMAIN_WORDS = (
     "审计",
 )
 _DOMAIN_WORDS_EN = re.compile(
-    r"\b(?:invest\w*|spent|spend\w*|paid|premiums?|rents?|rental|sales|revenues?|costs?|bought|purchased)\b",
+    r"\b(?:invest\w*|spent|spend\w*|paid|premiums?|rents?|rental|sales|revenues?|costs?|bought|purchased"
+    r"|loans?|guarantee[sd]?|financing|r&d)\b",
     re.IGNORECASE,
 )
 PLACE_SLOT = "location"  # 紫金港科技城 / 云栖小镇: rules of 第三十四、三十五条 exist only for their place
@@ -193,9 +195,10 @@ _PERIOD_WORDS = (
     ("年", re.compile(r"年租|每年|一年|/年|per year|a year|annual")),
 )
 _BRACKETED = re.compile(r"[（(][^（()）]*[)）]")
+NEGATION_REACH = 12  # characters before a word searched for its negation ("no longer ", "不属于")
 # A word right after a negation does not state that fact ("不是本地企业拆分的", "非制造业", "不属于汽车销售").
 _NEGATION = re.compile(
-    r"(?:不是|不属于|并非|并不是|并不属于|不再是|没有|没|无|未|非|不|\bnot(?: an?)?|\bnon-?|\bno)\s*"
+    r"(?:不是|不属于|并非|并不是|并不属于|不再是|没有|没|无|未|非|不|\bnot(?: an?)?|\bnon-?|\bno(?: longer)?|n't|\bnever)\s*"
     r"(?:是|属于|为|一家|一个)?\s*$",
     re.IGNORECASE,
 )
@@ -1189,7 +1192,7 @@ def _last_mention(
         phrase_starts.append(phrase_starts[-1] if overlaps else start)
     for (start, _, word), phrase_start in zip(reversed(spans), reversed(phrase_starts), strict=True):
         key = owner[word.lower()]
-        if not any(_NEGATION.search(text[max(0, at - 8) : at]) for at in {start, phrase_start}):
+        if not any(_NEGATION.search(text[max(0, at - NEGATION_REACH) : at]) for at in {start, phrase_start}):
             return key, start
         if negated and key in negated:
             return negated[key], start

@@ -57,6 +57,7 @@ def parse_article_number(text: str) -> int | None:
 _REFERENCE = re.compile(
     rf"第\s*({_CN_NUMBER}|\d+)\s*条"  # 第十八条, 第18条, 第 18 条
     rf"|(?<![\d.])(\d+)\s*条"  # 18条
+    r"|(?<![第零〇一二两三四五六七八九十百])([一二三四五六七八九]?十[一二三四五六七八九]?)\s*条"  # 六十三条, 十八条
     rf"|[（(]\s*({_CN_NUMBER})\s*[)）]"  # （十八）, (十八)
     r"|(?<![A-Za-z])[Aa]rt(?:icle|\.)?\s*(\d+)(?!\d)"  # article 18, Art. 18
     r"|(?<![A-Za-z])A(\d{1,2})(?![\dA-Za-z])"  # A18 (upper case: "a 5" is English, not an id)

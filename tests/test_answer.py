@@ -157,3 +157,31 @@ def test_a_figure_granted_to_someone_else_is_not_the_answer(fake_assistant):
         _subject_span(["对首次认定的高新技术企业,", "给予最高20万元奖励"], 1)
         == "对首次认定的高新技术企业,给予最高20万元奖励"
     )
+
+
+def test_a_question_about_another_subsidy_kind_is_not_given_this_rules_amount():
+    from types import SimpleNamespace
+
+    from assistant.answer import _same_subsidy
+
+    startup = SimpleNamespace(
+        rule_name="人才项目创业启动资金", clause="分别给予创业500—1000 万元…的创业启动资金", trace=""
+    )
+    assert _same_subsidy("a类人才项目的创业住房补贴一个月能补多少", startup) is False
+    assert _same_subsidy("a类人才项目能拿多少启动资金", startup) is True
+
+
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        ("投资一千二百万元", True),
+        ("房租一平米补多少钱", False),
+        ("住房补贴一个月能补多少", False),
+        ("买了3台机器人", False),
+        ("技改投资800万", True),
+    ],
+)
+def test_unit_words_are_not_figures(question, figures):
+    from assistant.answer import _has_figures
+
+    assert _has_figures(question) is figures

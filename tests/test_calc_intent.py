@@ -816,3 +816,95 @@ def test_an_aside_in_brackets_keeps_its_cue_words_to_itself():
 )
 def test_where_an_appended_follow_up_starts(text, start):
     assert _follow_up_start(text) == start
+
+
+# A year-on-year increase in R&D spending, however it is phrased, is 第十四条's 新增额 (5%); the scale words say
+# which variant (科技型中小企业 or above it). A guaranteed loan is 第二十条's 担保金额 (fee at most 0.8%).
+INCREASE_AND_GUARANTEE = [
+    (
+        "We are a tech SME. R&D spending this year is 4 million yuan higher than last year. How much?",
+        "rd-subsidy-sme",
+        20,
+    ),
+    (
+        "We are a technology-based SME and our R&D investment is 5 million yuan more than last year.",
+        "rd-subsidy-sme",
+        25,
+    ),
+    (
+        "We meet the SME standard; R&D spending saw an increase of 2.5 million yuan. What is the maximum subsidy?",
+        "rd-subsidy-sme",
+        12.5,
+    ),
+    (
+        "Our company is a small and medium-sized tech enterprise. R&D expenses grew by 6 million yuan. How much?",
+        "rd-subsidy-sme",
+        30,
+    ),
+    ("Our R&D spending rose 3 million yuan over last year. We are a tech SME. How much subsidy?", "rd-subsidy-sme", 15),
+    (
+        "We are above the SME standard and our R&D spending increased by 10 million yuan. How much can we get?",
+        "rd-subsidy-large",
+        50,
+    ),
+    (
+        "A large enterprise's R&D spending is 8 million yuan higher than last year. What subsidy can it get?",
+        "rd-subsidy-large",
+        40,
+    ),
+    (
+        "We don't meet the SME standard any more; R&D spending grew by 10 million yuan. How much subsidy?",
+        "rd-subsidy-large",
+        50,
+    ),
+    ("科技型中小企业，研发投入比去年多300万，最多补多少？", "rd-subsidy-sme", 15),
+    ("我们是科小，今年研发费用比上年增加了400万元，能拿多少研发补助？", "rd-subsidy-sme", 20),
+    ("研发投入较去年增长了500万，能补多少？", "rd-subsidy-sme", 25),
+    ("超过科技型中小企业标准的企业，研发投入同比增加了2000万，补助多少？", "rd-subsidy-large", 100),
+    ("How much is the guarantee fee for a 12 million yuan loan guaranteed by the district?", "guarantee-fee", 8),
+    (
+        "If the company takes a 5 million yuan loan with a financing guarantee, what is the maximum guarantee fee?",
+        "guarantee-fee",
+        4,
+    ),
+    ("What's the fee for a financing guarantee of 6 million yuan?", "guarantee-fee", 4.8),
+    ("区科创投给我们1000万的贷款做融资担保，按最高费率担保费是多少？", "guarantee-fee", 8),
+    ("贷款700万元由区里担保，担保费最多多少？", "guarantee-fee", 5.6),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "rule_id", "wan"), INCREASE_AND_GUARANTEE, ids=[q[0][:24] for q in INCREASE_AND_GUARANTEE]
+)
+def test_increases_and_guaranteed_loans_fill_their_slot_in_both_languages(question, rule_id, wan):
+    outcome = plan_calculation(normalise_question(question), RULES)
+    assert outcome is not None and outcome.clarification is None
+    assert outcome.rule.id == rule_id
+    assert outcome.calculation.amount_yuan == Decimal(str(wan)) * W
+    assert outcome.calculation.status == "eligible"
+
+
+def test_an_increase_after_the_amount_outweighs_this_year_before_it():
+    found = extract_inputs(
+        find_rule(RULES, "rd-subsidy-sme"),
+        normalise_question("R&D spending this year is 3 million yuan higher than last year"),
+    )
+    assert "rd_spend" not in found
+    assert found["rd_increase"].value == Decimal(300 * W)
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("we are a tech sme", "sme"),
+        ("we qualify as an sme", "sme"),
+        ("a small and medium-sized tech enterprise", "sme"),
+        ("we are above the sme standard", "above_sme"),
+        ("we are a large enterprise", "above_sme"),
+        ("we no longer meet the sme standard", "above_sme"),
+        ("we don't meet the sme standard", "above_sme"),
+        ("our firm doesn't meet the standard for smes", "above_sme"),
+    ],
+)
+def test_english_scale_words_state_the_scale(question, value):
+    assert extract_inputs(find_rule(RULES, "rd-subsidy-sme"), question)["scale"].value == value
