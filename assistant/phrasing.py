@@ -161,42 +161,35 @@ def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], lang
         lines = [line for line in pre.text.splitlines() if line.strip()]
         issuer = next((line for line in lines if line.endswith("人民政府")), "")
         date = next((line for line in lines if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", line.strip())), "")
-        title = lines[0]
-        text = f"{NOTICE_ZH}由{issuer}于{date}印发（{title}）。"
-        if language == "en":
-            text = f"The notice was issued by {issuer} (Xihu District People's Government) on {date}. " + text
-        quote = f"{issuer}\n{date}"
-        return Answer(
-            question,
-            f"{text}\n\n{_quote(pre, quote)}",
-            ("PRE",),
-            (Citation("PRE", pre.label, quote),),
-            language=language,
-            route="document",
-        )
+        lead = f"{NOTICE_ZH}由{issuer}于{date}印发（{lines[0]}）。"
+        lead_en = f"The notice was issued by {issuer} (Xihu District People's Government) on {date}. "
+        return _document_reply(question, pre, f"{issuer}\n{date}", lead, lead_en, language)
     sentences = [s for s in re.split(r"(?<=。)", end.text.strip()) if s]
     key = "有效" if route == "document_validity" else "总额"
     sentence = next((s for s in sentences if key in s), sentences[0])
+    # Both leads quote the notice's own words: the validity clause, or the whole total-support sentence.
     if route == "document_validity":
         clause = next((c for c in re.split(r"[,，]", sentence) if "有效" in c), sentence).strip("。")
-        text = f"除标明具体实施期限的条款外，{clause}。"
-        if language == "en":
-            text = (
-                "Unless an article states its own period, the policies are valid throughout 2024 (2024年全年). " + text
-            )
+        year = re.search(r"(\d{4})年全年", clause)
+        period = f"the whole of {year.group(1)} ({year.group(0)})" if year else "the period stated"
+        lead = f"除标明具体实施期限的条款外，{clause}。"
+        lead_en = f"Unless an article states its own period, the policies are valid for {period}. "
     else:
-        clause = next((c for c in re.split(r"[,，]", sentence) if "总额" in c), sentence).strip("。")
-        text = f"上述7个领域政策区级财政2024年预算安排资金除交叉重叠部分外，{clause}。"
-        if language == "en":
-            text = (
-                "Apart from overlaps, the district's 2024 budget support across the 7 policy areas totals 150亿元 (15 billion yuan). "
-                + text
-            )
+        total = re.search(r"\d+(?:\.\d+)?\s*(?:亿元|万元)", sentence)
+        lead = sentence.strip()
+        lead_en = (
+            f"Apart from overlaps, the 7 policy areas' district support totals {total.group(0) if total else ''}. "
+        )
+    return _document_reply(question, end, sentence, lead, lead_en, language)
+
+
+def _document_reply(question: str, chunk: Chunk, quote: str, lead: str, lead_en: str, language: str) -> Answer:
+    text = (lead_en + lead) if language == "en" else lead
     return Answer(
         question,
-        f"{text}\n\n{_quote(end, sentence)}",
-        ("END",),
-        (Citation("END", end.label, sentence),),
+        f"{text}\n\n{_quote(chunk, quote)}",
+        (chunk.id,),
+        (Citation(chunk.id, chunk.label, quote),),
         language=language,
         route="document",
     )
