@@ -155,25 +155,39 @@ _DOCUMENT = {
     "document_date": r"落款|成文日期|发文日期|(哪天|哪一天|什么时候|何时|日期|哪年|when).{0,12}(印发|发布|出台|发文|下发|签发|公布|发的|出的|issued|published)|(印发|发布|出台|发文|下发|签发|公布|issued|published).{0,12}(哪天|哪一天|什么时候|何时|日期|when|date)|^when was",
     "document_issuer": r"(哪个|什么)(单位|部门|机关|政府).{0,4}(印发|发布|出台|发文|发的|下发)|谁(印发|发布|发的|出台)|发文(单位|机关)|issued by|who issued",
     "document_validity": r"有效期|多久有效|什么时候(到期|失效|截止|为止)|实施(期限|多久)|有效到|(管|用|执行|有效)到(什么时候|哪天|何时|哪年)|明年还(能|可以|有效)|(how long|until when).{0,20}valid|valid (until|for)|expire",
-    "document_total": r"(七个|7个|所有|全部|这些|整个|整体|各个)(领域|政策).{0,20}(一共|总共|总额|合计|加起来|多少)|支持总额|total (budget|support|funding).{0,30}(policy areas|notice|all)",
+    "document_total": r"(七|7|所有|全部|这些|整个|整体|各个)(个|大)?(领域|政策|块|方面|板块).{0,20}(一共|总共|总额|合计|加起来|多少)|支持总额|total (budget|support|funding).{0,30}(policy areas|notice|all)",
 }
 
 
 def _document_question(question: str) -> str:
-    """Questions about the notice itself (when issued, by whom, how long valid, total support)."""
+    """Questions about the notice itself (when issued, by whom, how long valid, total support); a question
+    asking two of them ("哪天印发的，有效期到什么时候") gets a route naming both: "document_date+document_validity"."""
     text = normalise_question(question)
     if re.search(r"第.{1,4}(条|部分)|\d+条|article|section", text):
         return ""
-    return next((route for route, pattern in _DOCUMENT.items() if re.search(pattern, text)), "")
+    return "+".join(route for route, pattern in _DOCUMENT.items() if re.search(pattern, text))
 
 
-def _department_chunk(turn: Turn) -> Chunk:
+def _names_area(section_title: str, text: str) -> bool:
+    """Whether a text names a policy area: any four consecutive characters of its title ("乡村振兴")."""
+    core = section_title.removesuffix("政策")
+    return any(core[i : i + 4] in text for i in range(max(1, len(core) - 3)))
+
+
+def _department_chunk(turn: Turn, lexicon: Lexicon) -> Chunk:
     """The chunk whose units answer a department question: an article, unless the question asks who leads
     a section (牵头 / 部分) or a section is all retrieval found."""
     hits = [h.chunk for h in turn.hits[:3]]
-    wants_lead = bool(_LEAD.search(normalise_question(turn.question)))
+    question = normalise_question(turn.standalone)
     if turn.hits and turn.hits[0].source == "lookup":
         return turn.hits[0].chunk
+    # "谁牵头" about a specific matter (工业上楼) is answered by its article, which names both its 责任单位
+    # and its section's lead; a section answers when the question names a policy area or a section is best.
+    expanded = lexicon.expand(question)
+    named_areas = [c for c in turn.all_chunks if c.kind == "section" and _names_area(c.title, expanded)]
+    wants_lead = bool(_LEAD.search(question)) and (bool(named_areas) or hits[0].kind == "section")
+    if wants_lead and named_areas:
+        return named_areas[0]
     preferred = [c for c in hits if (c.kind == "section") == wants_lead and c.kind in ("section", "article")]
     if wants_lead and not preferred:
         # Who leads a policy area: the section whose title and introduction match the question best.
@@ -351,9 +365,15 @@ class Assistant:
                     turn.question, units[0], self.retriever.articles_of(units[0]), turn.language
                 )
             case "department":
-                answer = phrasing.department_answer(turn.question, _department_chunk(turn), turn.language)
-            case "document_date" | "document_issuer" | "document_validity" | "document_total":
-                answer = phrasing.document_answer(turn.question, turn.route, self.retriever.by_id, turn.language)
+                answer = phrasing.department_answer(
+                    turn.question, _department_chunk(turn, self.retriever.lexicon), turn.language
+                )
+            case route if route.startswith("document_"):
+                parts = [
+                    phrasing.document_answer(turn.question, part, self.retriever.by_id, turn.language)
+                    for part in dict.fromkeys(route.replace("document_issuer", "document_date").split("+"))
+                ]
+                answer = phrasing.merge_answers(parts)
             case "lookup":
                 chunk = turn.hits[0].chunk
                 answer = phrasing.article_answer(turn.question, chunk, turn.language)

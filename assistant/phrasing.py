@@ -183,6 +183,22 @@ def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], lang
     return _document_reply(question, end, sentence, lead, lead_en, language)
 
 
+def merge_answers(parts: Sequence[Answer]) -> Answer:
+    """One answer from several (a question asking two things about the notice): texts and citations joined."""
+    if len(parts) == 1:
+        return parts[0]
+    citations = tuple(dict.fromkeys(c for part in parts for c in part.citations))
+    evidence = tuple(e for part in parts for e in part.evidence)
+    return Answer(
+        parts[0].question,
+        "\n\n".join(part.answer for part in parts),
+        citations,
+        evidence,
+        language=parts[0].language,
+        route=parts[0].route,
+    )
+
+
 def _document_reply(question: str, chunk: Chunk, quote: str, lead: str, lead_en: str, language: str) -> Answer:
     text = (lead_en + lead) if language == "en" else lead
     return Answer(

@@ -185,3 +185,20 @@ def test_unit_words_are_not_figures(question, figures):
     from assistant.answer import _has_figures
 
     assert _has_figures(question) is figures
+
+
+def test_two_questions_about_the_notice_itself_are_both_answered(fake_assistant):
+    answer = fake_assistant.ask("这个文件是哪天印发的，政策有效期到什么时候")
+    assert answer.citations == ("PRE", "END")
+    assert "2024年5月29日" in answer.answer and "2024年全年实施有效" in answer.answer
+
+
+def test_who_leads_a_specific_matter_is_answered_by_its_article(fake_assistant):
+    answer = fake_assistant.ask("工业上楼、厂房分割转让这些事情谁牵头")
+    assert answer.citations == ("A27",)
+    assert "市规划资源局西湖分局、区发改经信局" in answer.answer
+
+
+def test_who_leads_a_named_policy_area_is_answered_by_its_section(fake_assistant):
+    assert fake_assistant.ask("乡村振兴这块政策谁牵头？").citations == ("S6",)
+    assert fake_assistant.ask("Which department leads the rural revitalization policies?").citations == ("S6",)
