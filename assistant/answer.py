@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from assistant import phrasing
+from assistant.extract import QUESTION_WORDS, VALUE_PATTERNS, best_passage
 from assistant.guard import unknown_citations, unsupported_claims
 from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.retrieve import Lexicon, Retriever, normalise_question
@@ -33,21 +34,14 @@ WANTS = {
     "amount": r"多少钱|多少万|多少亿|金额|(补助|补贴|奖励|资助|奖金|资金|钱|标准|补|奖|给|拿|领|发)[^，。？?,]{0,6}(多少|几万|几百万)|多少.{0,2}(补|奖|钱)|奖金|预算|how much|amount|budget",
     "value": r"多少|几",
 }
-_VALUE = {
-    "amount": re.compile(r"\d[\d.]*\s*(万元|亿元|元|万|亿)"),
-    "percent": re.compile(r"\d[\d.]*\s*%|百分点|分之|一倍"),
-    "count": re.compile(r"\d[\d.]*\s*(家|个|亩|场|所|户|张|吨|人|栋|平方米|支)"),
-    "date": re.compile(r"\d{4}\s*年|\d+\s*月|\d+\s*日|全年|期限"),
-    "value": re.compile(r"\d|分之|[一二两三四五六七八九十百千]+(个|家|项|条|所)"),
-}
+
+
 _FOLLOW_UP = re.compile(
     r"^(那|那么|如果|假如|要是|换成|改成|还有|另外|and |what about|how about|if )|呢[?？]?$|^(它|这个|这条|该条)"
 )
 _LIST_ARTICLES = re.compile(
     r"(负责|管|牵头|涉及).{0,6}(哪些|什么|几条)|哪些(条|政策|条款)|(which|what) (articles|policies)"
 )
-_SENTENCE_END = re.compile(r"(?<=[。；;])")
-_CLAUSE_END = re.compile(r"(?<=[,，:：])")
 
 
 class QuestionError(ValueError):
@@ -431,15 +425,13 @@ class Assistant:
     def _fact_answer(self, turn: Turn) -> Answer:
         candidates = [h.chunk for h in turn.hits[:3]]
         focus = turn.question if turn.standalone != turn.question else ""
-        grams = {
-            g: w for g, w in self.retriever.query_grams(turn.standalone, focus).items() if g not in _QUESTION_WORDS
-        }
+        grams = {g: w for g, w in self.retriever.query_grams(turn.standalone, focus).items() if g not in QUESTION_WORDS}
         best = best_passage(grams, candidates, turn.wants)
         if best is None:
             return phrasing.refusal(turn.question, turn.language, "no_passage")
         chunk, window, sentence = best
         asks_figure = re.search(r"多少|几|多大|多高|how much|what", normalise_question(turn.question))
-        if turn.wants in ("amount", "percent") and asks_figure and not _VALUE[turn.wants].search(window):
+        if turn.wants in ("amount", "percent") and asks_figure and not VALUE_PATTERNS[turn.wants].search(window):
             # The notice speaks of it but states no such value (e.g. 算力券): say so instead of guessing.
             return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
         return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language)
@@ -469,7 +461,7 @@ DENSE_FLOOR = 0.86
 def _content_words(text: str) -> set[str]:
     from assistant.retrieve import content_words
 
-    return content_words(text) - _QUESTION_WORDS
+    return content_words(text) - QUESTION_WORDS
 
 
 def relevance(question: str, chunk: Chunk, lexicon: Lexicon) -> float:
@@ -479,87 +471,3 @@ def relevance(question: str, chunk: Chunk, lexicon: Lexicon) -> float:
         return 0.0
     text = normalise_question(chunk.text)
     return sum(1 for w in words if w in text) / len(words)
-
-
-_QUESTION_WORDS = set(
-    "多少 什么 怎么 如何 哪些 哪个 可以 能够 能拿 申请 请问 政策 规定 支持 我们 公司 企业 有没有 没有 是否 一下 告诉 "
-    "how much what which who when does the for and are is can of to in on get".split()
-)
-
-
-def best_passage(grams: dict[str, float], chunks: Sequence[Chunk], wants: str) -> tuple[Chunk, str, str] | None:
-    """(chunk, clause window, its sentence) that best answers the question; earlier chunks are preferred.
-
-    `grams` are the question's weighted grams (Retriever.query_grams). The window is chosen for its overlap
-    with them. A window holding the asked-for kind of value wins only when it is nearly as relevant and the
-    value is about what made the best window relevant: the value's own subject (its clause back to the
-    nearest "对…" clause) must keep most of the best window's matched weight, so a figure granted to someone
-    else ("单项冠军" when the question is about "专精特新") is never passed off as the answer.
-    """
-    value = _VALUE.get(wants)
-    best: tuple[float, Chunk, str, str] | None = None
-    best_valued: tuple[float, Chunk, str, str, str] | None = None
-    for rank, chunk in enumerate(chunks):
-        weight = (1.0, 0.7, 0.55)[min(rank, 2)]
-        for sentence in sentences(chunk)[1 if chunk.kind == "article" else 0 :] or sentences(chunk):
-            clauses = [c for c in _CLAUSE_END.split(sentence) if c]
-            for i in range(len(clauses)):
-                for j in range(i + 1, min(i + 4, len(clauses)) + 1):
-                    window = "".join(clauses[i:j])
-                    score = _window_score(window, grams) * weight
-                    if best is None or score > best[0]:
-                        best = (score, chunk, window, sentence)
-                    if value is None or (best_valued is not None and score <= best_valued[0]):
-                        continue
-                    k = next((k for k in range(i, j) if value.search(clauses[k])), None)
-                    if k is not None and _value_clause_fits(clauses[k], grams):
-                        best_valued = (score, chunk, window, sentence, _subject_span(clauses, k))
-    if best is None:
-        return None
-    if best_valued is not None and best_valued[0] >= VALUE_WINDOW_RATIO * best[0]:
-        # A near tie needs no further proof; a weaker window must keep the best window's subject.
-        tie = best_valued[0] >= 0.95 * best[0]
-        if tie or _lost_weight(best[2], best_valued[4], grams) <= LOST_WEIGHT_SHARE:
-            best = best_valued[:4]
-    return best[1], best[2].strip().rstrip(",，:：;；。"), best[3].strip()
-
-
-def _subject_span(clauses: Sequence[str], k: int) -> str:
-    """Clause k and the clauses before it back to the one that names its subject ("对…")."""
-    start = next((s for s in range(k, -1, -1) if clauses[s].lstrip().startswith("对")), 0)
-    return "".join(clauses[start : k + 1])
-
-
-VALUE_WINDOW_RATIO = 0.75
-_GRANT = re.compile(
-    r"^\s*(给予|按|最高|分别|再给予|再额外|直接给予|每|单个|单家|奖励|补助|资助|补贴|一次性|累计|区级给予|原则上)"
-)
-
-
-LOST_WEIGHT_SHARE = 0.25
-
-
-def _lost_weight(best: str, other: str, grams: dict[str, float]) -> float:
-    """Share of the best window's matched question weight that the other window does not match."""
-    best_text, other_text = normalise_question(best), normalise_question(other)
-    matched = {g: w for g, w in grams.items() if g in best_text}
-    total = sum(matched.values())
-    return sum(w for g, w in matched.items() if g not in other_text) / total if total else 0.0
-
-
-def _value_clause_fits(clause: str, grams: dict[str, float]) -> bool:
-    text = normalise_question(clause)
-    return bool(_GRANT.search(clause)) or any(len(g) >= 3 and g in text for g in grams)
-
-
-def _window_score(window: str, grams: dict[str, float]) -> float:
-    from assistant.retrieve import matched_weight
-
-    return matched_weight(normalise_question(window), grams) - 0.01 * len(window)
-
-
-def sentences(chunk: Chunk) -> list[str]:
-    """The chunk's sentences (split at 。 and ；), without the article marker and the 责任单位 tail."""
-    body = re.sub(r"^[(（][一二三四五六七八九十]+[)）]", "", chunk.text.strip())
-    body = re.sub(r"[(（]\s*(责任单位\s*[:：])?[^()（）]*[)）]\s*$", "", body) if chunk.kind == "article" else body
-    return [s for s in _SENTENCE_END.split(body.replace("\n", "。")) if s.strip("。； ")]

@@ -129,7 +129,7 @@ class Retriever:
         self.fusion = fusion
         self.chunks = list(chunks)
         self.by_id = {c.id: c for c in self.chunks}
-        self.articles = {c.number: c for c in self.chunks if c.kind == "article"}
+        self.articles: dict[int, Chunk] = {c.number: c for c in self.chunks if c.kind == "article" and c.number}
         self.embedder = embedder
         self.collection = collection
         self.lexicon = lexicon

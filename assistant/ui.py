@@ -148,7 +148,7 @@ def units_text(units: Sequence[str]) -> str:
 
 def article_body(chunk: Chunk) -> str:
     """The article's words without its (二十七) marker and the trailing (责任单位:...) note."""
-    from assistant.answer import sentences
+    from assistant.extract import sentences
 
     if chunk.kind != "article":
         return chunk.text.strip()

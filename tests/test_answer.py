@@ -145,7 +145,7 @@ def test_a_past_year_in_the_question_is_a_fact_not_a_refusal():
 
 
 def test_a_figure_granted_to_someone_else_is_not_the_answer(fake_assistant):
-    from assistant.answer import _subject_span, best_passage
+    from assistant.extract import _subject_span, best_passage
 
     a31 = fake_assistant.retriever.by_id["A31"]
     grams = fake_assistant.retriever.query_grams("国家级专精特新小巨人企业奖多少钱")

@@ -1,0 +1,103 @@
+"""Extractive selection: the clause window of the notice that answers a question, and why a nearby figure is not
+always the answer. Pure functions over chunks and weighted question grams (Retriever.query_grams)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.records import Chunk
+from assistant.retrieve import matched_weight, normalise_question
+
+# What a window must hold to answer a question asking for that kind of value (see answer.WANTS).
+VALUE_PATTERNS = {
+    "amount": re.compile(r"\d[\d.]*\s*(万元|亿元|元|万|亿)"),
+    "percent": re.compile(r"\d[\d.]*\s*%|百分点|分之|一倍"),
+    "count": re.compile(r"\d[\d.]*\s*(家|个|亩|场|所|户|张|吨|人|栋|平方米|支)"),
+    "date": re.compile(r"\d{4}\s*年|\d+\s*月|\d+\s*日|全年|期限"),
+    "value": re.compile(r"\d|分之|[一二两三四五六七八九十百千]+(个|家|项|条|所)"),
+}
+_SENTENCE_END = re.compile(r"(?<=[。；;])")
+_CLAUSE_END = re.compile(r"(?<=[,，:：])")
+
+# Words that ask rather than name the topic: they carry no evidence.
+QUESTION_WORDS = set(
+    "多少 什么 怎么 如何 哪些 哪个 可以 能够 能拿 申请 请问 政策 规定 支持 我们 公司 企业 有没有 没有 是否 一下 告诉 "
+    "how much what which who when does the for and are is can of to in on get".split()
+)
+
+
+def best_passage(grams: dict[str, float], chunks: Sequence[Chunk], wants: str) -> tuple[Chunk, str, str] | None:
+    """(chunk, clause window, its sentence) that best answers the question; earlier chunks are preferred.
+
+    `grams` are the question's weighted grams (Retriever.query_grams). The window is chosen for its overlap
+    with them. A window holding the asked-for kind of value wins only when it is nearly as relevant and the
+    value is about what made the best window relevant: the value's own subject (its clause back to the
+    nearest "对…" clause) must keep most of the best window's matched weight, so a figure granted to someone
+    else ("单项冠军" when the question is about "专精特新") is never passed off as the answer.
+    """
+    value = VALUE_PATTERNS.get(wants)
+    best: tuple[float, Chunk, str, str] | None = None
+    best_valued: tuple[float, Chunk, str, str, str] | None = None
+    for rank, chunk in enumerate(chunks):
+        weight = (1.0, 0.7, 0.55)[min(rank, 2)]
+        for sentence in sentences(chunk)[1 if chunk.kind == "article" else 0 :] or sentences(chunk):
+            clauses = [c for c in _CLAUSE_END.split(sentence) if c]
+            for i in range(len(clauses)):
+                for j in range(i + 1, min(i + 4, len(clauses)) + 1):
+                    window = "".join(clauses[i:j])
+                    score = _window_score(window, grams) * weight
+                    if best is None or score > best[0]:
+                        best = (score, chunk, window, sentence)
+                    if value is None or (best_valued is not None and score <= best_valued[0]):
+                        continue
+                    k = next((k for k in range(i, j) if value.search(clauses[k])), None)
+                    if k is not None and _value_clause_fits(clauses[k], grams):
+                        best_valued = (score, chunk, window, sentence, _subject_span(clauses, k))
+    if best is None:
+        return None
+    if best_valued is not None and best_valued[0] >= VALUE_WINDOW_RATIO * best[0]:
+        # A near tie needs no further proof; a weaker window must keep the best window's subject.
+        tie = best_valued[0] >= 0.95 * best[0]
+        if tie or _lost_weight(best[2], best_valued[4], grams) <= LOST_WEIGHT_SHARE:
+            best = best_valued[:4]
+    return best[1], best[2].strip().rstrip(",，:：;；。"), best[3].strip()
+
+
+def _subject_span(clauses: Sequence[str], k: int) -> str:
+    """Clause k and the clauses before it back to the one that names its subject ("对…")."""
+    start = next((s for s in range(k, -1, -1) if clauses[s].lstrip().startswith("对")), 0)
+    return "".join(clauses[start : k + 1])
+
+
+VALUE_WINDOW_RATIO = 0.75
+_GRANT = re.compile(
+    r"^\s*(给予|按|最高|分别|再给予|再额外|直接给予|每|单个|单家|奖励|补助|资助|补贴|一次性|累计|区级给予|原则上)"
+)
+
+
+LOST_WEIGHT_SHARE = 0.25
+
+
+def _lost_weight(best: str, other: str, grams: dict[str, float]) -> float:
+    """Share of the best window's matched question weight that the other window does not match."""
+    best_text, other_text = normalise_question(best), normalise_question(other)
+    matched = {g: w for g, w in grams.items() if g in best_text}
+    total = sum(matched.values())
+    return sum(w for g, w in matched.items() if g not in other_text) / total if total else 0.0
+
+
+def _value_clause_fits(clause: str, grams: dict[str, float]) -> bool:
+    text = normalise_question(clause)
+    return bool(_GRANT.search(clause)) or any(len(g) >= 3 and g in text for g in grams)
+
+
+def _window_score(window: str, grams: dict[str, float]) -> float:
+    return matched_weight(normalise_question(window), grams) - 0.01 * len(window)
+
+
+def sentences(chunk: Chunk) -> list[str]:
+    """The chunk's sentences (split at 。 and ；), without the article marker and the 责任单位 tail."""
+    body = re.sub(r"^[(（][一二三四五六七八九十]+[)）]", "", chunk.text.strip())
+    body = re.sub(r"[(（]\s*(责任单位\s*[:：])?[^()（）]*[)）]\s*$", "", body) if chunk.kind == "article" else body
+    return [s for s in _SENTENCE_END.split(body.replace("\n", "。")) if s.strip("。； ")]
