@@ -19,6 +19,7 @@ import yaml
 from assistant import phrasing
 from assistant.extract import QUESTION_WORDS, VALUE_PATTERNS, best_passage
 from assistant.guard import unknown_citations, unsupported_claims
+from assistant.numerals import cites_other_document
 from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.retrieve import Lexicon, Retriever, normalise_question
 from assistant.settings import Settings
@@ -27,11 +28,11 @@ log = logging.getLogger(__name__)
 
 # What kind of value a question asks for; the composer prefers sentences holding that kind.
 WANTS = {
-    "department": r"哪个部门|哪些部门|什么部门|哪个单位|哪些单位|谁负责|谁来负责|找谁|责任单位|牵头|负责部门|主管|归谁管|哪里申请|which (department|unit|office|bureau)|who (is )?(responsible|in charge|leads?)|responsible (unit|department)|\blead(s|ing)? (department|unit)",
+    "department": r"哪个部门|哪些部门|什么部门|哪个单位|哪些单位|谁负责|谁来负责|找谁|责任单位|谁牵头|牵头(部门|单位)|哪.{0,6}牵头|由谁|负责部门|主管|归谁管|哪里申请|which (department|unit|office|bureau)|who (is )?(responsible|in charge|leads?)|responsible (unit|department)|\blead(s|ing)? (department|unit)",
     "date": r"什么时候|何时|哪天|日期|哪一天|有效期|截止|多久|期限|when|what date|valid",
     "percent": r"比例|百分之|几成|多少%|百分比|费率|利率|税率|增长率|增速|增幅|增长多少|涨多少|涨幅|几个点|比重|占比|percent|percentage|\brate\b",
     "count": r"多少家|几家|多少个|几个|多少亩|多少场|多少所|多少户|多少张|多少吨|多少人|多少栋|多少平方米|多少支|多少项|how many",
-    "amount": r"多少钱|多少万|多少亿|金额|(补助|补贴|奖励|资助|奖金|资金|钱|标准|补|奖|给|拿|领|发)[^，。？?,]{0,6}(多少|几万|几百万)|多少.{0,2}(补|奖|钱)|奖金|预算|how much|amount|budget",
+    "amount": r"多少钱|多少万|多少亿|金额|(补助|补贴|奖励|资助|奖金|资金|钱|标准|补|奖|给|拿|领|发)[^，。？?,]{0,6}(多少|几万|几百万)|多少.{0,2}(补|奖|钱)|几块|几元|几毛|面值|面额|最多多少|最高多少|最多能|最高能|奖金|预算|how much|amount|budget",
     "value": r"多少|几",
 }
 
@@ -94,6 +95,8 @@ class Scope:
             return "injection"
         if any(p.search(text) for p in self.tasks):
             return "task"
+        if cites_other_document(question):
+            return "other_document"
         if any(place in text for place in self.other_places):
             return "other_region"
         if any(p.search(text) for p in self.off_topic):
@@ -318,7 +321,10 @@ class Assistant:
                 if in_scope and (outcome.calculation is not None or outcome.clarification):
                     return replace(turn, route="calculation", outcome=outcome)
             elif (
-                outcome is not None and outcome.calculation is not None and outcome.calculation.amount_yuan is not None
+                outcome is not None
+                and outcome.calculation is not None
+                and outcome.calculation.amount_yuan is not None
+                and wanted_value(turn.question) not in ("percent", "count", "date", "department")
             ):
                 if top_ids[:1] == [outcome.calculation.article] and _same_subsidy(
                     normalise_question(turn.question), outcome.calculation

@@ -56,7 +56,7 @@ def parse_article_number(text: str) -> int | None:
 
 _REFERENCE = re.compile(
     rf"第\s*({_CN_NUMBER}|\d+)\s*条"  # 第十八条, 第18条, 第 18 条
-    rf"|(?<![\d.])(\d+)\s*条"  # 18条
+    rf"|(?<![\d.\u4e00-\u9fff])(\d+)\s*条"  # 18条 (not 民营经济32条, a document's name)
     r"|(?<![第零〇一二两三四五六七八九十百])([一二三四五六七八九]?十[一二三四五六七八九]?)\s*条"  # 六十三条, 十八条
     rf"|[（(]\s*({_CN_NUMBER})\s*[)）]"  # （十八）, (十八)
     r"|(?<![A-Za-z])[Aa]rt(?:icle|\.)?\s*(\d+)(?!\d)"  # article 18, Art. 18
@@ -64,9 +64,18 @@ _REFERENCE = re.compile(
 )
 
 
+# "…》第5条" / "…”第5条" cite another document's article, not this notice's.
+_OTHER_DOCUMENT = re.compile(r"[》”」』\"]\s*(第\s*[零〇一二两三四五六七八九十百\d]+\s*条)")
+
+
 def find_article_refs(text: str) -> list[int]:
     """Article numbers a question names, in order of appearance, without duplicates."""
-    return _numbers(_REFERENCE, text)
+    return _numbers(_REFERENCE, _OTHER_DOCUMENT.sub(" ", text))
+
+
+def cites_other_document(text: str) -> bool:
+    """Whether the question asks about an article of another, named document ("民营经济32条”第5条")."""
+    return _OTHER_DOCUMENT.search(to_halfwidth(text)) is not None
 
 
 def _numbers(pattern: re.Pattern[str], text: str) -> list[int]:

@@ -213,6 +213,7 @@ def _document_reply(question: str, chunk: Chunk, quote: str, lead: str, lead_en:
 
 _REFUSAL_ZH = {
     "task": f"抱歉，我只能解答{NOTICE_ZH}原文中的内容，不能代写材料、翻译、查询个人信息或替您做决定。具体事项请咨询相关责任部门或拨打{HOTLINE_ZH}。",
+    "other_document": f"抱歉，这个问题问的是其他文件的条款。我只能解答{NOTICE_ZH}（西湖区）中的内容，其他文件请查阅原文或拨打{HOTLINE_ZH}。",
     "injection": "抱歉，我只能依据西湖区《关于进一步推动经济高质量发展的若干政策》回答政策问题，不能执行与此无关的指令。",
     "other_region": f"抱歉，这个问题涉及其他地区。我只能解答杭州市西湖区{NOTICE_ZH}中的内容，其他地区的政策请咨询当地政府或拨打{HOTLINE_ZH}。",
     "other_year": f"抱歉，{NOTICE_ZH}只规定文件所明确的实施年度的政策，不涉及其他年份的安排。其他年份的政策请关注区政府发布的新文件或拨打{HOTLINE_ZH}。",

@@ -202,3 +202,16 @@ def test_who_leads_a_specific_matter_is_answered_by_its_article(fake_assistant):
 def test_who_leads_a_named_policy_area_is_answered_by_its_section(fake_assistant):
     assert fake_assistant.ask("乡村振兴这块政策谁牵头？").citations == ("S6",)
     assert fake_assistant.ask("Which department leads the rural revitalization policies?").citations == ("S6",)
+
+
+def test_an_article_of_another_document_is_not_this_notices_article(fake_assistant):
+    answer = fake_assistant.ask("浙江“民营经济32条”第5条具体讲的是什么?")
+    assert (answer.refused, answer.notes) == (True, ("refused: other_document",))
+
+
+def test_a_statement_with_lead_is_not_a_department_question():
+    from assistant.answer import wanted_value
+
+    assert wanted_value("企业牵头建的省重点实验室刚获批，区里一次性奖多少？") == "amount"
+    assert wanted_value("这件事谁牵头？") == "department"
+    assert wanted_value("科技创新政策由哪个部门牵头") == "department"

@@ -61,3 +61,18 @@ def test_find_section_refs(question, sections):
     from assistant.numerals import find_section_refs
 
     assert find_section_refs(question) == sections
+
+
+@pytest.mark.parametrize(
+    ("question", "refs", "other"),
+    [
+        ("浙江“民营经济32条”第5条讲什么", [], True),
+        ("《浙江省重大建设项目管理办法》第三条", [], True),
+        ("民营经济32条是什么", [], False),
+        ("第18条", [18], False),
+    ],
+)
+def test_articles_of_other_documents_are_not_ours(question, refs, other):
+    from assistant.numerals import cites_other_document
+
+    assert (find_article_refs(question), cites_other_document(question)) == (refs, other)
