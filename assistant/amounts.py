@@ -65,7 +65,10 @@ _UNITS: tuple[tuple[str, re.Pattern[str], Decimal], ...] = (
     ("weight", re.compile(r"\s?(?:吨|tonnes?|tons?)", re.IGNORECASE), Decimal(1)),
     (
         "count",
-        re.compile(r"\s?(?:台|家|个(?!月|百分点)|项|件|套|名|所|座|支|units?|robots?|companies)", re.IGNORECASE),
+        re.compile(
+            r"\s?(?:台|家|个(?!月|百分点)|项|件|套|名|所|座|支|部(?![门委分])|款(?!项)|units?|robots?|companies)",
+            re.IGNORECASE,
+        ),
         Decimal(1),
     ),
 )

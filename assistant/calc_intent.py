@@ -21,7 +21,9 @@ schedule. A 紫金港/云栖 rule whose place is the only missing fact is comput
 stated. A question listing several awards ("…，又…，一共", "另外", "同时", "两次") gets their sum (calculator.combine,
 shared caps applied): awards of one article, or of several articles when each item has a word only its rule has
 ("首次入选重点软件企业…首次认定高新技术企业，两项一共"); a rule that `includes` another (个转企并首次上规) brings it
-along unless only the extra is asked for ("额外", "再奖").
+along unless only the extra is asked for ("额外", "再奖"). A count attached to a named option ("2个有机食品",
+"两部作品各拿了市级…") multiplies that option's award; a sum across articles is cited first by the article retrieval
+ranks highest. Of several options of one choice the question names ("空天信息软件开发类"), a rule reads the one it is for.
 """
 
 from __future__ import annotations
@@ -35,7 +37,16 @@ from decimal import Decimal
 from typing import Any
 
 from assistant.amounts import Amount, find_amounts, format_money, format_quantity, tidy, to_halfwidth
-from assistant.calculator import UNKNOWN, Calculation, Condition, calculate, coerce_value, combine, shared_caps
+from assistant.calculator import (
+    UNKNOWN,
+    Calculation,
+    Condition,
+    calculate,
+    coerce_value,
+    combine,
+    shared_caps,
+    times,
+)
 from assistant.numerals import cn_to_int, find_article_refs
 from assistant.rules import NUMERIC_KINDS, Rule, Slot
 
@@ -205,6 +216,7 @@ _NEGATION = re.compile(
 # An earlier turn and a follow-up joined by the chain with a space ("…怎么算 那流片补贴呢"): later words weigh more.
 _JOINED_TURN = re.compile(r"(?<=[^\x00-\x7f])\s+(?=\S)")
 FOLLOW_UP_WEIGHT = 2.0
+COUNT_REACH = 8  # characters between a count and the option it counts ("两部作品各拿了市级")
 
 
 @dataclass(frozen=True)
@@ -460,11 +472,12 @@ def extract_inputs(
             keys = [option.key for option in slot.options]
             # "不是进口的": of two options, a negated one names the other; of more, it names none
             other = {keys[0]: keys[1], keys[1]: keys[0]} if len(keys) == 2 else None
-            found = _last_mention(
-                text, [(option.key, (option.label, *option.aliases)) for option in slot.options], other
-            )
-            if found is not None:
-                assigned[slot.name] = _Assignment(found[0], True, found[1])
+            named = _mentions(text, [(option.key, (option.label, *option.aliases)) for option in slot.options], other)
+            # "空天信息软件开发类总部企业" names two industries: the one this rule is for is the one meant for it
+            own = [item for item in named if _scope_wants(rule, slot.name, item[0])]
+            if own or named:
+                key, position = (own or named)[-1]
+                assigned[slot.name] = _Assignment(key, True, position)
         elif slot.kind == "flag":
             found = _last_mention(text, [("no", slot.no), ("yes", slot.yes)], {"no": "yes", "yes": "no"})
             if found is not None:
@@ -552,6 +565,15 @@ def _support_score(rule: Rule, assignments: dict[str, _Assignment]) -> float:
             continue
         score += 1.0 if holds else -3.0
     return score
+
+
+def _scope_wants(rule: Rule, slot_name: str, key: str) -> bool:
+    """Whether the rule is for the choice `key` of the slot (a scope condition names it)."""
+    return any(
+        spec.scope and spec.slot == slot_name and _scope_holds(rule.input(slot_name), spec.op, spec.value, key)
+        for spec in rule.conditions
+        if spec.op in ("eq", "in")
+    )
 
 
 def _scope_holds(slot: Slot, op: str, wanted: Any, value: Any) -> bool:
@@ -662,6 +684,7 @@ class _Part:
     amount_positions: frozenset[int]  # starts of the amounts its base slots read (one amount feeds one part)
     score: float
     evidence: str = ""  # the word that named it (升为省级 / 升为国家级: two occurrences of a repeatable award)
+    count: Amount | None = None  # "3个绿色食品": how many items of its option the award is for
 
 
 def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_Scored]) -> CalcOutcome | None:
@@ -693,8 +716,8 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
         if len(parts) > len(best) and len({part.rule.article for part in parts}) > 1:
             best = parts
     best = _repeat_parts(best, body)
-    if len(best) < 2:
-        return None
+    if len(best) < 2 and not (best and best[0].count is not None):
+        return None  # one award, unless counted several times ("新认证了3个绿色食品，一共")
     follow_inputs = text[follow_up:] if follow_up is not None else ""
     calculations: list[Calculation] = []
     kept: list[_Part] = []
@@ -705,6 +728,8 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
             found = extract_inputs(part.rule, follow_inputs)
             inputs = {**inputs, **{name: item.value for name, item in found.items()}}
         calc = _calculate(part.rule, inputs, context)
+        if part.count is not None:
+            calc = times(calc, part.count.value, part.count.text)
         if calc.amount_yuan is None:
             skipped.append(f"{part.rule.name}还需补充信息（{''.join(calc.missing[:1])}），未计入。")
             continue
@@ -718,8 +743,21 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
         combined = dataclasses.replace(combined, rule_name="、".join(dict.fromkeys(part.rule.name for part in kept)))
     if skipped:
         combined = dataclasses.replace(combined, notes=(*dict.fromkeys(skipped), *combined.notes))
-    parts_rules = tuple(dict.fromkeys(part.rule for part in kept)) if len(calculations) > 1 else ()
+    combined = _lead_with_hint(combined, context.hints)
+    counted = len(calculations) > 1 or any(part.count is not None for part in kept)
+    parts_rules = tuple(dict.fromkeys(part.rule for part in kept)) if counted else ()
     return _outcome(kept[0].rule, kept[0].inputs, combined, parts_rules)
+
+
+def _lead_with_hint(calc: Calculation, hints: Sequence[str]) -> Calculation:
+    """A sum across articles is cited first by the article retrieval ranks highest among its parts (the others
+    follow in the order of the question)."""
+    lead = next((hint for hint in hints if hint in calc.articles), None)
+    if lead is None or lead == calc.article:
+        return calc
+    label = next(part.article_label for part in calc.parts if part.article == lead)
+    articles = (lead, *(article for article in calc.articles if article != lead))
+    return dataclasses.replace(calc, article=lead, article_label=label, articles=articles)
 
 
 def _find_parts(
@@ -780,7 +818,8 @@ def _find_parts(
                 chosen = {**inputs, option_slot: key} if key is not None and option_slot else inputs
                 if _contradicted(rule, chosen):
                     continue
-                found.append(_Part(rule, chosen, position, used, scores.get(rule.id, 0.0), word))
+                count = _option_count(context, rule, key, start, end) if key is not None else None
+                found.append(_Part(rule, chosen, position, used, scores.get(rule.id, 0.0), word, count))
     return _distinct_parts(found)
 
 
@@ -810,6 +849,39 @@ def _options_named(rule: Rule, text: str) -> list[str]:
             owner.setdefault(word.lower(), option.key)
     spans = _find_words(text, list(owner))
     return list(dict.fromkeys(owner[word.lower()] for _, _, word in spans))
+
+
+def _option_count(context: _Context, rule: Rule, key: str, start: int, end: int) -> Amount | None:
+    """The count attached to an option named in text[start:end]: "2个有机食品", "3项绿色食品", "两部作品各拿了市级…":
+    the nearest count before the option's word in its clause (at most COUNT_REACH characters away, no other option
+    or amount in between). A count inside one of the rules' words ("五个一工程奖") is a name, not a count."""
+    slot = rule.input(rule.formula.option_slot)  # type: ignore[arg-type]
+    owner = {word.lower(): option.key for option in slot.options for word in (option.label, *option.aliases)}
+    named = [span for span in _find_words(context.text[:end], list(owner)) if span[0] >= start]
+    counts = [
+        amount
+        for amount in context.amounts
+        if amount.kind == "count"
+        and start <= amount.start
+        and not any(low <= amount.start < high for low, high, _ in context.spans)
+    ]
+    for position, _, word in named:
+        if owner[word.lower()] != key:
+            continue
+        before = [amount for amount in counts if amount.end <= position]
+        if not before:
+            return None
+        count = before[-1]
+        between = context.text[count.end : position]
+        if (
+            len(between) > COUNT_REACH
+            or SEGMENT_BREAK.search(between)
+            or any(count.end <= other[0] < position for other in named)
+            or any(count.end <= amount.start < position for amount in context.amounts)
+        ):
+            return None
+        return count if count.value > 1 else None
+    return None
 
 
 def _contradicted(rule: Rule, inputs: dict[str, Any]) -> bool:
@@ -1180,6 +1252,14 @@ def _last_mention(
     """The option whose words occur last in the text (longest match wins where words overlap). A word right after a
     negation ("不是本地企业拆分的", "不属于汽车销售") names the option `negated` maps it to (a flag's other value), or
     nothing."""
+    found = _mentions(text, options, negated)
+    return found[-1] if found else None
+
+
+def _mentions(
+    text: str, options: Sequence[tuple[str, Sequence[str]]], negated: dict[str, str] | None = None
+) -> list[tuple[str, int]]:
+    """Every option the text names, in order, as (key, position); negated words as in _last_mention."""
     owner: dict[str, str] = {}
     for key, words in options:
         for word in words:
@@ -1190,13 +1270,14 @@ def _last_mention(
     for index, (start, _, _) in enumerate(spans):
         overlaps = index > 0 and spans[index - 1][1] > start
         phrase_starts.append(phrase_starts[-1] if overlaps else start)
-    for (start, _, word), phrase_start in zip(reversed(spans), reversed(phrase_starts), strict=True):
+    found: list[tuple[str, int]] = []
+    for (start, _, word), phrase_start in zip(spans, phrase_starts, strict=True):
         key = owner[word.lower()]
         if not any(_NEGATION.search(text[max(0, at - NEGATION_REACH) : at]) for at in {start, phrase_start}):
-            return key, start
-        if negated and key in negated:
-            return negated[key], start
-    return None
+            found.append((key, start))
+        elif negated and key in negated:
+            found.append((negated[key], start))
+    return found
 
 
 def _cue_occurrences(text: str, rules: Sequence[Rule]) -> list[tuple[int, int, frozenset[tuple[str, str]]]]:

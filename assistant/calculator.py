@@ -311,6 +311,23 @@ def combine(calculations: Sequence[Calculation], caps: Sequence[SharedCap] = ())
     )
 
 
+def times(calc: Calculation, count: Decimal, counted: str) -> Calculation:
+    """The award for `count` items of one kind ("3个绿色食品" at 4万元 each): amount, range bottom and alternatives
+    multiplied, the trace ending with "，3个 × 4万元 = 12万元". `counted` is the count as the question wrote it.
+    A count of 1 or an amount still unknown returns the calculation as it is."""
+    if count == 1 or calc.amount_yuan is None:
+        return calc
+    total = tidy(calc.amount_yuan * count)
+    low = tidy(calc.amount_min_yuan * count) if calc.amount_min_yuan is not None else None
+    return replace(
+        calc,
+        amount_yuan=total,
+        amount_min_yuan=low,
+        trace=f"{calc.trace}，{counted} × {format_money(calc.amount_yuan)} = {format_money(total)}",
+        alternatives=tuple((description, tidy(value * count)) for description, value in calc.alternatives),
+    )
+
+
 def _part_trace(part: Calculation) -> str:
     if part.amount_yuan is None:
         return "还需补充信息（" + " ".join(part.missing) + "）" if part.missing else "还需补充信息"

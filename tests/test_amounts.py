@@ -262,3 +262,17 @@ def test_full_width_digits_read_like_half_width(whole, cents):
 @given(st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False, allow_infinity=False))
 def test_formatted_money_parses_back_to_the_same_value(value):
     assert parse_amount(format_money(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("两部作品", [(D(2), "count", "两部")]),
+        ("3款产品", [(D(3), "count", "3款")]),
+        ("5部门联合", []),
+        ("一部分资金", []),
+        ("3款项", []),
+    ],
+)
+def test_works_and_products_are_counted_but_departments_are_not(text, expected):
+    assert [(a.value, a.kind, a.text) for a in find_amounts(text)] == expected

@@ -898,3 +898,82 @@ def test_an_increase_after_the_amount_outweighs_this_year_before_it():
 )
 def test_english_scale_words_state_the_scale(question, value):
     assert extract_inputs(find_rule(RULES, "rd-subsidy-sme"), question)["scale"].value == value
+
+
+# (question, the rules added up, amount in yuan): a count attached to an option multiplies that option's award
+COUNTED_OPTIONS = [
+    ("农场今年新认证了3个有机食品和1个无公害农产品，奖励合计多少？", ("green-certification-new",), 18 * W),
+    ("新认证了两项绿色食品、四项无公害农产品，一共能拿多少", ("green-certification-new",), 20 * W),
+    ("今年新认证了3个绿色食品，一共奖励多少", ("green-certification-new",), 12 * W),
+    ("三部作品都拿了省级“五个一工程奖”，另外一部拿了市级的，总共奖多少？", ("five-ones-award",), 95 * W),
+    ("一部作品获国家级“五个一工程奖”，还有两部作品获得省级“五个一工程奖”，合计多少", ("five-ones-award",), 160 * W),
+    ("“五个一工程奖”国家级和市级各一个，一共奖励多少", ("five-ones-award",), 105 * W),
+]
+
+
+@pytest.mark.parametrize(("question", "rule_ids", "amount"), COUNTED_OPTIONS, ids=[q[0][:20] for q in COUNTED_OPTIONS])
+def test_a_count_attached_to_an_option_multiplies_its_award(question, rule_ids, amount):
+    outcome = _plan(question)
+    assert (tuple(dict.fromkeys(part.id for part in outcome.parts)) or (outcome.rule.id,)) == rule_ids
+    assert outcome.calculation.amount_yuan == Decimal(amount)
+
+
+def test_a_counted_option_shows_its_multiplication():
+    calc = _plan("新认证了2个有机食品、3个绿色食品，一共多少？").calculation
+    assert calc.trace.endswith("3个 × 4万元 = 12万元；合计：10万元 + 12万元 = 22万元")
+
+
+def test_the_count_in_an_award_name_is_not_a_count():
+    calc = _plan("拿了国家级五个一工程奖，另外拿了市级五个一工程奖，一共多少").calculation
+    assert calc.amount_yuan == Decimal(105 * W)
+
+
+@pytest.mark.parametrize(
+    ("question", "rule_id", "amount"),
+    [
+        (
+            "云栖小镇新引进的空天信息数据应用类总部企业，估值8亿，营收2亿元，一次性奖励多少",
+            "yunqi-space-hq-award",
+            200 * W,
+        ),
+        ("空天信息软件开发类总部企业落户云栖小镇，市场估值35亿，营收9亿元，奖多少", "yunqi-space-hq-award", 1000 * W),
+        ("云栖小镇空天信息软件开发企业年度营业收入首次突破1亿元，奖励多少", "yunqi-space-revenue-milestone", 100 * W),
+    ],
+)
+def test_space_information_hq_tiers_and_revenue_milestones_are_told_apart(question, rule_id, amount):
+    outcome = _plan(question)
+    assert (outcome.rule.id, outcome.calculation.amount_yuan) == (rule_id, Decimal(amount))
+
+
+def test_an_industry_named_beside_a_narrower_one_still_states_the_rules_own_industry():
+    found = extract_inputs(find_rule(RULES, "yunqi-space-hq-award"), "空天信息软件开发类总部企业")
+    assert found["industry"].value == "space_info"
+
+
+@pytest.mark.parametrize(
+    ("question", "articles", "amount"),
+    [
+        (
+            "我们首次入选国家鼓励的重点软件企业,另外原创广告设计作品首次拿了国内权威设计奖项,合计多少?",
+            ("A39", "A40"),
+            220 * W,
+        ),
+        ("项目获国家技术发明奖一等奖并落地产业化;同时概念验证中心列入创建名单,两项一共多少?", ("A16",), 550 * W),
+        ("成果拿了中国专利金奖落地产业化,另外我们的概念验证中心列入了创建名单,加起来多少", ("A16",), 250 * W),
+    ],
+)
+def test_two_fixed_awards_with_ascii_punctuation_are_added_up(question, articles, amount):
+    calc = _plan(question).calculation
+    assert (calc.articles or (calc.article,), calc.amount_yuan) == (articles, Decimal(amount))
+
+
+def test_a_sum_across_articles_is_cited_first_by_the_article_retrieval_ranks_highest():
+    calc = _plan(
+        "首次入选国家鼓励的重点软件企业，另外原创工业设计作品首次拿了世界设计大奖，合计多少", ("A40", "A39")
+    ).calculation
+    assert (calc.article, calc.article_label, calc.articles, calc.amount_yuan) == (
+        "A40",
+        "第四十条",
+        ("A40", "A39"),
+        Decimal(230 * W),
+    )

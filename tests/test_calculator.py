@@ -18,6 +18,7 @@ from assistant.calculator import (
     format_calculation,
     run_calc_command,
     shared_caps,
+    times,
 )
 from assistant.rules import find_rule, load_rules
 from assistant.settings import PROJECT_ROOT
@@ -927,3 +928,11 @@ def test_a_sum_with_a_range_award_is_a_maximum_and_states_the_range():
     data = calc.to_dict()
     assert (data["amount_text"], data["amount_min_text"]) == ("31万元", "7万元")
     assert _calc("longjing-tea-purchase", {"tea_purchase": "6吨"}).to_dict()["amount_min_text"] == "6万元"
+
+
+@pytest.mark.parametrize(("count", "amount"), [(1, 4 * W), (2, 8 * W), (3, 12 * W)])
+def test_an_award_for_several_items_is_the_award_times_the_count(count, amount):
+    calc = times(_calc("green-certification-new", {"certification_type": "green"}), Decimal(count), f"{count}个")
+    assert calc.amount_yuan == Decimal(amount)
+    if count > 1:
+        assert calc.trace.endswith(f"，{count}个 × 4万元 = {amount // W}万元")
