@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from assistant.numerals import to_halfwidth
+
 KINDS = ("money", "percent", "area", "years", "days", "weight", "count")
 
 _CN_DIGITS = {
@@ -83,11 +85,6 @@ class Amount:
     text: str
     start: int
     end: int
-
-
-def to_halfwidth(text: str) -> str:
-    """Map full-width ASCII (１２００，％) to half-width one character for one character, so spans stay valid."""
-    return "".join(chr(ord(ch) - 0xFEE0) if 0xFF01 <= ord(ch) <= 0xFF5E else ch for ch in text)
 
 
 def find_amounts(text: str) -> list[Amount]:

@@ -6,11 +6,11 @@ import re
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_NUMBER = "[零〇一二两三四五六七八九十百]+"
-_FULLWIDTH = str.maketrans("０１２３４５６７８９（）：，；％．", "0123456789():,;%.")
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
 def to_halfwidth(text: str) -> str:
-    """Full-width digits and the punctuation that matters for parsing -> ASCII; everything else unchanged."""
+    """Full-width ASCII (１２００，％（）) -> half-width, one character for one, so spans stay valid."""
     return text.translate(_FULLWIDTH)
 
 
