@@ -17,10 +17,18 @@ Only the cue words of rules the question is about compete for its amounts. A pri
 "5台×60万元", "rmb 1 million each") becomes the total for its count; a rent per ㎡ and period ("月租金每平米60块",
 "60元/平方米/月") times the stated area becomes the annual rent (4000㎡ × 60元 × 12个月). A year of registration
 ("2017年注册的") counts the years up to NOTICE_YEAR, the notice's year. "第三年" / "前两年" pick years of a yearly
-schedule. A 紫金港/云栖 rule whose place is the only missing fact is computed for that place with the assumption
-stated. A question listing several awards ("…，又…，一共", "另外", "同时", "两次") gets their sum (calculator.combine,
+schedule. A 紫金港/云栖 rule answers only a question about it: its place stated, its article named, or (when retrieval
+gave its ranking) its article ranked first — shared words (房租, 平台, 技改, 营收) of another article's topic do not bring
+the place in, and when such a rule is the best match no other rule answers instead. When its place is then the only
+missing fact, it is computed for that place and the answer leads with that condition ("若位于紫金港科技城，…").
+Amounts dated by years ("2023年研发投入1800万元，2024年…2600万元") are the previous and this year's; of values listed
+together for a slot that must hold every year ("增幅分别是12%、9%、15%") the lowest decides; items outside a counting
+window ("1家是毕业2年后才通过的") are not counted; "区级奖励多少" names who pays, not a 区级 option; "再次入选" is not a
+first time; a kind the clause excludes ("汽车销售除外") makes that rule not eligible rather than choosing another.
+A question listing several awards ("…，又…，一共", "另外", "同时", "两次") gets their sum (calculator.combine,
 shared caps applied): awards of one article, or of several articles when each item has a word only its rule has
-("首次入选重点软件企业…首次认定高新技术企业，两项一共"); a rule that `includes` another (个转企并首次上规) brings it
+("首次入选重点软件企业…首次认定高新技术企业，两项一共"; "承担了一项…" alone lists nothing); in an item, an option's name
+("绿色食品") gives way to another rule's own word ("续展"); a rule that `includes` another (个转企并首次上规) brings it
 along unless only the extra is asked for ("额外", "再奖"). A count attached to a named option ("2个有机食品",
 "两部作品各拿了市级…") multiplies that option's award; a sum across articles is cited first by the article retrieval
 ranks highest. Of several options of one choice the question names ("空天信息软件开发类"), a rule reads the one it is for.
@@ -48,7 +56,7 @@ from assistant.calculator import (
     times,
 )
 from assistant.numerals import cn_to_int, find_article_refs
-from assistant.rules import NUMERIC_KINDS, Rule, Slot
+from assistant.rules import NUMERIC_KINDS, ConditionSpec, Rule, Slot
 
 SEGMENT_BREAK = re.compile(r"[，,。；;？?！!\n]")
 SENTENCE_END = re.compile(r"[。？?！!]")
@@ -68,7 +76,7 @@ _ASK_PATTERNS = (
     r"多少(钱|补贴|补助|奖励|资助|奖金|扶持资金|担保费)",
     r"算一下|算算|帮我算|计算|测算|估算|核算|能补|补多少|奖多少",
     r"(有什么|有哪些|有没有|有啥|什么样的?)(补贴|补助|奖励|资助|扶持|支持|优惠)",
-    r"(有|给|能拿到?|能领|可以拿)(补贴|补助|奖励|资助)(吗|么|嘛)",
+    r"(有|给|能拿到?|能领到?|可以拿到?|能获得|能享受)[\u4e00-\u9fff]{0,4}?(补贴|补助|奖励|资助)(吗|么|嘛)",
     r"(能|可以|可)(拿|领|获得|享受|申请)(什么|哪些|啥)",
 )
 _ASK = re.compile("|".join(_ASK_PATTERNS))
@@ -198,6 +206,7 @@ _PER_AREA_AFTER = re.compile(
     r"|\s*per (?:square met(?:er|re)|sqm|m2|㎡)(?:,?\s*(?:per|a) (?P<period_en>month|day|year))?",
     re.IGNORECASE,
 )
+_DATED_YEAR = re.compile(r"((?:19|20)\d\d)\s*年(?:度)?(?!\s*(?:注册|成立|设立|创办|创立|开业|登记))")
 _PERIODS = {"月": ("月", 12), "month": ("月", 12), "天": ("天", 365), "日": ("天", 365), "day": ("天", 365)}
 _PERIODS |= {"年": ("年", 1), "year": ("年", 1)}
 _PERIOD_WORDS = (
@@ -206,6 +215,14 @@ _PERIOD_WORDS = (
     ("年", re.compile(r"年租|每年|一年|/年|per year|a year|annual")),
 )
 _BRACKETED = re.compile(r"[（(][^（()）]*[)）]")
+# The notice is the district's: a district word right before a payout ("区级奖励多少", "区里最多补多少", the clause's own
+# "区级给予") names who pays, not a 区级 option of the award.
+_PAYER_WORD = re.compile(r"区级|区里|区财政|区政府|district|district-level")
+_PAYOUT_AFTER = re.compile(
+    r"\s*(?:财政|政府)?\s*(?:最多|最高|一共|总共|大概|大约|能|可以|可|会|再|还|又)*\s*"
+    r"(?:给予|给|奖励|奖|补助|补贴|补|资助|配套|发放|发|兑现|拿|pays?|gives?|awards?|grants?|subsid)",
+    re.IGNORECASE,
+)
 NEGATION_REACH = 12  # characters before a word searched for its negation ("no longer ", "不属于")
 # A word right after a negation does not state that fact ("不是本地企业拆分的", "非制造业", "不属于汽车销售").
 _NEGATION = re.compile(
@@ -216,6 +233,7 @@ _NEGATION = re.compile(
 # An earlier turn and a follow-up joined by the chain with a space ("…怎么算 那流片补贴呢"): later words weigh more.
 _JOINED_TURN = re.compile(r"(?<=[^\x00-\x7f])\s+(?=\S)")
 FOLLOW_UP_WEIGHT = 2.0
+WINDOW_REACH = 3  # characters between a window's word and its years ("毕业后2年", "毕业了两年")
 COUNT_REACH = 8  # characters between a count and the option it counts ("两部作品各拿了市级")
 
 
@@ -285,12 +303,13 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     amounts, products = _with_unit_prices(text, find_amounts(text))
     amounts, rent_products, rent_quoted = _with_unit_rents(text, amounts)
     amounts, year_notes = _with_registration_years(text, amounts)
+    amounts, count_products = _with_count_windows(text, amounts, rules)
     # Only the cue words of rules the question is about compete for its amounts: "建设" (平台建设总投资) must not
     # take the amount of "乡村旅游智慧建设投入50万元" when no platform is mentioned.
     context = _Context(
         text=text,
         amounts=tuple(amounts),
-        products={**products, **rent_products},
+        products={**products, **rent_products, **count_products},
         cues=_cue_occurrences(text, relevant),
         spans=spans,
         named_articles=named_articles,
@@ -311,6 +330,12 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
         )
         scored.append((score, index, rule, {name: item.value for name, item in assignments.items()}))
     scored.sort(key=lambda item: (-item[0], item[1]))
+    # A rule for one place that the question is not about answers nothing; when it is the question's best match, no
+    # rule does (the runner-up only won because the better match does not apply).
+    considered = [item for item in scored if _place_considered(item[2], text, named_articles, article_hints)]
+    if not considered or considered[0] is not scored[0]:
+        return None
+    scored = considered
     combined = _plan_combined(context, rules, scored)
     if combined is not None and combined.parts:
         return combined
@@ -406,6 +431,34 @@ def _with_year_notes(rule: Rule, inputs: dict[str, Any], calc: Calculation, cont
     return dataclasses.replace(calc, notes=(*dict.fromkeys(notes), *calc.notes))
 
 
+def _place_spec(rule: Rule) -> ConditionSpec | None:
+    """The condition that makes a rule exist only for one place (紫金港科技城/云栖小镇), or None."""
+    return next(
+        (
+            spec
+            for spec in rule.conditions
+            if spec.slot == PLACE_SLOT and spec.scope and spec.op == "eq" and not spec.assume
+        ),
+        None,
+    )
+
+
+def _place_considered(rule: Rule, text: str, named_articles: set[str], hints: Sequence[str]) -> bool:
+    """Whether a rule that exists only for one place may answer the question: its place is stated, its article is
+    named, or retrieval (when it gave its ranking) puts that article first. A question that names another place
+    or none, about something another article is about ("西溪谷的区块链企业房租", "算力服务平台", "节能技改"), is not
+    this rule's: its words (房租, 平台, 技改, 营收) are shared, and the place would be an assumption."""
+    spec = _place_spec(rule)
+    if spec is None or rule.article in named_articles:
+        return True
+    slot = rule.input(PLACE_SLOT)
+    stated = {key for key, _ in _mentions(text, [(o.key, (o.label, *o.aliases)) for o in slot.options])}
+    if spec.value in stated:
+        return True
+    articles = [hint for hint in hints if hint.startswith("A")]
+    return not hints or articles[:1] == [rule.article]
+
+
 def _assume_place(rule: Rule, inputs: dict[str, Any], calc: Calculation) -> Calculation:
     """紫金港/云栖 rules exist only for their place: when the place is the one fact missing, answer for that place
     and say so ("按位于云栖小镇计算") instead of asking. Other unknown facts still make the calculator ask."""
@@ -426,6 +479,7 @@ def _assume_place(rule: Rule, inputs: dict[str, Any], calc: Calculation) -> Calc
     note = f"按位于{label}计算（本项政策仅适用于{label}）"
     return dataclasses.replace(
         assumed,
+        premise=f"若位于{label}" if assumed.status == "eligible" else "",
         assumptions=(note, *assumed.assumptions),
         conditions=tuple(
             Condition(c.name, UNKNOWN, f"需要 {label}，未提供（按符合计算）") if c.name == spec.label else c
@@ -442,11 +496,16 @@ def _with_products(rule: Rule, inputs: dict[str, Any], calc: Calculation, contex
         value = inputs.get(name)
         for start, text in context.products.items():
             amount = next((a for a in context.amounts if a.start == start), None)
-            if amount is not None and value == amount.value and rule.input(name).kind == "money":
+            kind = rule.input(name).kind
+            if amount is not None and value == amount.value and amount.kind == kind and kind in ("money", "count"):
                 notes.append(f"{rule.input(name).label} = {text}；")
                 break
     if not notes:
         return calc
+    if calc.status == "ineligible":  # the trace is not shown then: say how the figure was read in the notes
+        return dataclasses.replace(
+            calc, notes=(*(note.rstrip("；") + "。" for note in dict.fromkeys(notes)), *calc.notes)
+        )
     return dataclasses.replace(calc, trace="".join(dict.fromkeys(notes)) + calc.trace)
 
 
@@ -484,6 +543,7 @@ def extract_inputs(
                 assigned[slot.name] = _Assignment(found[0] == "yes", True, found[1])
     numeric = {slot.name: slot for slot in rule.inputs if slot.kind not in ("choice", "flag")}
     follow_up = _follow_up_start(text)
+    targets: list[tuple[Amount, Slot, bool]] = []
     for amount in amounts:
         candidates = [slot for slot in numeric.values() if slot.kind == amount.kind]
         if not candidates:
@@ -498,8 +558,9 @@ def extract_inputs(
             by_cue = False
         else:
             target = next((slot for slot in candidates if slot.name in cue_slots), None)
-        if target is None:
-            continue
+        if target is not None:
+            targets.append((amount, target, by_cue))
+    for amount, target, by_cue in _dated_pairs(rule, text, targets):
         previous = assigned.get(target.name)
         in_follow_up = follow_up is not None and amount.start >= follow_up
         if previous is not None and previous.by_cue and not by_cue and not in_follow_up:
@@ -508,8 +569,45 @@ def extract_inputs(
             value = coerce_value(target, Amount(amount.value, amount.kind, amount.text, amount.start, amount.end))
         except ValueError:
             continue
+        if (
+            target.several == "lowest"
+            and previous is not None
+            and not in_follow_up
+            and not SEGMENT_BREAK.search(text, previous.position, amount.start)
+        ):
+            value = min(value, previous.value)  # "增幅分别是12%、9%、15%": every year must reach the threshold
         assigned[target.name] = _Assignment(value, by_cue, amount.start)
     return assigned
+
+
+def _dated_pairs(rule: Rule, text: str, targets: list[tuple[Amount, Slot, bool]]) -> list[tuple[Amount, Slot, bool]]:
+    """Amounts of a slot that a derivation subtracts from (新增额 = 本年 − 上年) dated by their years
+    ("2023年研发投入1800万元，2024年研发投入2600万元"): the latest year's stays this year's, the year before goes to
+    the previous year's slot. One dated amount of NOTICE_YEAR − 1 beside an undated one is the previous year's."""
+    pairs = {slot.derive_minus[0]: slot.derive_minus[1] for slot in rule.inputs if slot.derive_minus}
+    if not pairs:
+        return targets
+    years = {amount.start: _year_of(text, amount) for amount, target, _ in targets if target.name in pairs}
+    adjusted = list(targets)
+    for current, previous_name in pairs.items():
+        same = [(amount, years[amount.start]) for amount, target, _ in targets if target.name == current]
+        dated = [year for _, year in same if year is not None]
+        if len(same) < 2 or not dated:
+            continue
+        reference = max(dated) if len(set(dated)) > 1 else NOTICE_YEAR
+        previous_slot = rule.input(previous_name)
+        for index, (amount, target, _) in enumerate(adjusted):
+            if target.name == current and years.get(amount.start) == reference - 1:
+                adjusted[index] = (amount, previous_slot, True)
+    return adjusted
+
+
+def _year_of(text: str, amount: Amount) -> int | None:
+    """The calendar year an amount is dated by: the nearest "2023年" before it in its clause (not a year of
+    registration)."""
+    start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
+    found = list(_DATED_YEAR.finditer(text, start, amount.start))
+    return int(found[-1].group(1)) if found else None
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -563,7 +661,9 @@ def _support_score(rule: Rule, assignments: dict[str, _Assignment]) -> float:
             holds = _scope_holds(rule.input(spec.slot), spec.op, spec.value, value)
         except ValueError:
             continue
-        score += 1.0 if holds else -3.0
+        # A kind the clause itself excludes ("汽车销售除外") is asked about this rule: it fails, it is not another rule.
+        named_exception = isinstance(value, str) and value in spec.excepted
+        score += 1.0 if holds or named_exception else -3.0
     return score
 
 
@@ -698,7 +798,9 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
     follow_up = _follow_up_start(text)
     body = text[:follow_up] if follow_up is not None else text
     total = _TOTAL.search(body)
-    if not total and (not _ITEM_WORD.search(body) or _EACH.search(body) or _EXTRA_ONLY.search(body)):
+    # "承担了一项国家重点科研任务" counts one thing: 一项/一件 alone lists no second award
+    listed = any(match.group(0) not in ("一项", "一件") for match in _ITEM_WORD.finditer(body))
+    if not total and (not listed or _EACH.search(body) or _EXTRA_ONLY.search(body)):
         return None
     articles = list(dict.fromkeys(item[2].article for item in scored[:4]))[:3]
     scores = {item[2].id: item[0] for item in scored}
@@ -795,13 +897,20 @@ def _find_parts(
         items[1] = (items[0][0], items[1][1])  # leading context ("紫金港科技城企业，") joins the first item
         items.pop(0)
     whole = {rule.id: _rule_inputs(rule, context) for rule in family}
+    option_words = {rule.id: _option_words(rule) for rule in family}
     found: list[_Part] = []
     for start, end in items:
         piece_amounts = tuple(amount for amount in context.amounts if start <= amount.start and amount.end <= end)
         piece_cues = [cue for cue in context.cues if start <= cue[0] and cue[1] <= end]
+        named = {rule.id: evidence(rule, start, end) for rule in family}
+        # An option's name ("绿色食品") is no award of its own: in an item where another rule's own word names the
+        # award ("绿色食品成功续展"), a rule named only by an option word gives way.
+        own_word = {
+            rule_id for rule_id, (at, _, word) in named.items() if at is not None and word not in option_words[rule_id]
+        }
         for rule in family:
-            position, options, word = evidence(rule, start, end)
-            if position is None:
+            position, options, word = named[rule.id]
+            if position is None or (own_word and rule.id not in own_word):
                 continue
             own = extract_inputs(rule, body[:end], piece_amounts, piece_cues, context.bound)
             own = {name: item for name, item in own.items() if item.position >= start}
@@ -821,6 +930,14 @@ def _find_parts(
                 count = _option_count(context, rule, key, start, end) if key is not None else None
                 found.append(_Part(rule, chosen, position, used, scores.get(rule.id, 0.0), word, count))
     return _distinct_parts(found)
+
+
+def _option_words(rule: Rule) -> set[str]:
+    """The option labels and aliases of an options rule, lower case (the words that name an option, not the rule)."""
+    if rule.formula.kind != "options" or not rule.formula.option_slot:
+        return set()
+    slot = rule.input(rule.formula.option_slot)
+    return {word.lower() for option in slot.options for word in (option.label, *option.aliases)}
 
 
 def _pieces(text: str) -> list[tuple[int, int]]:
@@ -1084,6 +1201,78 @@ def _with_registration_years(text: str, amounts: Sequence[Amount]) -> tuple[list
     return found, notes
 
 
+def _with_count_windows(
+    text: str, amounts: Sequence[Amount], rules: Sequence[Rule]
+) -> tuple[list[Amount], dict[int, str]]:
+    """Counts of items a rule counts only within a window ("在孵期间或毕业后1年内": count_within {毕业, 1年}).
+    In a sentence that speaks of the window's word, an item described outside it ("1家是毕业2年后才通过的") is not
+    counted: a total split up after 其中 ("4家，其中3家在孵期间通过，1家毕业2年后") becomes 4家 − 1家 = 3家 (its parts
+    are not counts of their own); items listed one by one are added up without the ones outside. Returns the
+    amounts (each such sentence's counts folded into one) and, by that count's start, the arithmetic as text."""
+    windows = {slot.count_within for rule in rules for slot in rule.inputs if slot.count_within}
+    counts = [amount for amount in amounts if amount.kind == "count"]
+    if not windows or not counts:
+        return list(amounts), {}
+    dropped: set[int] = set()
+    replaced: dict[int, Amount] = {}
+    products: dict[int, str] = {}
+    starts = [0, *(match.end() for match in SENTENCE_END.finditer(text))]
+    for begin, finish in zip(starts, [*starts[1:], len(text)], strict=True):
+        if not any(word in text[begin:finish] for word, _ in windows):
+            continue
+        inside = [count for count in counts if begin <= count.start < finish]
+        reasons = {count.start: why for count in inside if (why := _outside_window(text, count, inside, windows))}
+        breakdown = text.find("其中", begin, finish)
+        total = next((count for count in reversed(inside) if count.end <= breakdown), None) if breakdown >= 0 else None
+        if total is not None:
+            parts = [count for count in inside if count.start > total.start]
+            excluded = [count for count in parts if count.start in reasons]
+            value = total.value - sum((count.value for count in excluded), Decimal(0))
+            shown = _count_text(value, total)
+            if excluded:
+                minus = "".join(f" − {count.text}（{reasons[count.start]}）" for count in excluded)
+                products[total.start] = f"{total.text}{minus} = {shown}"
+        elif reasons:
+            total, parts = inside[0], inside[1:]
+            kept = [count for count in inside if count.start not in reasons]
+            value = sum((count.value for count in kept), Decimal(0))
+            shown = _count_text(value, total)
+            added = f"{' + '.join(count.text for count in kept)} = {shown}" if len(kept) > 1 else shown
+            outside = "；".join(f"{count.text}{reasons[count.start]}" for count in inside if count.start in reasons)
+            products[total.start] = f"{added}（{outside}，不计入）"
+        else:
+            continue
+        dropped.update(count.start for count in parts)
+        replaced[total.start] = Amount(max(value, Decimal(0)), "count", total.text, total.start, total.end)
+    result = [replaced.get(amount.start, amount) for amount in amounts if amount.start not in dropped]
+    return result, products
+
+
+def _count_text(value: Decimal, like: Amount) -> str:
+    """A count written with the unit of `like` ("3家", "2个")."""
+    unit = like.text.rstrip()[-1:]
+    return f"{tidy(value):f}{'' if unit.isdigit() else unit}"
+
+
+def _outside_window(
+    text: str, count: Amount, counts: Sequence[Amount], windows: set[tuple[str, Decimal]]
+) -> str | None:
+    """Why a counted item lies outside a window ("毕业2年后，超过毕业后1年"), or None: its description (up to the
+    next count or clause end) has the window's word followed by a number of years above the window."""
+    following = SEGMENT_BREAK.search(text, count.end)
+    end = min([following.start() if following else len(text), *(c.start for c in counts if c.start > count.start)])
+    item = text[count.end : end]
+    for word, limit in windows:
+        at = item.find(word)
+        if at < 0:
+            continue
+        after = at + len(word)
+        for amount in find_amounts(item[after:]):
+            if amount.kind == "years" and amount.start <= WINDOW_REACH and amount.value > limit:
+                return f"{word}{item[after : after + amount.end]}，超过{word}后{format_quantity(limit, 'years')}"
+    return None
+
+
 def _count_for(
     text: str, price: Amount, counts: Sequence[Amount], money: Sequence[Amount], used: set[int]
 ) -> Amount | None:
@@ -1271,8 +1460,10 @@ def _mentions(
         overlaps = index > 0 and spans[index - 1][1] > start
         phrase_starts.append(phrase_starts[-1] if overlaps else start)
     found: list[tuple[str, int]] = []
-    for (start, _, word), phrase_start in zip(spans, phrase_starts, strict=True):
+    for (start, end, word), phrase_start in zip(spans, phrase_starts, strict=True):
         key = owner[word.lower()]
+        if _PAYER_WORD.fullmatch(word.lower()) and _PAYOUT_AFTER.match(text, end):
+            continue  # "区级奖励多少": who pays, not the 区级 option
         if not any(_NEGATION.search(text[max(0, at - NEGATION_REACH) : at]) for at in {start, phrase_start}):
             found.append((key, start))
         elif negated and key in negated:

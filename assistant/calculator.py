@@ -98,6 +98,7 @@ class Calculation:
     notes: tuple[str, ...] = ()
     parts: tuple[Calculation, ...] = ()  # set on a combined calculation (combine): the awards that were added up
     articles: tuple[str, ...] = ()  # every article the amount rests on (A39, A18 for a sum across articles)
+    premise: str = ""  # the condition the amount rests on, leading the answer ("若位于紫金港科技城")
 
     @property
     def article_labels(self) -> str:
@@ -145,6 +146,7 @@ class Calculation:
             "parts": [part.to_dict() for part in self.parts],
             "articles": list(self.articles or (self.article,)),
             "amount_min_text": format_money(self.amount_min_yuan) if self.amount_min_yuan is not None else None,
+            "premise": self.premise,
         }
 
 
@@ -308,6 +310,7 @@ def combine(calculations: Sequence[Calculation], caps: Sequence[SharedCap] = ())
         notes=tuple(dict.fromkeys([*notes, *(item for part in parts for item in part.notes)])),
         parts=parts,
         articles=tuple(dict.fromkeys(article for part in parts for article in (part.articles or (part.article,)))),
+        premise="、".join(dict.fromkeys(part.premise for part in parts if part.premise and part.status == "eligible")),
     )
 
 
@@ -1102,7 +1105,17 @@ def _choice_award(rule: Rule, choice: Any) -> str:
 
 def _lead_sentence(calc: Calculation, language: str) -> str:
     if language == "en":
-        return _lead_sentence_en(calc)
+        lead = _lead_sentence_en(calc)
+        return f"If the company is in {calc.premise.removeprefix('若位于')}: {lead}" if _premised(calc) else lead
+    lead = _lead_sentence_zh(calc)
+    return f"{calc.premise}，{lead}" if _premised(calc) else lead
+
+
+def _premised(calc: Calculation) -> bool:
+    return bool(calc.premise) and calc.status == "eligible"
+
+
+def _lead_sentence_zh(calc: Calculation) -> str:
     labels = calc.article_labels
     where = f"（{labels}，{calc.rule_name}）"
     if calc.status == "incomplete":

@@ -20,12 +20,6 @@ VALUE_PATTERNS = {
 _SENTENCE_END = re.compile(r"(?<=[。；;])")
 _CLAUSE_END = re.compile(r"(?<=[,，:：])")
 
-# Words that ask rather than name the topic: they carry no evidence.
-QUESTION_WORDS = set(
-    "多少 什么 怎么 如何 哪些 哪个 可以 能够 能拿 申请 请问 政策 规定 支持 我们 公司 企业 有没有 没有 是否 一下 告诉 "
-    "how much what which who when does the for and are is can of to in on get".split()
-)
-
 
 def best_passage(grams: dict[str, float], chunks: Sequence[Chunk], wants: str) -> tuple[Chunk, str, str] | None:
     """(chunk, clause window, its sentence) that best answers the question; earlier chunks are preferred.

@@ -72,7 +72,9 @@ def fact_answer(question: str, chunk: Chunk, window: str, sentence: str, languag
 
 def no_value_answer(question: str, chunk: Chunk, sentence: str, wants: str, language: str) -> Answer:
     """The notice speaks of the topic but gives no figure: say what it says, and that it states none."""
-    what = {"amount": "具体金额或标准", "percent": "具体比例", "count": "具体数量"}.get(wants, "具体数值")
+    what = {"amount": "具体金额或标准", "percent": "具体比例", "count": "具体数量", "date": "具体时间"}.get(
+        wants, "具体数值"
+    )
     units = _units(chunk)
     ask = f"具体标准请咨询{units}或拨打{HOTLINE_ZH}。" if units else f"具体标准请拨打{HOTLINE_ZH}咨询。"
     if language == "en":
@@ -88,6 +90,29 @@ def no_value_answer(question: str, chunk: Chunk, sentence: str, wants: str, lang
         refused=True,
         language=language,
         route="no_value",
+    )
+
+
+def unstated_answer(
+    question: str, chunk: Chunk | None, sentence: str, what: str, what_en: str, language: str
+) -> Answer:
+    """The notice never gives this kind of information (申报材料, 电话, 截止日期): say so and where to ask; with
+    the article the question is about, name it and its 责任单位 and quote the sentence on the topic."""
+    lead_en = f"The notice does not state {what_en}. " if language == "en" else ""
+    if chunk is None:
+        text = f"{lead_en}{NOTICE_ZH}没有写{what}。请拨打{HOTLINE_ZH}咨询，或咨询相关责任部门。"
+        return Answer(question, text, refused=True, language=language, route="unstated")
+    units = _units(chunk)
+    ask = f"请咨询{units}或拨打{HOTLINE_ZH}。" if units else f"请拨打{HOTLINE_ZH}咨询。"
+    text = f"{lead_en}{NOTICE_ZH}没有写{what}。相关政策见{chunk.label}，{ask}\n\n{_quote(chunk, sentence)}"
+    return Answer(
+        question,
+        text,
+        (chunk.id,),
+        (Citation(chunk.id, chunk.label, sentence),),
+        refused=True,
+        language=language,
+        route="unstated",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ FUSIONS = ("rrf", "weighted")
 RRF_K = 60
 RERANK_DEPTH = 6
 RERANK_WEIGHT = 0.5
+PROMOTE_RATIO = 0.9  # a chunk within 10% of the top score ...
+PROMOTE_MARGIN = 0.5  # ... and holding half the question's topic weight more takes the lead
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9.%&-]*")
 # Function words that carry no topic: dropping them keeps BM25 from rewarding chunks for "的" or "多少".
@@ -68,6 +70,41 @@ def content_words(text: str) -> set[str]:
     return words
 
 
+# Words that ask rather than name the topic: they carry no evidence.
+QUESTION_WORDS = set(
+    "多少 什么 怎么 如何 哪些 哪个 可以 能够 能拿 申请 请问 政策 规定 支持 我们 公司 企业 有没有 没有 是否 一下 告诉 "
+    "how much what which who when does the for and are is can of to in on get".split()
+)
+_QUESTION_SENTENCE = re.compile(r"[。？！?!【】\[\]\n]+")
+# jieba part-of-speech flags of words that never name a topic: pronouns, numerals, adverbs, prepositions,
+# conjunctions, particles, time and place-position words, measure words, interjections, punctuation.
+_NON_TOPIC_FLAGS = frozenset("r m mq d p c u uj ul ud ug uv uz t q f s y e o x zg k h".split())
+# Everyday verbs of asking for money ("能拿", "能补"): they carry no topic either.
+_ASKING_WORDS = frozenset(
+    "能拿 能补 能领 能奖 能给 拿到 领到 知道 具体 需要 请问 一下 告诉 有没有 是不是 可不可以".split()
+)
+
+
+def topic_words(text: str, cut: Any = None) -> list[str]:
+    """The words of a question that name what it is about: nouns, verbs and foreign words of two or more
+    characters, without question words ("多少", "政策", "企业") and asking verbs ("能拿"). `cut` is a jieba
+    part-of-speech cutter (Lexicon.topic_cutter knows its phrases: "固投" stays one word); jieba's own by default."""
+    if cut is None:
+        from jieba import posseg
+
+        _jieba()
+        cut = posseg.cut
+    words: list[str] = []
+    for token in cut(normalise_question(text)):
+        word = token.word.strip()
+        if len(word) < 2 or token.flag in _NON_TOPIC_FLAGS or re.fullmatch(r"[\d.%]+", word):
+            continue
+        if word in QUESTION_WORDS or word in _ASKING_WORDS or word in _STOP:
+            continue
+        words.append(word)
+    return list(dict.fromkeys(words))
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Everyday and English words -> the notice's own terms (knowledge/lexicon.yaml)."""
@@ -79,6 +116,20 @@ class Lexicon:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
         synonyms = {str(k).lower(): tuple(v) for k, v in (raw or {}).get("synonyms", {}).items()}
         return cls(synonyms)
+
+    @cached_property
+    def topic_cutter(self) -> Any:
+        """A jieba part-of-speech cutter that keeps the lexicon's Chinese phrases and terms whole as nouns."""
+        import jieba
+        from jieba import posseg
+
+        _jieba()
+        tokenizer = jieba.Tokenizer()
+        for word, terms in self.synonyms.items():
+            for phrase in (word, *terms):
+                if _CJK.fullmatch(phrase):
+                    tokenizer.add_word(phrase, tag="n")
+        return posseg.POSTokenizer(tokenizer).cut
 
     def terms_for(self, question: str) -> list[str]:
         """The notice terms the question's everyday words stand for (not already in the question)."""
@@ -139,6 +190,8 @@ class Retriever:
             c.id: [normalise_question(s) for s in re.split(r"[。；;\n]", c.text) if s.strip()] for c in self.chunks
         }
         self.weights = GramWeights([s for sents in self._sentences.values() for s in sents])
+        # Topic words are weighed by chunk frequency: "西湖区" is in most articles, "学区" in none.
+        self._topic_weights = GramWeights([normalise_question(c.text) for c in self.chunks])
 
     # -- direct look-ups -------------------------------------------------------------------------
     def lookup_articles(self, question: str) -> list[Chunk]:
@@ -214,8 +267,58 @@ class Retriever:
             local = max((matched_weight(s, grams) / total for s in self._sentences[cid]), default=0.0)
             rescored.append((cid, (1 - RERANK_WEIGHT) * score / top + RERANK_WEIGHT * local))
         rescored.sort(key=lambda kv: kv[1], reverse=True)
+        rescored = self._promote_topic(question, rescored)
         floor = rescored[-1][1]
         return rescored + [(cid, min(floor, s)) for cid, s in tail]
+
+    def _promote_topic(self, question: str, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """A near tie goes to the chunk that holds the question's topic: "社会消费品零售总额今年要涨多少" is
+        about the section stating the target, not the article that only shares "零售"."""
+        if len(ranked) < 2:
+            return ranked
+        top_id, top_score = ranked[0]
+        top_coverage = self.topic_coverage(question, self.by_id[top_id])
+        near = [(cid, score) for cid, score in ranked[1:] if score >= PROMOTE_RATIO * top_score]
+        best = max(near, key=lambda item: self.topic_coverage(question, self.by_id[item[0]]), default=None)
+        if best is None or self.topic_coverage(question, self.by_id[best[0]]) < top_coverage + PROMOTE_MARGIN:
+            return ranked
+        return [(best[0], top_score), *[(cid, score) for cid, score in ranked if cid != best[0]]]
+
+    def topic_coverage(self, question: str, chunk: Chunk) -> float:
+        """Share of the question's topic words, weighted by rarity, that the chunk holds (itself or through the
+        lexicon's notice terms). Topic words are jieba nouns, verbs and foreign words; a word the notice never
+        uses weighs the most, so "杭帮菜馆推荐" next to a chunk that shares only "西湖" scores near 0 even though
+        the embedding finds the chunk close. 1.0 when the question has no topic words (e.g. only "多少钱").
+        A question of several sentences counts by the whole or its best-covered sentence, so a pasted
+        "【系统通知：…】" in front of a real question does not hide it."""
+        text = normalise_question(chunk.text)
+        whole, *parts = self._topic_parts(question)
+        if not whole:
+            return 1.0
+        return max(self._coverage(words, text) for words in (whole, *parts))
+
+    @lru_cache(maxsize=512)  # noqa: B019 - one retriever per process; the re-rank asks for each head chunk
+    def _topic_parts(self, question: str) -> tuple[list[str], ...]:
+        """The question's topic words, then those of each of its sentences that has two or more (one word
+        alone, as in "增长了多少？", says too little to stand for the question)."""
+        parts = [topic_words(part, self.lexicon.topic_cutter) for part in _QUESTION_SENTENCE.split(question)]
+        whole = topic_words(question, self.lexicon.topic_cutter)
+        return (whole, *[words for words in parts if len(words) >= 2 and len(parts) > 1])
+
+    def _coverage(self, words: list[str], text: str) -> float:
+        weights = {w: self._topic_weights.weight(w) for w in words}
+        held = sum(weight for word, weight in weights.items() if self._holds(text, word))
+        return held / sum(weights.values())
+
+    def _holds(self, text: str, word: str) -> bool:
+        if word in text:
+            return True
+        # "高企" stands for 高新技术企业; "奶茶店铺" (a word holding the lexicon phrase "奶茶") for 零售和餐饮企业.
+        return any(
+            any(normalise_question(term) in text for term in terms)
+            for phrase, terms in self.lexicon.synonyms.items()
+            if phrase in word
+        )
 
     def query_grams(self, question: str, focus: str = "") -> dict[str, float]:
         """The question's content grams weighted by how rare they are in the notice; grams of `focus` (the

@@ -21,6 +21,7 @@ from assistant.numerals import int_to_cn
 
 NUMERIC_KINDS = ("money", "percent", "area", "years", "days", "weight", "count")
 SLOT_KINDS = (*NUMERIC_KINDS, "flag", "choice")
+SEVERAL_VALUES = ("last", "lowest")  # what a slot takes when a question lists several values for it
 FORMULA_KINDS = ("fixed", "rate", "tiers", "schedule", "per_unit", "options")
 CONDITION_OPS = (">=", ">", "<=", "<", "eq", "in", "is")
 UNIT_SYMBOLS = {"money": "元", "percent": "%", "area": "㎡", "years": "年", "days": "日", "weight": "吨", "count": "家"}
@@ -57,6 +58,8 @@ class Slot:
     signed: bool = False  # may be negative (growth rates)
     recognition: bool = False  # choice filled from a profile's "recognitions"
     derive_minus: tuple[str, str] | None = None  # value = first - second when not given
+    several: str = "last"  # "lowest": of values listed together ("每年增幅分别是12%、9%、15%") the lowest decides
+    count_within: tuple[str, Decimal] | None = None  # count slots: items count only within N years after a word
 
     @property
     def unit(self) -> str:
@@ -80,6 +83,9 @@ class ConditionSpec:
     assume: bool = False  # when unknown, compute as if met and say so in the assumptions
     assumption: str = ""
     question: str = ""  # overrides the slot question when asking about this condition
+    # Options the clause itself names as excluded ("汽车销售除外"): a question stating one is about this rule
+    # (and fails it), not about another rule.
+    excepted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -357,7 +363,24 @@ def _parse_slot(name: str, spec: Any) -> Slot:
         signed=bool(spec.get("signed", False)),
         recognition=bool(spec.get("recognition", False)),
         derive_minus=derive_minus,
+        several=_several(spec.get("several", "last"), where),
+        count_within=_count_within(spec.get("count_within"), kind, where),
     )
+
+
+def _several(raw: Any, where: str) -> str:
+    if raw not in SEVERAL_VALUES:
+        raise RuleError(f"{where}: several must be one of {', '.join(SEVERAL_VALUES)}")
+    return str(raw)
+
+
+def _count_within(raw: Any, kind: str, where: str) -> tuple[str, Decimal] | None:
+    """{after: 毕业, years: 1年}: an item counts only when it happened within 1 year after 毕业."""
+    if raw is None:
+        return None
+    if kind != "count" or not isinstance(raw, Mapping):
+        raise RuleError(f"{where}: count_within is a mapping {{after, years}} on a count slot")
+    return _required_text(raw, "after", where), _quantity(raw.get("years"), "years", f"{where} count_within")
 
 
 def _parse_rule(spec: Any, slots: Mapping[str, Slot]) -> Rule:
@@ -485,6 +508,12 @@ def _parse_condition(spec: Any, slots: Mapping[str, Slot], use: Any, where: str)
             value = tuple(str(key) for key in raw_value)
         else:
             raise RuleError(f"{where}: choice slot {slot_name!r} needs 'eq' with one option or 'in' with a list")
+    excepted = _text_tuple(spec.get("except", ()), f"{where} except")
+    if excepted and (slot.kind != "choice" or not spec.get("scope")):
+        raise RuleError(f"{where}: except names options of a choice slot in a scope condition")
+    for key in excepted:
+        if slot.option(key) is None or (isinstance(value, tuple) and key in value) or key == value:
+            raise RuleError(f"{where}: except {key!r} must be an option of {slot_name!r} the condition does not accept")
     assume = bool(spec.get("assume", False))
     label = str(spec.get("label") or _default_label(slot, of, slots))
     assumption = str(spec.get("assumption") or (f"按{label}计算" if assume else ""))
@@ -498,6 +527,7 @@ def _parse_condition(spec: Any, slots: Mapping[str, Slot], use: Any, where: str)
         assume=assume,
         assumption=assumption,
         question=str(spec.get("question") or ""),
+        excepted=excepted,
     )
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import QuestionError, detect_language, standalone_question, validate_question
+from assistant.answer import (
+    QuestionError,
+    asks_inside_other_document,
+    detect_language,
+    standalone_question,
+    validate_question,
+)
 from assistant.guard import claims, unsupported_claims
 from assistant.settings import Settings
 
@@ -215,3 +221,100 @@ def test_a_statement_with_lead_is_not_a_department_question():
     assert wanted_value("企业牵头建的省重点实验室刚获批，区里一次性奖多少？") == "amount"
     assert wanted_value("这件事谁牵头？") == "department"
     assert wanted_value("科技创新政策由哪个部门牵头") == "department"
+
+
+@pytest.mark.parametrize(
+    ("question", "what", "cited"),
+    [
+        ("研发投入补助在哪个网站或者APP上申报？", "联系电话、地址或申报网站", ("A14",)),
+        ("申请科技保险保费补贴需要准备哪些材料？发票要原件吗？", "申报材料和办理流程", ("A16",)),
+        ("引进乡村旅游项目的补助，今年申报截止日期是几月几号？", "申报时间或截止日期", ("A42",)),
+        ("西湖区现任区长是谁？", "官员或工作人员的信息", ()),  # no article is about a person
+        ("区科技局的咨询电话是多少？", "联系电话、地址或申报网站", ("S2",)),
+    ],
+)
+def test_information_the_notice_never_gives_is_refused_with_where_to_ask(fake_assistant, question, what, cited):
+    answer = fake_assistant.ask(question)
+    assert answer.route == "unstated" and answer.refused is True and answer.amount_yuan is None
+    assert answer.answer.startswith(f"《关于进一步推动经济高质量发展的若干政策》没有写{what}。")
+    assert answer.citations == cited
+    assert "12345" in answer.answer
+
+
+def test_where_to_apply_is_still_a_department_question(fake_assistant):
+    answer = fake_assistant.ask("原创视觉设计作品的奖励去哪里申请？")
+    assert answer.route == "department" and not answer.refused
+    assert "区文创中心" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "asks_inside"),
+    [
+        ("《西湖区低效用地再开发实施细则》里面对容积率奖励是怎么规定的？", True),
+        ("浙江“民营经济32条”具体是哪32条？", True),
+        ('浙江"民营经济32条"都有哪些内容', True),
+        ("浙政发〔2024〕4号文里，省里对研发投入补助怎么规定？", True),
+        ("《西湖区低效用地再开发实施细则》什么时候出台？", False),  # when it comes out is in 第二十七条
+        ("《关于进一步推动经济高质量发展的若干政策》里高企奖多少？", False),  # the notice itself
+        ("执行好“3个70%”政策指什么", False),
+    ],
+)
+def test_questions_about_what_another_document_says(question, asks_inside):
+    assert asks_inside_other_document(question) is asks_inside
+
+
+@pytest.mark.parametrize(
+    ("question", "refused"),
+    [
+        ("去年（2023年）西湖区对首次上规的工业企业奖励是多少？", True),
+        ("2022年区里的高企奖励是多少？", True),
+        ("明年西湖区还有高企奖励吗？", True),
+        ("我们2023年首次上规，能拿多少奖励？", False),  # a fact about the asker, not another year's policy
+        ("2024年西湖区全年固定资产投资目标是多少？", False),
+    ],
+)
+def test_another_years_policy_is_refused(fake_assistant, question, refused):
+    answer = fake_assistant.ask(question)
+    assert answer.refused is refused
+    assert (answer.notes == ("refused: other_year",)) is refused
+
+
+def test_a_question_sharing_only_common_words_with_the_notice_is_refused(fake_assistant):
+    answer = fake_assistant.ask("西湖边有什么好吃的杭帮菜馆推荐？")
+    assert answer.refused is True and answer.route == "out_of_scope"
+    assert answer.citations == () and answer.amount_yuan is None
+
+
+@pytest.mark.parametrize(
+    ("question", "cited", "what"),
+    [
+        ("外卖骑手的职业伤害保障，每单要交多少保费？", "A66", "具体数值"),  # the article states no figure at all
+        ("算力券什么时候发放？", "A30", "具体时间"),
+    ],
+)
+def test_a_figure_or_date_the_article_does_not_state_is_not_guessed(fake_assistant, question, cited, what):
+    answer = fake_assistant.ask(question)
+    assert answer.route == "no_value" and answer.refused is True
+    assert answer.citations == (cited,)
+    assert f"政策原文没有规定{what}" in answer.answer
+
+
+def test_which_article_is_not_a_question_for_a_figure(fake_assistant):
+    answer = fake_assistant.ask("元宇宙那个政策是第几条")
+    assert not answer.refused and answer.citations[0] == "A29"
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        # "最多补助" asks how much; it names no kind of subsidy the award would have to match
+        ("我们团队新入选了杭州市领军型创新创业团队,区里最多补助多少?", 5_000_000),
+        # a day count is a figure the calculator needs (赛前30日备案)
+        ("我们自筹资金承办一项省级政府部门的体育赛事,赛前40天到区文广旅体局备案,最多能补助多少?", 800_000),
+        ("我们自筹资金承办一项省级政府部门的体育赛事,赛前10天才备案,还能拿到承办补助吗?", 0),
+    ],
+)
+def test_calculator_answers_fixed_awards_asked_with_everyday_words(fake_assistant, question, amount):
+    answer = fake_assistant.ask(question)
+    assert answer.route == "calculation"
+    assert answer.amount_yuan == amount

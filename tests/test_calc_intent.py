@@ -977,3 +977,226 @@ def test_a_sum_across_articles_is_cited_first_by_the_article_retrieval_ranks_hig
         ("A40", "A39"),
         Decimal(230 * W),
     )
+
+
+# ----------------------------------------------------------------------------- dev6/dev7 round: how facts are read
+
+
+# (question, this year's and last year's R&D spend as read, amount): amounts dated by years are this year's and the
+# previous year's; a year of registration dates nothing
+DATED_SPEND = [
+    (
+        "经营规模符合国家科技型中小企业认定标准,2023年研发投入1800万元,2024年研发投入2600万元,研发投入补助最多能拿多少?",
+        2600,
+        1800,
+        40 * W,
+    ),
+    ("2022年研发投入1000万元，2023年研发投入1800万元，研发补助多少", 1800, 1000, 40 * W),
+    ("2023年研发投入1800万元，今年研发投入2600万元，能补多少", 2600, 1800, 40 * W),
+    ("2023年度研发投入2000万，2024年度研发投入2150万，研发补助多少", 2150, 2000, 0),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "this_year", "last_year", "amount"), DATED_SPEND, ids=[q[0][:20] for q in DATED_SPEND]
+)
+def test_amounts_dated_by_years_are_this_years_and_the_previous_years(question, this_year, last_year, amount):
+    outcome = _plan(question)
+    assert outcome.rule.id == "rd-subsidy-sme"
+    assert (outcome.inputs["rd_spend"], outcome.inputs["rd_spend_last_year"]) == (this_year * W, last_year * W)
+    assert outcome.calculation.amount_yuan == Decimal(amount)
+
+
+def test_a_year_of_registration_dates_no_amount():
+    outcome = _plan("2017年注册的公司，今年研发投入比去年多了300万，研发补助多少")
+    assert "rd_spend_last_year" not in outcome.inputs
+    assert outcome.calculation.amount_yuan == Decimal(15 * W)
+
+
+# (question, the growth read, amount): 每年增加值增幅 must reach 10% in every year, so the lowest listed year decides
+YEARLY_GROWTH = [
+    ("工业企业上规后连续3年在规，增加值增幅分别是12%、9%、15%，一次性奖励能拿多少？", "0.09", 0),
+    ("工业企业上规后连续3年在规，增加值增幅分别是12%、10%、15%，一次性奖励能拿多少？", "0.1", 20 * W),
+    ("工业企业上规后连续3年在规，每年增加值增幅12%，能拿多少？ 那如果增幅是9%呢", "0.09", 0),
+    ("工业企业上规后连续3年在规，增加值增幅9%，能拿多少？ 那如果增幅是12%呢", "0.12", 20 * W),
+]
+
+
+@pytest.mark.parametrize(("question", "growth", "amount"), YEARLY_GROWTH, ids=[q[0][-16:] for q in YEARLY_GROWTH])
+def test_of_yearly_values_listed_together_the_lowest_decides(question, growth, amount):
+    outcome = _plan(question)
+    assert outcome.rule.id == "above-scale-sustained-growth"
+    assert outcome.inputs["value_added_growth"] == Decimal(growth)
+    assert outcome.calculation.amount_yuan == Decimal(amount)
+
+
+# (question, 家 counted, amount, the counting as the trace or the note shows it)
+INCUBATOR_COUNTS = [
+    (
+        "三星的市级科技企业孵化器,今年有4家孵化企业通过了高新技术企业备案,其中3家在孵期间通过,1家是毕业2年后才通过的。绩效奖励最多多少?",
+        3,
+        45 * W,
+        "4家 − 1家（毕业2年，超过毕业后1年） = 3家",
+    ),
+    (
+        "三星孵化器，3家在孵期间通过高企备案，1家毕业后半年通过，2家毕业3年后通过，绩效奖励多少？",
+        4,
+        60 * W,
+        "3家 + 1家 = 4家（2家毕业3年，超过毕业后1年，不计入）",
+    ),
+    (
+        "三星孵化器，有2家企业毕业两年后才通过高企备案，能拿多少绩效奖励？",
+        0,
+        0,
+        "0家（2家毕业两年，超过毕业后1年，不计入）",
+    ),
+    ("三星孵化器，今年有5家在孵企业通过高企备案，其中2家毕业1年内通过，绩效奖励多少？", 5, 75 * W, ""),
+    ("三星孵化器今年有5家在孵企业通过高企备案，能拿多少绩效奖励？", 5, 75 * W, ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "count", "amount", "shown"), INCUBATOR_COUNTS, ids=[q[0][:22] for q in INCUBATOR_COUNTS]
+)
+def test_items_outside_the_counting_window_are_not_counted(question, count, amount, shown):
+    outcome = _plan(question)
+    calc = outcome.calculation
+    assert outcome.rule.id == "incubator-graduate-award"
+    assert (outcome.inputs["incubator_graduates"], calc.amount_yuan) == (Decimal(count), Decimal(amount))
+    label = "通过高新技术企业或技术先进型服务企业备案的在孵（毕业1年内）企业家数"
+    if not shown:
+        assert label not in calc.trace
+    elif amount:
+        assert calc.trace.startswith(f"{label} = {shown}；")
+    else:
+        assert calc.notes[0] == f"{label} = {shown}。"
+
+
+# (question, rule, amount): a district word before a payout word names who pays ("区级给予"), not the 区级 option
+PAYER_WORDS = [
+    ("我们公司今年评上了省级农业龙头企业,区级奖励多少?", "agri-leading-enterprise", 15 * W),
+    ("评上区级农业龙头企业能奖励多少", "agri-leading-enterprise", 2 * W),
+    ("我们承办了省级政府部门的体育赛事，区里最多能补多少？", "sports-event-hosting", 80 * W),
+    ("我们承办了区级政府部门的体育赛事，区里能补多少？", "sports-event-hosting", 40 * W),
+]
+
+
+@pytest.mark.parametrize(("question", "rule_id", "amount"), PAYER_WORDS, ids=[q[0][:18] for q in PAYER_WORDS])
+def test_a_district_word_before_a_payout_names_the_payer_not_the_level(question, rule_id, amount):
+    outcome = _plan(question)
+    assert (outcome.rule.id, outcome.calculation.amount_yuan) == (rule_id, Decimal(amount))
+
+
+# (question, rule, amount, assumptions): awards only for the first time (首次入选/认定/评定/获得) are not granted again
+FIRST_TIME = [
+    (
+        "我们公司去年已经首次入选了国家鼓励的重点软件企业并拿了奖励,今年又再次入选了,这次的一次性奖励能拿多少?",
+        "key-software-enterprise",
+        0,
+        (),
+    ),
+    ("首次入选国家鼓励的重点软件企业能拿多少？", "key-software-enterprise", 200 * W, ()),
+    ("入选国家鼓励的重点软件企业能拿多少？", "key-software-enterprise", 200 * W, ("按首次入选计算",)),
+    ("我们景区不是第一次评定为4A级景区了，还能拿奖励吗？", "scenic-area-rating", 0, ()),
+    ("第二次认定为新雏鹰企业，能奖多少？", "xinchuying-first", 0, ()),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "rule_id", "amount", "assumptions"), FIRST_TIME, ids=[q[0][:18] for q in FIRST_TIME]
+)
+def test_an_award_for_the_first_time_is_not_granted_again(question, rule_id, amount, assumptions):
+    calc = _plan(question).calculation
+    assert (calc.rule_id, calc.amount_yuan, calc.assumptions) == (rule_id, Decimal(amount), assumptions)
+    if amount == 0:
+        assert [(c.name, c.detail) for c in calc.conditions if c.status == "unmet"][0][1] == "需要 是，实际 否"
+
+
+def test_a_kind_the_clause_excludes_is_not_eligible_under_that_rule():
+    outcome = _plan("我们是一家今年新在西湖区注册的汽车销售公司，全年纳统社零额25亿元，社零额奖励能拿多少？")
+    calc = outcome.calculation
+    assert (outcome.rule.id, calc.amount_yuan) == ("retail-catering-new", Decimal(0))
+    assert ("零售或餐饮企业（汽车销售除外）", "unmet", "需要 零售或餐饮，实际 汽车销售") in [
+        (c.name, c.status, c.detail) for c in calc.conditions
+    ]
+
+
+def test_a_kind_the_clause_does_not_name_still_rules_a_variant_out():
+    # 进口 is not excluded by the 国产 robot clause: it picks the other variant
+    outcome = _plan("紫金港买了进口工业机器人，购置额200万，能补多少？")
+    assert (outcome.rule.id, outcome.calculation.amount_yuan) == ("zijingang-robot-imported", Decimal(10 * W))
+
+
+def test_an_option_word_gives_way_to_another_rules_own_word_in_its_item():
+    calc = _plan("今年我们有1个产品新认证为有机食品,另外1个绿色食品成功续展,一共能拿多少奖励?").calculation
+    assert calc.rule_id == "green-certification-new+green-certification-renewal"
+    assert calc.amount_yuan == Decimal(7 * W)
+    assert calc.trace.endswith("合计：5万元 + 2万元 = 7万元")
+
+
+def test_a_single_item_counted_with_yi_xiang_lists_no_second_award():
+    outcome = _plan(
+        "公司承担了一项国家重点科研任务,国家实际到账补助资金2400万元。公司今年营收3个亿、员工200多人。按西湖区政策,最多能拿多少补助?",
+        ("A12", "A14", "A41", "A34", "A15"),
+    )
+    assert (outcome.rule.id, outcome.parts, outcome.calculation.amount_yuan) == (
+        "key-tech-national-task",
+        (),
+        Decimal(500 * W),
+    )
+
+
+# (question, retrieval's ranking, rule or None, amount): a rule that exists only for one place answers when the place
+# is stated, its article is named or retrieval ranks its article first; shared words (房租, 平台, 技改, 营收) about
+# another article's topic do not bring the place in
+PLACE_RULES = [
+    ("技术改造投资800万能补多少？", ("A34", "A5"), "zijingang-tech-renovation", 32 * W),
+    ("我们工业企业做节能技改,投资800万元,能拿多少节能技改补助?", ("A5", "A34", "A26"), None, None),
+    ("紫金港企业技术改造总投资800万元能资助多少？", ("A14", "A47"), "zijingang-tech-renovation", 32 * W),
+    ("云栖小镇的企业做技改，投资800万能补多少？", ("A34", "A35"), "zijingang-tech-renovation", 0),
+    ("我们是区块链企业,在西溪谷租了500平方米办公室,年租金60万元,房租补助能拿多少?", ("A33", "A35", "A29"), None, None),
+    ("我们通过区公共算力服务平台使用智算算力,一年花了100万元,能领多少算力券?", ("A30", "A34", "A38"), None, None),
+    ("我们是一家律师事务所,年营收5000万元,中介服务业政策资金能拿多少?", ("A38", "A36", "A35"), None, None),
+    ("第三十五条的房租补助，年租金100万，能补多少？", ("A33",), "yunqi-rent", 300 * W),
+    # the best match (云栖小镇's 研发费用 award) does not apply: the runner-up (第十四条) was not asked about either
+    ("元宇宙企业做VR核心技术研发项目,研发费用400万元,技术研发费补贴能拿多少?", ("A29", "A15", "A14"), None, None),
+]
+
+
+@pytest.mark.parametrize(("question", "hints", "rule_id", "amount"), PLACE_RULES, ids=[q[0][:18] for q in PLACE_RULES])
+def test_a_place_rule_answers_only_a_question_about_it(question, hints, rule_id, amount):
+    outcome = _plan(question, hints)
+    if rule_id is None:
+        assert outcome is None
+    else:
+        assert (outcome.rule.id, outcome.calculation.amount_yuan) == (rule_id, Decimal(amount))
+
+
+def test_an_assumed_place_leads_the_answer_as_its_condition():
+    calc = _plan("技术改造投资800万能补多少？", ("A34",)).calculation
+    assert calc.premise == "若位于紫金港科技城"
+    assert (
+        format_calculation(calc).splitlines()[0]
+        == "若位于紫金港科技城，可获32万元资助（第三十四条，紫金港科技城技术改造项目资助）。"
+    )
+    stated = _plan("紫金港企业技术改造投资800万能补多少？", ("A34",)).calculation
+    assert (stated.premise, format_calculation(stated).splitlines()[0]) == (
+        "",
+        "可获32万元资助（第三十四条，紫金港科技城技术改造项目资助）。",
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["赛前10天才去区文广旅体局备案，这样还能拿到承办补助吗？", "能领到研发补助吗", "可以拿到房租补贴吗"],
+)
+def test_asking_whether_an_award_can_still_be_had_is_a_calculation_request(question):
+    assert is_calculation_request(question) is True
+
+
+def test_filing_too_late_for_an_event_is_not_eligible():
+    outcome = _plan(
+        "我们公司自筹资金承办了一场省级政府部门的体育赛事，但是赛前10天才去区文广旅体局备案，这样还能拿到承办补助吗？"
+    )
+    assert (outcome.rule.id, outcome.calculation.amount_yuan) == ("sports-event-hosting", Decimal(0))
+    assert [c.detail for c in outcome.calculation.conditions if c.status == "unmet"] == ["需要 ≥30日，实际 10日"]

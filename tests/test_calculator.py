@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -119,6 +120,7 @@ TABLE: list[tuple[str, dict, int | float | None]] = [
     ("above-scale-sustained-growth", {"years_in_scale": "4年", "value_added_growth": "15%"}, 20 * W),
     ("above-scale-sustained-growth", {"years_in_scale": "2年", "value_added_growth": "15%"}, 0),
     ("above-scale-sustained-growth", {"years_in_scale": "3年", "value_added_growth": "9.9%"}, 0),
+    ("above-scale-sustained-growth", {"years_in_scale": "3年", "value_added_growth": "9%"}, 0),
     ("individual-to-enterprise-above-scale", {}, 10 * W),
     ("manufacturing-champion", {"champion_level": "单项冠军"}, 200 * W),
     ("manufacturing-champion", {"champion_level": "隐形冠军"}, 100 * W),
@@ -236,6 +238,8 @@ TABLE: list[tuple[str, dict, int | float | None]] = [
     ("yunqi-rd-award", {**YQ, "revenue": "5000万元", "rd_spend": "1000万元"}, None),
     # 第三十九、四十条
     ("key-software-enterprise", {}, 200 * W),
+    ("key-software-enterprise", {"first_time": "是"}, 200 * W),
+    ("key-software-enterprise", {"first_time": "否"}, 0),
     ("design-award", {"design_award_level": "世界设计大奖"}, 30 * W),
     ("design-award", {"design_award_level": "国内权威设计奖项"}, 20 * W),
     ("visual-design-adopted", {}, 30 * W),
@@ -259,6 +263,7 @@ TABLE: list[tuple[str, dict, int | float | None]] = [
     ("scenic-area-rating", {"scenic_level": "5A"}, 50 * W),
     ("scenic-area-rating", {"scenic_level": "4A"}, 30 * W),
     ("scenic-area-rating", {"scenic_level": "3A"}, 20 * W),
+    ("scenic-area-rating", {"scenic_level": "4A", "first_time": False}, 0),
     ("rural-tourism-project", {"audit_amount": "300万元"}, 60 * W),
     ("rural-tourism-project", {"audit_amount": "400万元"}, 80 * W),
     ("rural-tourism-project", {"audit_amount": "500万元"}, 80 * W),
@@ -286,6 +291,7 @@ TABLE: list[tuple[str, dict, int | float | None]] = [
     ("retail-catering-new", {"retail_sales": "9999万元"}, 0),
     ("retail-catering-new", {"retail_sales": "1亿元"}, 20 * W),
     ("retail-catering-new", {"retail_sales": "1.5亿元"}, 30 * W),
+    ("retail-catering-new", {"retail_sales": "25亿元", "industry": "汽车销售"}, 0),
     ("retail-catering-new", {"retail_sales": "9.99亿元"}, 199.8 * W),
     ("retail-catering-new", {"retail_sales": "10亿元"}, 300 * W),
     ("retail-catering-new", {"retail_sales": "20亿元"}, 1000 * W),
@@ -936,3 +942,38 @@ def test_an_award_for_several_items_is_the_award_times_the_count(count, amount):
     assert calc.amount_yuan == Decimal(amount)
     if count > 1:
         assert calc.trace.endswith(f"，{count}个 × 4万元 = {amount // W}万元")
+
+
+# ----------------------------------------------------------------------------- the condition an amount rests on
+
+
+def test_a_premise_leads_an_eligible_answer_in_both_languages():
+    calc = replace(
+        _calc("zijingang-tech-renovation", {**ZJG, "tech_renovation_investment": "800万元"}),
+        premise="若位于紫金港科技城",
+    )
+    assert format_calculation(calc).splitlines()[0] == (
+        "若位于紫金港科技城，可获32万元资助（第三十四条，紫金港科技城技术改造项目资助）。"
+    )
+    assert format_calculation(calc, "en").splitlines()[0] == (
+        "If the company is in 紫金港科技城: RMB 320,000 (32万元) under Article 34 (第三十四条, 紫金港科技城技术改造项目资助)."
+    )
+    assert calc.to_dict()["premise"] == "若位于紫金港科技城"
+
+
+def test_a_premise_does_not_lead_an_answer_that_is_not_eligible():
+    calc = replace(
+        _calc("zijingang-tech-renovation", {**ZJG, "tech_renovation_investment": "300万元"}),
+        premise="若位于紫金港科技城",
+    )
+    assert format_calculation(calc).splitlines()[0].startswith("不符合紫金港科技城技术改造项目资助（第三十四条）的条件")
+
+
+def test_a_sum_keeps_the_premises_of_its_eligible_parts():
+    renovation = replace(
+        _calc("zijingang-tech-renovation", {**ZJG, "tech_renovation_investment": "800万元"}),
+        premise="若位于紫金港科技城",
+    )
+    calc = combine([renovation, _calc("key-software-enterprise", {})])
+    assert calc.premise == "若位于紫金港科技城"
+    assert format_calculation(calc).splitlines()[0].startswith("若位于紫金港科技城，合计可获232万元")

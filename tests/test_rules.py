@@ -179,6 +179,16 @@ BAD_RULES = [
         "rule 'rd-subsidy-sme': condition 2: '-200万元' must not be negative",
     ),
     ("bad id", lambda r: r.__setitem__("id", "RD Subsidy"), "rule 'RD Subsidy': id must be lowercase"),
+    (
+        "except on a numeric condition",
+        lambda r: r["conditions"][1].__setitem__("except", ["sme"]),
+        "rule 'rd-subsidy-sme': condition 2: except names options of a choice slot in a scope condition",
+    ),
+    (
+        "except of an accepted option",
+        lambda r: r["conditions"][0].__setitem__("except", ["sme"]),
+        "rule 'rd-subsidy-sme': condition 1: except 'sme' must be an option of 'scale' the condition does not accept",
+    ),
 ]
 
 
@@ -243,3 +253,59 @@ def test_a_start_year_slot_must_count_years(raw_rules):
     data = _mutated(raw_rules, "yunqi-rent", lambda r: r["formula"].__setitem__("start_year_slot", "annual_rent"))
     with pytest.raises(RuleError, match=r"rule 'yunqi-rent': formula \(schedule\): start_year_slot 'annual_rent'"):
         parse_rules(data)
+
+
+# ----------------------------------------------------------------------------- how facts are read
+
+
+def test_a_clause_names_the_kind_it_excludes(rules):
+    spec = find_rule(rules, "retail-catering-new").conditions[0]
+    assert (spec.slot, spec.value, spec.excepted) == ("industry", ("retail", "catering"), ("car_sales",))
+
+
+def test_yearly_growth_takes_the_lowest_listed_year_and_incubated_firms_count_within_a_year(rules):
+    assert find_rule(rules, "above-scale-sustained-growth").input("value_added_growth").several == "lowest"
+    assert find_rule(rules, "incubator-graduate-award").input("incubator_graduates").count_within == (
+        "毕业",
+        Decimal(1),
+    )
+    assert find_rule(rules, "rd-subsidy-sme").input("rd_increase").several == "last"
+
+
+def test_awards_for_the_first_time_only_say_so(rules):
+    firsts = [rule.id for rule in rules if any(spec.slot == "first_time" for spec in rule.conditions)]
+    assert firsts == [
+        "xinchuying-first",
+        "key-software-enterprise",
+        "design-award",
+        "culture-enterprise-recognition",
+        "scenic-area-rating",
+    ]
+    for rule_id in firsts:
+        assert "首次" in find_rule(rules, rule_id).clause
+
+
+@pytest.mark.parametrize(
+    ("slot", "field", "value", "message"),
+    [
+        ("value_added_growth", "several", "highest", "slot 'value_added_growth': several must be one of last, lowest"),
+        (
+            "annual_rent",
+            "count_within",
+            {"after": "毕业", "years": "1年"},
+            "slot 'annual_rent': count_within is a mapping",
+        ),
+        (
+            "incubator_graduates",
+            "count_within",
+            {"after": "毕业", "years": "1万元"},
+            "slot 'incubator_graduates' count_within: '1万元' is not a years amount",
+        ),
+    ],
+)
+def test_bad_slot_data_names_the_slot(raw_rules, slot, field, value, message):
+    data = copy.deepcopy(raw_rules)
+    data["slots"][slot][field] = value
+    with pytest.raises(RuleError) as error:
+        parse_rules(data)
+    assert str(error.value).startswith(message)
