@@ -290,7 +290,8 @@ def _has_figures(question: str) -> bool:
 
     # "一平米", "一个月", "每台" name a unit, not a figure the user brings.
     return any(
-        a.kind in ("money", "area", "years", "days", "weight") and not (a.value <= 1 and a.text.lstrip().startswith(("一", "每")))
+        a.kind in ("money", "area", "years", "days", "weight")
+        and not (a.value <= 1 and a.text.lstrip().startswith(("一", "每")))
         for a in find_amounts(question)
     )
 
