@@ -318,3 +318,10 @@ def test_calculator_answers_fixed_awards_asked_with_everyday_words(fake_assistan
     answer = fake_assistant.ask(question)
     assert answer.route == "calculation"
     assert answer.amount_yuan == amount
+
+
+@pytest.mark.parametrize(("dense", "refused"), [(0.95, False), (0.89, True)])
+def test_a_very_close_embedding_overrules_a_weak_topic_match(fake_assistant, monkeypatch, dense, refused):
+    question = "西湖边有什么好吃的杭帮菜馆推荐？"
+    monkeypatch.setattr(fake_assistant.retriever, "dense_scores", lambda q: {"A60": dense})
+    assert fake_assistant.ask(question).refused is refused
