@@ -288,9 +288,13 @@ def _has_figures(question: str) -> bool:
     """Whether the question brings its own amounts (investment, premium, sales...) to compute with."""
     from assistant.amounts import find_amounts
 
-    # "一平米", "一个月", "每台" name a unit, not a figure the user brings.
+    # "一平米", "一个月", "每台" name a unit, not a figure the user brings. Of counts, only enterprises ("4家通过
+    # 备案") are figures an award is paid per; "买了3台机器人" still needs the price.
     return any(
-        a.kind in ("money", "area", "years", "days", "weight")
+        (
+            a.kind in ("money", "area", "years", "days", "weight")
+            or (a.kind == "count" and a.text.rstrip().endswith("家"))
+        )
         and not (a.value <= 1 and a.text.lstrip().startswith(("一", "每")))
         for a in find_amounts(question)
     )
@@ -537,9 +541,13 @@ class Assistant:
         chunk, window, sentence = best
         asks_figure = re.search(r"多少|几|多大|多高|how much|what", normalise_question(turn.question))
         # English questions pick their window by fewer words: only amounts and percentages are judged for them.
-        figure_kinds = ("amount", "percent") if turn.language == "en" else ("amount", "percent", "value", "date")
+        figure_kinds = (
+            ("amount", "percent") if turn.language == "en" else ("amount", "percent", "count", "value", "date")
+        )
         figure_wanted = turn.wants in figure_kinds and (asks_figure or turn.wants == "date")
-        if figure_wanted and not VALUE_PATTERNS[turn.wants].search(window):
+        # Counts, dates and bare figures are judged on the whole sentence: its figure may sit outside the window.
+        judged = window if turn.wants in ("amount", "percent") else sentence
+        if figure_wanted and not VALUE_PATTERNS[turn.wants].search(judged):
             # The notice speaks of it but states no such value (e.g. 算力券): say so instead of guessing.
             return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
         return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language)

@@ -357,6 +357,12 @@ def _plan_single(context: _Context, rules: Sequence[Rule], scored: list[_Scored]
         best = including[0][2]
         scored = [including[0], *[item for item in scored if item is not including[0]]]
         contenders = [item for item in contenders if item[2].id not in best.includes]
+    # Rivals of one article told apart by the kind of award the question names ("绩效奖励" vs "运营资助").
+    named_payout = [item for item in contenders if len(item[2].payout) >= 3 and item[2].payout in text]
+    if named_payout and len(named_payout) < len(contenders):
+        contenders = named_payout
+        best = contenders[0][2]
+        scored = [contenders[0], *[item for item in scored if item is not contenders[0]]]
     rivals = [item for item in contenders if not (best.group and item[2].group == best.group) and item[2] is not best]
     if rivals:
         ids = tuple(dict.fromkeys(item[2].id for item in contenders))[:4]

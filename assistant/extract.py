@@ -13,7 +13,7 @@ from assistant.retrieve import matched_weight, normalise_question
 VALUE_PATTERNS = {
     "amount": re.compile(r"\d[\d.]*\s*(万元|亿元|元|万|亿)"),
     "percent": re.compile(r"\d[\d.]*\s*%|百分点|分之|一倍"),
-    "count": re.compile(r"\d[\d.]*\s*(家|个|亩|场|所|户|张|吨|人|栋|平方米|支)"),
+    "count": re.compile(r"\d[\d.]*\s*万?\s*(家|个|亩|场|所|户|张|吨|人|栋|平方米|方|支|套)"),
     "date": re.compile(r"\d{4}\s*年|\d+\s*月|\d+\s*日|全年|期限"),
     "value": re.compile(r"\d|分之|[一二两三四五六七八九十百千]+(个|家|项|条|所)"),
 }

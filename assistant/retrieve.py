@@ -295,7 +295,8 @@ class Retriever:
         whole, *parts = self._topic_parts(question)
         if not whole:
             return 1.0
-        return max(self._coverage(words, text) for words in (whole, *parts))
+        asked = normalise_question(question)
+        return max(self._coverage(words, text, asked) for words in (whole, *parts))
 
     @lru_cache(maxsize=512)  # noqa: B019 - one retriever per process; the re-rank asks for each head chunk
     def _topic_parts(self, question: str) -> tuple[list[str], ...]:
@@ -305,19 +306,20 @@ class Retriever:
         whole = topic_words(question, self.lexicon.topic_cutter)
         return (whole, *[words for words in parts if len(words) >= 2 and len(parts) > 1])
 
-    def _coverage(self, words: list[str], text: str) -> float:
+    def _coverage(self, words: list[str], text: str, question: str) -> float:
         weights = {w: self._topic_weights.weight(w) for w in words}
-        held = sum(weight for word, weight in weights.items() if self._holds(text, word))
+        held = sum(weight for word, weight in weights.items() if self._holds(text, word, question))
         return held / sum(weights.values())
 
-    def _holds(self, text: str, word: str) -> bool:
+    def _holds(self, text: str, word: str, question: str) -> bool:
         if word in text:
             return True
-        # "高企" stands for 高新技术企业; "奶茶店铺" (a word holding the lexicon phrase "奶茶") for 零售和餐饮企业.
+        # Through the lexicon: "高企" stands for 高新技术企业, and "国家" of "国家高新企业" is part of the phrase
+        # "国家高新" (国高企) however jieba cut it. Only phrases the question holds count ("孩子" is not "生孩子").
         return any(
             any(normalise_question(term) in text for term in terms)
             for phrase, terms in self.lexicon.synonyms.items()
-            if phrase in word
+            if (phrase in word or word in phrase) and phrase in question
         )
 
     def query_grams(self, question: str, focus: str = "") -> dict[str, float]:

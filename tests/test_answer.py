@@ -184,6 +184,7 @@ def test_a_question_about_another_subsidy_kind_is_not_given_this_rules_amount():
         ("房租一平米补多少钱", False),
         ("住房补贴一个月能补多少", False),
         ("买了3台机器人", False),
+        ("有4家通过了高企备案", True),  # awards per enterprise (孵化器每家)
         ("技改投资800万", True),
     ],
 )
@@ -289,6 +290,7 @@ def test_a_question_sharing_only_common_words_with_the_notice_is_refused(fake_as
     ("question", "cited", "what"),
     [
         ("外卖骑手的职业伤害保障，每单要交多少保费？", "A66", "具体数值"),  # the article states no figure at all
+        ("西湖区2023年的工业用地出让面积具体是多少亩？", "A27", "具体数量"),  # only "超2023年一倍"
         ("算力券什么时候发放？", "A30", "具体时间"),
     ],
 )
@@ -325,3 +327,21 @@ def test_a_very_close_embedding_overrules_a_weak_topic_match(fake_assistant, mon
     question = "西湖边有什么好吃的杭帮菜馆推荐？"
     monkeypatch.setattr(fake_assistant.retriever, "dense_scores", lambda q: {"A60": dense})
     assert fake_assistant.ask(question).refused is refused
+
+
+def test_a_count_outside_the_best_window_still_answers(fake_assistant):
+    answer = fake_assistant.ask("我们区今年打算改造多少个老小区？")
+    assert not answer.refused and answer.citations[0] == "A70"
+    assert "86个" in answer.answer[:250]
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("我们公司到底该落户云栖小镇还是紫金港科技城？你直接帮我们拍板。", "task"),
+        ("我已经退休了，今年养老金能涨多少？", "off_topic"),
+    ],
+)
+def test_deciding_for_the_user_and_pensions_are_refused(fake_assistant, question, reason):
+    answer = fake_assistant.ask(question)
+    assert answer.refused is True and answer.notes == (f"refused: {reason}",)

@@ -145,6 +145,13 @@ QUESTIONS = [
     ),
     ("What award does a company get for first-time high-tech enterprise recognition?", "high-tech-first", 20 * W),
     ("What subsidy does a 4A scenic area get?", "scenic-area-rating", 30 * W),
+    # rules of one article told apart by the award the question names (绩效奖励, not 运营资助)
+    (
+        "三星市级科技企业孵化器，有4家在孵企业通过了高新技术企业备案，最多能拿多少绩效奖励？",
+        "incubator-graduate-award",
+        60 * W,
+    ),
+    ("我们是四星市级科技企业孵化器，运营资助有多少", "incubator-operation", 20 * W),
 ]
 
 
