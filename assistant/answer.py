@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 WANTS = {
     "department": r"哪个部门|哪些部门|什么部门|哪个单位|哪些单位|谁负责|谁来负责|找谁|责任单位|谁牵头|牵头(部门|单位)|哪.{0,6}牵头|由谁|负责部门|主管|归谁管|哪里申请|which (department|unit|office|bureau)|who (is )?(responsible|in charge|leads?)|responsible (unit|department)|\blead(s|ing)? (department|unit)",
     "date": r"什么时候|何时|哪天|日期|哪一天|有效期|截止|多久|期限|when|what date|valid",
-    "percent": r"比例|百分之|几成|多少%|百分比|费率|利率|税率|增长率|增速|增幅|增长多少|涨多少|涨幅|几个点|比重|占比|percent|percentage|\brate\b",
-    "count": r"多少家|几家|多少个|几个|多少亩|多少场|多少所|多少户|多少张|多少吨|多少人|多少栋|多少平方米|多少支|多少项|how many",
+    "percent": r"比例|百分之|几成|多少%|百分比|费率|利率|税率|增长率|增速|增幅|增长多少|涨多少|涨幅|几个点|比重|占比|percent|percentage|\brate\b|\bgrowth (target|rate)\b",
+    "count": r"多少家|几家|多少个|几个|多少亩|多少场|多少所|多少户|多少张|多少吨|多少人|多少栋|多少平方米|多少支|多少项|how many|\bnumber of\b",
     "amount": r"多少钱|多少万|多少亿|金额|(补助|补贴|奖励|资助|奖金|资金|钱|标准|补|奖|给|拿|领|发)[^，。？?,]{0,6}(多少|几万|几百万)|多少.{0,2}(补|奖|钱)|几块|几元|几毛|面值|面额|最多多少|最高多少|最多能|最高能|奖金|预算|how much|amount|budget",
     "value": r"多少|(?<![第哪])几(?!条|部分|项)",  # not "第几条" / "哪几条": those name articles
 }
@@ -550,7 +550,7 @@ class Assistant:
         if figure_wanted and not VALUE_PATTERNS[turn.wants].search(judged):
             # The notice speaks of it but states no such value (e.g. 算力券): say so instead of guessing.
             return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
-        return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language)
+        return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language, turn.wants)
 
     def _verify(self, turn: Turn, answer: Answer) -> Answer:
         """Numbers and citations that reach the user must come from the cited chunks or the calculator."""

@@ -55,10 +55,11 @@ def _en_values(window: str) -> str:
     return ", ".join(dict.fromkeys(parts))
 
 
-def fact_answer(question: str, chunk: Chunk, window: str, sentence: str, language: str) -> Answer:
-    """Lead with the clause that answers, then quote its sentence."""
+def fact_answer(question: str, chunk: Chunk, window: str, sentence: str, language: str, wants: str = "") -> Answer:
+    """Lead with the clause that answers, then quote its sentence. English leads restate the window's amounts
+    in yuan, unless the question asks for a count, rate or date (then the amounts are not the answer)."""
     if language == "en":
-        values = _en_values(window)
+        values = _en_values(window) if wants not in ("count", "percent", "date") else ""
         lead = f"According to {_en_label(chunk)}" + (f": {values}." if values else ":") + f" {window}。"
     else:
         lead = f"根据{chunk.label}，{window}。"

@@ -345,3 +345,15 @@ def test_a_count_outside_the_best_window_still_answers(fake_assistant):
 def test_deciding_for_the_user_and_pensions_are_refused(fake_assistant, question, reason):
     answer = fake_assistant.ask(question)
     assert answer.refused is True and answer.notes == (f"refused: {reason}",)
+
+
+def test_an_english_count_question_is_not_led_by_an_amount(fake_assistant):
+    from assistant import phrasing
+
+    chunk = fake_assistant.retriever.by_id["S2"]
+    window = "新增国高企200家、省科技型中小企业800家,实现技术交易额300亿元以上"
+    question = "What is the target for the number of new national high-tech enterprises?"
+    by_count = phrasing.fact_answer(question, chunk, window, window, "en", "count").answer.split("\n")[0]
+    by_amount = phrasing.fact_answer(question, chunk, window, window, "en", "amount").answer.split("\n")[0]
+    assert "yuan" not in by_count and "200家" in by_count
+    assert "30,000,000,000 yuan (300亿元)" in by_amount
