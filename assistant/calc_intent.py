@@ -363,6 +363,23 @@ def _plan_single(context: _Context, rules: Sequence[Rule], scored: list[_Scored]
         contenders = named_payout
         best = contenders[0][2]
         scored = [contenders[0], *[item for item in scored if item is not contenders[0]]]
+    # ... or by a word only one of them has ("众创空间" against "孵化器"; a word naming the award both pay,
+    # "运营资助", tells nothing).
+    payouts = {item[2].payout for item in contenders}
+    distinct = [
+        item
+        for item in contenders
+        if any(
+            word in text
+            and word not in payouts
+            and not any(word in other[2].keywords for other in contenders if other[2].id != item[2].id)
+            for word in item[2].keywords
+        )
+    ]
+    if len(distinct) == 1 and len(contenders) > 1:
+        contenders = distinct
+        best = contenders[0][2]
+        scored = [contenders[0], *[item for item in scored if item is not contenders[0]]]
     rivals = [item for item in contenders if not (best.group and item[2].group == best.group) and item[2] is not best]
     if rivals:
         ids = tuple(dict.fromkeys(item[2].id for item in contenders))[:4]

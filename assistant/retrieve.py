@@ -106,6 +106,12 @@ def topic_words(text: str, cut: Any = None) -> list[str]:
 
 
 @dataclass(frozen=True)
+class _Token:
+    word: str
+    flag: str  # jieba part of speech
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """Everyday and English words -> the notice's own terms (knowledge/lexicon.yaml)."""
 
@@ -119,17 +125,30 @@ class Lexicon:
 
     @cached_property
     def topic_cutter(self) -> Any:
-        """A jieba part-of-speech cutter that keeps the lexicon's Chinese phrases and terms whole as nouns."""
-        import jieba
-        from jieba import posseg
+        """A jieba part-of-speech cutter that keeps the lexicon's Chinese phrases and terms whole, as nouns
+        ("固投" is one word, not 固 + 投要). Phrases are cut out first and the rest goes to jieba's own cutter,
+        so no second jieba dictionary is loaded."""
+        phrases = sorted(
+            {p for word, terms in self.synonyms.items() for p in (word, *terms) if _CJK.fullmatch(p) and len(p) >= 2},
+            key=len,
+            reverse=True,
+        )
+        pattern = re.compile("|".join(re.escape(p) for p in phrases)) if phrases else None
 
-        _jieba()
-        tokenizer = jieba.Tokenizer()
-        for word, terms in self.synonyms.items():
-            for phrase in (word, *terms):
-                if _CJK.fullmatch(phrase):
-                    tokenizer.add_word(phrase, tag="n")
-        return posseg.POSTokenizer(tokenizer).cut
+        def cut(text: str) -> list[_Token]:
+            from jieba import posseg
+
+            _jieba()
+            tokens: list[_Token] = []
+            start = 0
+            for match in pattern.finditer(text) if pattern else ():
+                tokens += [_Token(t.word, t.flag) for t in posseg.cut(text[start : match.start()])]
+                tokens.append(_Token(match.group(), "n"))
+                start = match.end()
+            tokens += [_Token(t.word, t.flag) for t in posseg.cut(text[start:])]
+            return tokens
+
+        return cut
 
     def terms_for(self, question: str) -> list[str]:
         """The notice terms the question's everyday words stand for (not already in the question)."""

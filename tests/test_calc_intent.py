@@ -152,6 +152,14 @@ QUESTIONS = [
         60 * W,
     ),
     ("我们是四星市级科技企业孵化器，运营资助有多少", "incubator-operation", 20 * W),
+    # told apart by the word only one rule has (众创空间), not by the award both pay (运营资助)
+    ("我们运营的众创空间今年年度绩效考核结果是良好,能拿多少运营资助?", "maker-space-operation", 20 * W),
+    # 晋档补差: an award already received ("已经领了50万") is deducted from the higher tier's
+    (
+        "我们是云栖小镇做软件开发的空天信息企业,营收首次突破5000万时已经领了50万奖励,今年营收1.3亿元,这次还能拿多少?",
+        "yunqi-space-revenue-milestone",
+        50 * W,
+    ),
 ]
 
 
