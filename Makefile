@@ -41,9 +41,11 @@ unit: $(STAMP)
 bench: install ## speed benchmark -> eval/out/bench.json
 	$(PY) -m eval.bench --out eval/out/bench.json
 
-eval: install ## benchmark on the dev and test sets -> eval/out/
-	$(PY) -m eval --dataset eval/datasets/dev.jsonl --predictions eval/out/dev.predictions.jsonl --report eval/out/dev.md
-	$(PY) -m eval --dataset eval/datasets/test.jsonl --predictions eval/out/test.predictions.jsonl --report eval/out/test.md
+eval: install ## benchmark on every set in eval/datasets (dev..dev9, test) -> eval/out/<set>.md
+	for set in eval/datasets/*.jsonl; do \
+		name=$$(basename $$set .jsonl); \
+		$(PY) -m eval --dataset $$set --predictions eval/out/$$name.predictions.jsonl --report eval/out/$$name.md || exit 1; \
+	done
 
 compare: install ## the same with the baselines side by side
 	$(PY) -m eval --dataset eval/datasets/dev.jsonl --predictions eval/out/dev.predictions.jsonl --report eval/out/dev-compare.md --compare
