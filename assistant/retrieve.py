@@ -83,6 +83,8 @@ _NON_TOPIC_FLAGS = frozenset("r m mq d p c u uj ul ud ug uv uz t q f s y e o x z
 _ASKING_WORDS = frozenset(
     "能拿 能补 能领 能奖 能给 拿到 领到 知道 具体 需要 请问 一下 告诉 有没有 是不是 可不可以".split()
 )
+# The notice's own places say where, not what: "西湖一日游" is about 一日游.
+_HOME_PLACES = frozenset("西湖区 西湖 杭州 杭州市 浙江 浙江省 全区 我区 本区 区里".split())
 
 
 def topic_words(text: str, cut: Any = None) -> list[str]:
@@ -99,7 +101,7 @@ def topic_words(text: str, cut: Any = None) -> list[str]:
         word = token.word.strip()
         if len(word) < 2 or token.flag in _NON_TOPIC_FLAGS or re.fullmatch(r"[\d.%]+", word):
             continue
-        if word in QUESTION_WORDS or word in _ASKING_WORDS or word in _STOP:
+        if word in QUESTION_WORDS or word in _ASKING_WORDS or word in _STOP or word in _HOME_PLACES:
             continue
         words.append(word)
     return list(dict.fromkeys(words))

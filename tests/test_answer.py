@@ -232,6 +232,8 @@ def test_a_statement_with_lead_is_not_a_department_question():
         ("引进乡村旅游项目的补助，今年申报截止日期是几月几号？", "申报时间或截止日期", ("A42",)),
         ("西湖区现任区长是谁？", "官员或工作人员的信息", ()),  # no article is about a person
         ("区科技局的咨询电话是多少？", "联系电话、地址或申报网站", ("S2",)),
+        ("我想申请乡村旅游提升改造项目补助，申请材料交到哪里？", "申报材料和办理流程", ("A42",)),
+        ("拿到首次认定高新技术企业奖励的企业名单能发我一下吗？", "获奖或受助企业的名单", ("A18",)),
     ],
 )
 def test_information_the_notice_never_gives_is_refused_with_where_to_ask(fake_assistant, question, what, cited):
@@ -340,6 +342,8 @@ def test_a_count_outside_the_best_window_still_answers(fake_assistant):
     [
         ("我们公司到底该落户云栖小镇还是紫金港科技城？你直接帮我们拍板。", "task"),
         ("我已经退休了，今年养老金能涨多少？", "off_topic"),
+        ("帮我写一篇800字的西湖区营商环境宣传稿。", "task"),
+        ("帮我总结一下最近一周杭州的经济新闻。", "task"),
     ],
 )
 def test_deciding_for_the_user_and_pensions_are_refused(fake_assistant, question, reason):

@@ -29,7 +29,9 @@ def real_assistant():
     return Assistant.create(Settings.from_env())
 
 
-@pytest.mark.parametrize("split", ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "test"])
+@pytest.mark.parametrize(
+    "split", ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "test"]
+)
 def test_the_assistant_stays_above_its_floor(split, request):
     dataset = ROOT / "eval" / "datasets" / f"{split}.jsonl"
     if not dataset.exists():

@@ -65,7 +65,9 @@ def test_weighted_fusion_normalises_each_ranking():
 def test_topic_words_drop_question_words_and_keep_lexicon_phrases_whole(fake_assistant):
     cut = fake_assistant.retriever.lexicon.topic_cutter
     assert topic_words("今年我们区里最多能拿多少钱？", cut) == []
-    assert topic_words("全区今年固投要干到多少？", cut) == ["全区", "固投", "干到"]
+    assert topic_words("全区今年固投要干到多少？", cut) == ["固投", "干到"]
+    # the notice's own places say where, not what
+    assert topic_words("第一次来杭州，西湖一日游怎么走比较好？", cut) == ["一日游"]
 
 
 @pytest.mark.parametrize(
