@@ -56,6 +56,9 @@ D = Decimal
         ("3000㎡", D(3000), "area"),
         ("6吨", D(6), "weight"),
         ("30日", D(30), "days"),
+        ("两个星期", D(14), "days"),  # weeks count as 7 days (赛前30日备案)
+        ("3周", D(21), "days"),
+        ("2 weeks", D(14), "days"),
         ("5台", D(5), "count"),
         ("5 years", D(5), "years"),
     ],
