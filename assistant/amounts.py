@@ -64,7 +64,11 @@ _UNITS: tuple[tuple[str, re.Pattern[str], Decimal], ...] = (
     ("months", re.compile(r"\s?(?:个月|months?)", re.IGNORECASE), Decimal(1)),
     ("years", re.compile(r"\s?(?:年(?![度代级份初底末])|周年|years?|yrs?)", re.IGNORECASE), Decimal(1)),
     ("days", re.compile(r"\s?(?:日|天|days?)(?![期报常])", re.IGNORECASE), Decimal(1)),
-    ("days", re.compile(r"\s?(?:个星期|个礼拜|星期|礼拜|周|weeks?)(?![一二三四五六日天末年])", re.IGNORECASE), Decimal(7)),
+    (
+        "days",
+        re.compile(r"\s?(?:个星期|个礼拜|星期|礼拜|周|weeks?)(?![一二三四五六日天末年])", re.IGNORECASE),
+        Decimal(7),
+    ),
     ("weight", re.compile(r"\s?(?:吨|tonnes?|tons?)", re.IGNORECASE), Decimal(1)),
     (
         "count",
