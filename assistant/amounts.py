@@ -135,8 +135,12 @@ def _bare_number(text: str) -> Decimal | None:
         return None
 
 
+# "450w" / "3500W" is how people type 万 on a phone; one character for one, so spans stay valid.
+_W_FOR_WAN = re.compile(r"(?<=\d)[wW](?![a-zA-Z])")
+
+
 def _find_amounts(original: str) -> list[Amount]:
-    text = to_halfwidth(original)
+    text = _W_FOR_WAN.sub("万", to_halfwidth(original))
     found: list[Amount] = []
     pending: list[tuple[int, int, Decimal, bool]] = []  # range starts waiting for the unit of their end
     position = 0

@@ -57,6 +57,8 @@ D = Decimal
         ("6吨", D(6), "weight"),
         ("30日", D(30), "days"),
         ("两个星期", D(14), "days"),  # weeks count as 7 days (赛前30日备案)
+        ("450w", D(4_500_000), "money"),  # "w" typed for 万
+        ("1200W元", D(12_000_000), "money"),
         ("3周", D(21), "days"),
         ("2 weeks", D(14), "days"),
         ("5台", D(5), "count"),

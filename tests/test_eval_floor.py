@@ -30,7 +30,7 @@ def real_assistant():
 
 
 @pytest.mark.parametrize(
-    "split", ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "test"]
+    "split", ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "test"]
 )
 def test_the_assistant_stays_above_its_floor(split, request):
     dataset = ROOT / "eval" / "datasets" / f"{split}.jsonl"
