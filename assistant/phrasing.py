@@ -76,22 +76,9 @@ def no_value_answer(question: str, chunk: Chunk, sentence: str, wants: str, lang
     what = {"amount": "具体金额或标准", "percent": "具体比例", "count": "具体数量", "date": "具体时间"}.get(
         wants, "具体数值"
     )
-    units = _units(chunk)
-    ask = f"具体标准请咨询{units}或拨打{HOTLINE_ZH}。" if units else f"具体标准请拨打{HOTLINE_ZH}咨询。"
-    if language == "en":
-        lead = f"{_en_label(chunk)} mentions this but the notice does not state a figure. "
-    else:
-        lead = ""
-    text = f"{lead}{chunk.label}提到了相关内容，但政策原文没有规定{what}。{ask}\n\n{_quote(chunk, sentence)}"
-    return Answer(
-        question,
-        text,
-        (chunk.id,),
-        (Citation(chunk.id, chunk.label, sentence),),
-        refused=True,
-        language=language,
-        route="no_value",
-    )
+    lead = f"{_en_label(chunk)} mentions this but the notice does not state a figure. " if language == "en" else ""
+    text = f"{lead}{chunk.label}提到了相关内容，但政策原文没有规定{what}。具体标准{_where_to_ask(chunk)}"
+    return _refusal_citing(question, chunk, sentence, text, language, "no_value")
 
 
 def unstated_answer(
@@ -103,17 +90,25 @@ def unstated_answer(
     if chunk is None:
         text = f"{lead_en}{NOTICE_ZH}没有写{what}。请拨打{HOTLINE_ZH}咨询，或咨询相关责任部门。"
         return Answer(question, text, refused=True, language=language, route="unstated")
+    text = f"{lead_en}{NOTICE_ZH}没有写{what}。相关政策见{chunk.label}，{_where_to_ask(chunk)}"
+    return _refusal_citing(question, chunk, sentence, text, language, "unstated")
+
+
+def _where_to_ask(chunk: Chunk) -> str:
     units = _units(chunk)
-    ask = f"请咨询{units}或拨打{HOTLINE_ZH}。" if units else f"请拨打{HOTLINE_ZH}咨询。"
-    text = f"{lead_en}{NOTICE_ZH}没有写{what}。相关政策见{chunk.label}，{ask}\n\n{_quote(chunk, sentence)}"
+    return f"请咨询{units}或拨打{HOTLINE_ZH}。" if units else f"请拨打{HOTLINE_ZH}咨询。"
+
+
+def _refusal_citing(question: str, chunk: Chunk, sentence: str, text: str, language: str, route: str) -> Answer:
+    """A refusal that still points to the article it is about, quoting the sentence."""
     return Answer(
         question,
-        text,
+        f"{text}\n\n{_quote(chunk, sentence)}",
         (chunk.id,),
         (Citation(chunk.id, chunk.label, sentence),),
         refused=True,
         language=language,
-        route="unstated",
+        route=route,
     )
 
 

@@ -80,22 +80,15 @@ _QUESTION_SENTENCE = re.compile(r"[。？！?!【】\[\]\n]+")
 # conjunctions, particles, time and place-position words, measure words, interjections, punctuation.
 _NON_TOPIC_FLAGS = frozenset("r m mq d p c u uj ul ud ug uv uz t q f s y e o x zg k h".split())
 # Everyday verbs of asking for money ("能拿", "能补"): they carry no topic either.
-_ASKING_WORDS = frozenset(
-    "能拿 能补 能领 能奖 能给 拿到 领到 知道 具体 需要 请问 一下 告诉 有没有 是不是 可不可以".split()
-)
+_ASKING_WORDS = frozenset("能补 能领 能奖 能给 拿到 领到 知道 具体 需要 是不是 可不可以".split())
 # The notice's own places say where, not what: "西湖一日游" is about 一日游.
 _HOME_PLACES = frozenset("西湖区 西湖 杭州 杭州市 浙江 浙江省 全区 我区 本区 区里".split())
 
 
-def topic_words(text: str, cut: Any = None) -> list[str]:
+def topic_words(text: str, cut: Any) -> list[str]:
     """The words of a question that name what it is about: nouns, verbs and foreign words of two or more
-    characters, without question words ("多少", "政策", "企业") and asking verbs ("能拿"). `cut` is a jieba
-    part-of-speech cutter (Lexicon.topic_cutter knows its phrases: "固投" stays one word); jieba's own by default."""
-    if cut is None:
-        from jieba import posseg
-
-        _jieba()
-        cut = posseg.cut
+    characters, without question words ("多少", "政策", "企业"), asking verbs ("能拿") and the notice's own places.
+    `cut` is a jieba part-of-speech cutter: Lexicon.topic_cutter, which keeps its phrases whole ("固投")."""
     words: list[str] = []
     for token in cut(normalise_question(text)):
         word = token.word.strip()
@@ -298,12 +291,14 @@ class Retriever:
         if len(ranked) < 2:
             return ranked
         top_id, top_score = ranked[0]
-        top_coverage = self.topic_coverage(question, self.by_id[top_id])
-        near = [(cid, score) for cid, score in ranked[1:] if score >= PROMOTE_RATIO * top_score]
-        best = max(near, key=lambda item: self.topic_coverage(question, self.by_id[item[0]]), default=None)
-        if best is None or self.topic_coverage(question, self.by_id[best[0]]) < top_coverage + PROMOTE_MARGIN:
+        near = [cid for cid, score in ranked[1:] if score >= PROMOTE_RATIO * top_score]
+        if not near:
             return ranked
-        return [(best[0], top_score), *[(cid, score) for cid, score in ranked if cid != best[0]]]
+        coverage = {cid: self.topic_coverage(question, self.by_id[cid]) for cid in (top_id, *near)}
+        best = max(near, key=coverage.__getitem__)
+        if coverage[best] < coverage[top_id] + PROMOTE_MARGIN:
+            return ranked
+        return [(best, top_score), *[(cid, score) for cid, score in ranked if cid != best]]
 
     def topic_coverage(self, question: str, chunk: Chunk) -> float:
         """Share of the question's topic words, weighted by rarity, that the chunk holds (itself or through the
@@ -312,36 +307,32 @@ class Retriever:
         the embedding finds the chunk close. 1.0 when the question has no topic words (e.g. only "多少钱").
         A question of several sentences counts by the whole or its best-covered sentence, so a pasted
         "【系统通知：…】" in front of a real question does not hide it."""
-        text = normalise_question(chunk.text)
-        whole, *parts = self._topic_parts(question)
-        if not whole:
+        parts, phrases = self._topic_of(question)
+        if not parts[0]:
             return 1.0
-        asked = normalise_question(question)
-        return max(self._coverage(words, text, asked) for words in (whole, *parts))
+        text = normalise_question(chunk.text)
+        return max(self._coverage(words, text, phrases) for words in parts)
 
     @lru_cache(maxsize=512)  # noqa: B019 - one retriever per process; the re-rank asks for each head chunk
-    def _topic_parts(self, question: str) -> tuple[list[str], ...]:
+    def _topic_of(self, question: str) -> tuple[tuple[list[str], ...], tuple[tuple[str, tuple[str, ...]], ...]]:
         """The question's topic words, then those of each of its sentences that has two or more (one word
-        alone, as in "增长了多少？", says too little to stand for the question)."""
-        parts = [topic_words(part, self.lexicon.topic_cutter) for part in _QUESTION_SENTENCE.split(question)]
-        whole = topic_words(question, self.lexicon.topic_cutter)
-        return (whole, *[words for words in parts if len(words) >= 2 and len(parts) > 1])
-
-    def _coverage(self, words: list[str], text: str, question: str) -> float:
-        weights = {w: self._topic_weights.weight(w) for w in words}
-        held = sum(weight for word, weight in weights.items() if self._holds(text, word, question))
-        return held / sum(weights.values())
-
-    def _holds(self, text: str, word: str, question: str) -> bool:
-        if word in text:
-            return True
-        # Through the lexicon: "高企" stands for 高新技术企业, and "国家" of "国家高新企业" is part of the phrase
-        # "国家高新" (国高企) however jieba cut it. Only phrases the question holds count ("孩子" is not "生孩子").
-        return any(
-            any(normalise_question(term) in text for term in terms)
+        alone, as in "增长了多少？", says too little to stand for the question); and the lexicon phrases the
+        question holds, with their notice terms."""
+        cut = self.lexicon.topic_cutter
+        sentences = [topic_words(part, cut) for part in _QUESTION_SENTENCE.split(question)]
+        parts = (topic_words(question, cut), *[w for w in sentences if len(w) >= 2 and len(sentences) > 1])
+        asked = normalise_question(question)
+        phrases = tuple(
+            (phrase, tuple(normalise_question(term) for term in terms))
             for phrase, terms in self.lexicon.synonyms.items()
-            if (phrase in word or word in phrase) and phrase in question
+            if phrase in asked
         )
+        return parts, phrases
+
+    def _coverage(self, words: list[str], text: str, phrases: tuple[tuple[str, tuple[str, ...]], ...]) -> float:
+        weights = {w: self._topic_weights.weight(w) for w in words}
+        held = sum(weight for word, weight in weights.items() if _holds(text, word, phrases))
+        return held / sum(weights.values())
 
     def query_grams(self, question: str, focus: str = "") -> dict[str, float]:
         """The question's content grams weighted by how rare they are in the notice; grams of `focus` (the
@@ -401,6 +392,15 @@ def rrf(rankings: dict[str, dict[str, float]], weights: dict[str, float]) -> lis
         for rank, (cid, _score) in enumerate(order, start=1):
             fused[cid] = fused.get(cid, 0.0) + weights.get(name, 1.0) / (RRF_K + rank)
     return sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
+
+
+def _holds(text: str, word: str, phrases: Sequence[tuple[str, tuple[str, ...]]]) -> bool:
+    """Whether a chunk's text holds a topic word, itself or through the lexicon: "高企" stands for 高新技术企业,
+    and "国家" of "国家高新企业" is part of the phrase "国家高新" (国高企) however jieba cut it. Only phrases the
+    question holds are passed ("孩子" is not "生孩子")."""
+    if word in text:
+        return True
+    return any(any(term in text for term in terms) for phrase, terms in phrases if phrase in word or word in phrase)
 
 
 def _searchable(chunk: Chunk) -> str:
