@@ -823,10 +823,12 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
     total = _TOTAL.search(body)
     # "承担了一项国家重点科研任务" counts one thing: 一项/一件 alone lists no second award
     listed = any(match.group(0) not in ("一项", "一件") for match in _ITEM_WORD.finditer(body))
-    if not total and (not listed or _EACH.search(body) or _EXTRA_ONLY.search(body)):
-        return None
-    articles = list(dict.fromkeys(item[2].article for item in scored[:4]))[:3]
     scores = {item[2].id: item[0] for item in scored}
+    if _EACH.search(body) or (not total and _EXTRA_ONLY.search(body)):
+        listed = False
+    if not total and not listed:
+        return _plan_side_by_side(context, body, rules, scored, scores)
+    articles = list(dict.fromkeys(item[2].article for item in scored[:4]))[:3]
     best: list[_Part] = []
     for article in articles:
         family = [rule for rule in rules if rule.article == article]
@@ -872,6 +874,35 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
     counted = len(calculations) > 1 or any(part.count is not None for part in kept)
     parts_rules = tuple(dict.fromkeys(part.rule for part in kept)) if counted else ()
     return _outcome(kept[0].rule, kept[0].inputs, combined, parts_rules)
+
+
+def _plan_side_by_side(
+    context: _Context, body: str, rules: Sequence[Rule], scored: Sequence[_Scored], scores: dict[str, float]
+) -> CalcOutcome | None:
+    """Items of one award listed side by side with a figure each, no 一共 needed: "进口3台每台80万，国产5台每台30万，
+    能资助多少" asks for both (the sum under the shared cap). Only the best article's sibling awards that add up under
+    one cap (进口/国产 robots) or options of one award ("2个有机食品，3个绿色食品"), each item with its own amount."""
+    article = scored[0][2].article
+    family = [rule for rule in rules if rule.article == article]
+    parts = _find_parts(context, body, family, scores)
+    if len(parts) < 2 or not all(part.amount_positions or part.count is not None for part in parts):
+        return None
+    same_rule = len({part.rule.id for part in parts}) == 1
+    # siblings that add up: one group whose variants share its cap (variants of an exclusive group never add up)
+    siblings = {(part.rule.group, part.rule.cap_group) for part in parts}
+    summable = len(siblings) == 1 and all(group and group == cap for group, cap in siblings)
+    if not (same_rule or summable):
+        return None
+    calculations = [_calculate(part.rule, part.inputs, context) for part in parts]
+    calculations = [
+        times(calc, part.count.value, part.count.text) if part.count is not None else calc
+        for calc, part in zip(calculations, parts, strict=True)
+    ]
+    if any(calc.amount_yuan is None for calc in calculations):
+        return None
+    combined = combine(_number_repeats(calculations), shared_caps(rules))
+    combined = dataclasses.replace(combined, rule_name="、".join(dict.fromkeys(part.rule.name for part in parts)))
+    return _outcome(parts[0].rule, parts[0].inputs, combined, tuple(dict.fromkeys(part.rule for part in parts)))
 
 
 def _lead_with_hint(calc: Calculation, hints: Sequence[str]) -> Calculation:

@@ -388,6 +388,18 @@ CAPABILITIES = [
         ("zijingang-robot-imported", "zijingang-robot-domestic"),
         50 * W,
     ),
+    # items of one award listed side by side, each with its figure: the sum, no 一共 needed
+    (
+        "买了工业机器人:进口3台每台80万,国产5台每台30万。紫金港这边能资助多少?",
+        ("zijingang-robot-imported", "zijingang-robot-domestic"),
+        27 * W,
+    ),
+    (
+        "紫金港企业，进口机器人花了240万，国产机器人花了150万，能拿多少",
+        ("zijingang-robot-imported", "zijingang-robot-domestic"),
+        27 * W,
+    ),
+    ("今年新认证了2个有机食品，3个绿色食品，能奖励多少", ("green-certification-new",), 22 * W),
     (
         "公司今年设立了省级博士后工作站，另外还获得了博士后独立招收资格，合计补多少？",
         ("postdoc-workstation", "postdoc-independent-recruitment"),
