@@ -210,14 +210,24 @@ def _canonical(kind: str, value: Decimal) -> tuple[str, Decimal]:
     return kind, tidy(value)
 
 
+class Above(Decimal):
+    """A value stated only as exceeding a number ("复合增长超过25%", "估值超过15亿"): it meets "> 25%" though it reads
+    25%, and never "<= 25%". Arithmetic on it gives a plain Decimal (a base is computed from the stated number)."""
+
+    def __gt__(self, other: object) -> bool:
+        return Decimal(self) >= other  # type: ignore[operator]
+
+    def __le__(self, other: object) -> bool:
+        return Decimal(self) < other  # type: ignore[operator]
+
+
 def tidy(value: Decimal) -> Decimal:
     """Drop trailing zeros without switching to exponent notation (120000000.0 -> 120000000, 0.50 -> 0.5)."""
     try:
-        if value == value.to_integral_value():
-            return value.quantize(Decimal(1))
-        return value.normalize()
+        plain = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
     except InvalidOperation:  # beyond the context precision (1e309): keep it as it is
         return value
+    return Above(plain) if isinstance(value, Above) else plain
 
 
 def _is_negative(text: str, start: int) -> bool:
@@ -328,6 +338,8 @@ def _is_ordinal_or_date(text: str, start: int, end: int, value: Decimal) -> bool
         return True
     if after == "年" and value == value.to_integral_value() and 1900 <= value <= 2100:
         return True  # 2024年 is a date, not a duration
+    if after == "年" and value == 1 and before and before in "近上同这每下该当":
+        return True  # 最近一年, 上一年, 同一年: which year, not how long
     return after in ("日", "号") and before == "月"  # 5月29日
 
 

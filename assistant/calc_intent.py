@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from assistant.amounts import Amount, find_amounts, format_money, format_quantity, tidy, to_halfwidth
+from assistant.amounts import Above, Amount, find_amounts, format_money, format_quantity, tidy, to_halfwidth
 from assistant.calculator import (
     UNKNOWN,
     Calculation,
@@ -206,7 +206,11 @@ _PER_AREA_AFTER = re.compile(
     r"|\s*per (?:square met(?:er|re)|sqm|m2|㎡)(?:,?\s*(?:per|a) (?P<period_en>month|day|year))?",
     re.IGNORECASE,
 )
-_DATED_YEAR = re.compile(r"((?:19|20)\d\d)\s*年(?:度)?(?!\s*(?:注册|成立|设立|创办|创立|开业|登记))")
+# "2023年" and the short "23年" (a year of this century, not a span: "成立23年", "23年内" are no dates)
+_DATED_YEAR = re.compile(
+    r"(?<![\d.第了近满共])((?:19|20)\d\d|2\d)\s*年(?:度)?"
+    r"(?!\s*(?:注册|成立|设立|创办|创立|开业|登记|内|以[上内下来]|来|多|左右|前|后|之|间|里|期|的时间))"
+)
 _PERIODS = {"月": ("月", 12), "month": ("月", 12), "天": ("天", 365), "日": ("天", 365), "day": ("天", 365)}
 _PERIODS |= {"年": ("年", 1), "year": ("年", 1)}
 _PERIOD_WORDS = (
@@ -223,6 +227,11 @@ _PAYOUT_AFTER = re.compile(
     r"(?:给予|给|奖励|奖|补助|补贴|补|资助|配套|发放|发|兑现|拿|pays?|gives?|awards?|grants?|subsid)",
     re.IGNORECASE,
 )
+# "复合增长超过25%": the question states a bound, not the value (not "不超过25%", "没有超过")
+_EXCEEDS = re.compile(
+    r"(?:超过了?|超出了?|高于|大于|多于|超)\s*$|\b(?:over|more than|above|exceeding|in excess of)\s*$", re.IGNORECASE
+)
+_EXCEEDS_NEGATED = re.compile(r"(?:没有?|未能?|不|并未|尚未)\s*$")
 NEGATION_REACH = 12  # characters before a word searched for its negation ("no longer ", "不属于")
 # A word right after a negation does not state that fact ("不是本地企业拆分的", "非制造业", "不属于汽车销售").
 _NEGATION = re.compile(
@@ -586,21 +595,35 @@ def extract_inputs(
     for amount, target, by_cue in _dated_pairs(rule, text, targets):
         previous = assigned.get(target.name)
         in_follow_up = follow_up is not None and amount.start >= follow_up
-        if previous is not None and previous.by_cue and not by_cue and not in_follow_up:
-            continue  # a stray amount does not replace one its cue word introduced ... unless it is a follow-up
-        try:
-            value = coerce_value(target, Amount(amount.value, amount.kind, amount.text, amount.start, amount.end))
-        except ValueError:
-            continue
-        if (
+        # "增幅分别是12%、9%、15%", "增幅第一年12%，第二年只有9.5%": one list when nothing but the list runs between
+        listed = (
             target.several == "lowest"
             and previous is not None
             and not in_follow_up
-            and not SEGMENT_BREAK.search(text, previous.position, amount.start)
-        ):
-            value = min(value, previous.value)  # "增幅分别是12%、9%、15%": every year must reach the threshold
+            and not (SEGMENT_BREAK if by_cue else SENTENCE_END).search(text, previous.position, amount.start)
+        )
+        if previous is not None and previous.by_cue and not by_cue and not in_follow_up and not listed:
+            continue  # a stray amount does not replace one its cue word introduced ... unless it is a follow-up
+        try:
+            value = coerce_value(
+                target, Amount(_stated(text, amount), amount.kind, amount.text, amount.start, amount.end)
+            )
+        except ValueError:
+            continue
+        if listed and previous is not None:
+            value = min(value, previous.value)  # every year must reach the threshold: the lowest decides
+            by_cue = by_cue or previous.by_cue
         assigned[target.name] = _Assignment(value, by_cue, amount.start)
     return assigned
+
+
+def _stated(text: str, amount: Amount) -> Decimal:
+    """The amount's value, marked Above when the question only says it exceeds the number ("超过25%")."""
+    before = text[max(0, amount.start - 8) : amount.start]
+    exceeds = _EXCEEDS.search(before)
+    if exceeds is None or _EXCEEDS_NEGATED.search(before[: exceeds.start()]):
+        return amount.value
+    return Above(amount.value)
 
 
 def _dated_pairs(rule: Rule, text: str, targets: list[tuple[Amount, Slot, bool]]) -> list[tuple[Amount, Slot, bool]]:
@@ -630,7 +653,10 @@ def _year_of(text: str, amount: Amount) -> int | None:
     registration)."""
     start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
     found = list(_DATED_YEAR.finditer(text, start, amount.start))
-    return int(found[-1].group(1)) if found else None
+    if not found:
+        return None
+    year = int(found[-1].group(1))
+    return year + 2000 if year < 100 else year
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -884,8 +910,9 @@ def _plan_side_by_side(
     one cap (进口/国产 robots) or options of one award ("2个有机食品，3个绿色食品"), each item with its own amount."""
     article = scored[0][2].article
     family = [rule for rule in rules if rule.article == article]
-    parts = _find_parts(context, body, family, scores)
-    if len(parts) < 2 or not all(part.amount_positions or part.count is not None for part in parts):
+    # an item without a figure of its own ("设备资助能拿多少") is the question, not a listed item
+    parts = [part for part in _find_parts(context, body, family, scores) if part.amount_positions or part.count]
+    if len(parts) < 2:
         return None
     same_rule = len({part.rule.id for part in parts}) == 1
     # siblings that add up: one group whose variants share its cap (variants of an exclusive group never add up)
@@ -926,10 +953,22 @@ def _find_parts(
             owners[word] = owners.get(word, 0) + 1
     spans = [span for span in context.spans if span[1] <= len(body)]
 
+    def inside_words(rule: Rule, start: int, end: int) -> list[tuple[int, int, str]]:
+        return [span for span in spans if start <= span[0] and span[1] <= end and span[2].lower() in words[rule.id]]
+
     def evidence(rule: Rule, start: int, end: int) -> tuple[int | None, list[str], str]:
-        """(position of the rule's own evidence in text[start:end], option keys named there, the word)."""
-        inside = [span for span in spans if start <= span[0] and span[1] <= end and span[2].lower() in words[rule.id]]
+        """(position of the rule's own evidence in text[start:end], option keys named there, the word).
+        Evidence is a word no other rule has, or words of the item that together only this rule has ("首次认定" and
+        "高企": 首次认定高新技术企业; "首次认定" beside "新雏鹰" names the 新雏鹰 award alone)."""
+        inside = inside_words(rule, start, end)
         distinctive = [span for span in inside if owners[span[2].lower()] == 1]
+        if not distinctive and inside:
+            held = {span[2].lower() for span in inside}
+            others = [
+                {span[2].lower() for span in inside_words(other, start, end)} for other in family if other is not rule
+            ]
+            if not any(held <= other for other in others):
+                distinctive = inside[:1]
         named = {word.lower() for word in (*rule.keywords, *rule.events)}
         # an option counts only next to one of the rule's own words: 有机食品 names 新认证 and 续展 alike
         options = _options_named(rule, body[start:end]) if any(span[2].lower() in named for span in inside) else []

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
-from assistant.amounts import Amount, format_money, format_money_en, format_quantity, parse_quantity, tidy
+from assistant.amounts import Above, Amount, format_money, format_money_en, format_quantity, parse_quantity, tidy
 from assistant.numerals import int_to_cn
 from assistant.rules import ConditionSpec, Rule, Slot, close_rule_ids, find_rule
 
@@ -699,7 +699,7 @@ def _value_text(slot: Slot, value: Any) -> str:
         return "是" if value else "否"
     if slot.kind == "choice":
         return "、".join(_option_label(slot, key) for key in sorted(value))
-    return format_quantity(value, slot.kind)
+    return ("超过" if isinstance(value, Above) else "") + format_quantity(value, slot.kind)
 
 
 def _option_label(slot: Slot, key: str) -> str:
@@ -786,8 +786,24 @@ def _rate(rule: Rule, values: Mapping[str, Any], rate: Decimal, cap: Decimal | N
         base_text = format_money(effective)
     raw = _cents(effective * rate)
     trace = f"{prefix}{base_text} × {format_quantity(rate, 'percent')} = {format_money(raw)}"
-    amount, cap_text = _apply_cap(raw, cap, "上限")
-    trace += cap_text
+    received = values.get(formula.cap_used) if formula.cap_used else None
+    if received and cap is not None:
+        # "已经拿了42万": what was received of this award counts against its total cap
+        room = cap - received
+        if room <= 0:
+            label = rule.input(formula.cap_used).label  # type: ignore[arg-type]
+            return _Outcome(
+                conditions=[
+                    Condition(label, UNMET, f"需要 少于上限{format_money(cap)}，实际 已获{format_money(received)}")
+                ]
+            )
+        amount = min(raw, room)
+        trace += f"，已获{format_money(received)}，上限{format_money(cap)}剩余{format_money(room)}" + (
+            f"，按剩余额度计{format_money(room)}" if raw > room else "，未超过剩余额度"
+        )
+    else:
+        amount, cap_text = _apply_cap(raw, cap, "上限")
+        trace += cap_text
     trace += f"，{rule.payout}{'不超过' if rule.is_fee else ''}{format_money(amount)}"
     if formula.staged_share is not None:
         staged = _cents(amount * formula.staged_share)

@@ -123,7 +123,8 @@ class Formula:
     """How the amount is computed. Fields used per kind:
 
     fixed:    amount (or amount_min..amount for a range)
-    rate:     base (slots, summed), rate, cap, base_cap, staged_share/staged_when, period_years
+    rate:     base (slots, summed), rate, cap, base_cap, staged_share/staged_when, period_years,
+              cap_used (slot: what the enterprise already received of this award counts against its total cap)
     tiers:    tiers (highest satisfied wins: amount, or rate × base), cap, top_up (晋档补差 slot)
     schedule: base (annual amount), segments, years_slot (how many years), start_year_slot (from which year;
               alone it means that one year), area_slot/area_cap (prorated), cap (cumulative)
@@ -143,6 +144,7 @@ class Formula:
     period_years: Decimal | None = None
     tiers: tuple[Tier, ...] = ()
     top_up: str | None = None
+    cap_used: str | None = None
     segments: tuple[Segment, ...] = ()
     years_slot: str | None = None
     start_year_slot: str | None = None
@@ -578,6 +580,7 @@ def _parse_formula(spec: Any, slots: Mapping[str, Slot], use: Any) -> Formula:
             staged_share=staged_share,
             staged_when=staged_when,
             period_years=_optional_quantity(spec, "period_years", "years", where),
+            cap_used=_cap_used(spec, cap, use, where),
         )
     if kind == "tiers":
         raw_tiers = spec.get("tiers")
@@ -678,6 +681,14 @@ def _parse_formula(spec: Any, slots: Mapping[str, Slot], use: Any) -> Formula:
         default_option=str(default) if default is not None else None,
         default_assumption=str(spec.get("default_assumption") or ""),
     )
+
+
+def _cap_used(spec: Mapping[str, Any], cap: Decimal | None, use: Any, where: str) -> str | None:
+    if not spec.get("cap_used"):
+        return None
+    if cap is None:
+        raise RuleError(f"{where}: cap_used needs a cap")
+    return str(use(spec["cap_used"], where))
 
 
 def _years_slot(name: Any, slots: Mapping[str, Slot], use: Any, where: str) -> str | None:

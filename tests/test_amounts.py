@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.amounts import find_amounts, format_money, format_money_en, format_quantity, parse_amount, parse_quantity
+from assistant.amounts import (
+    Above,
+    find_amounts,
+    format_money,
+    format_money_en,
+    format_quantity,
+    parse_amount,
+    parse_quantity,
+    tidy,
+)
 
 D = Decimal
 
@@ -281,3 +290,21 @@ def test_formatted_money_parses_back_to_the_same_value(value):
 )
 def test_works_and_products_are_counted_but_departments_are_not(text, expected):
     assert [(a.value, a.kind, a.text) for a in find_amounts(text)] == expected
+
+
+@pytest.mark.parametrize("text", ["最近一年增长35%", "上一年营收5000万", "同一年又首次上规"])
+def test_which_year_is_no_span_of_years(text):
+    assert [a.kind for a in find_amounts(text)] in (["percent"], ["money"], [])
+
+
+def test_one_year_is_a_span_where_it_reads_as_one():
+    assert [(a.kind, a.value) for a in find_amounts("毕业后一年内")] == [("years", Decimal(1))]
+
+
+def test_a_value_stated_as_exceeding_a_number_meets_only_exceeding_conditions():
+    above = Above(Decimal("0.25"))
+    assert above > Decimal("0.25") and above >= Decimal("0.25")
+    assert not above <= Decimal("0.25") and not above < Decimal("0.25")
+    assert not above > Decimal("0.3")
+    assert isinstance(tidy(Above(Decimal("0.250"))), Above)
+    assert type(above * 2) is Decimal

@@ -400,6 +400,11 @@ CAPABILITIES = [
         27 * W,
     ),
     ("今年新认证了2个有机食品，3个绿色食品，能奖励多少", ("green-certification-new",), 22 * W),
+    (  # an item without a figure ("设备资助能拿多少") is the question, not a third item
+        "我们在紫金港科技城，今年买了工业机器入：进口的2台，每台45w；国产的6台，每台20w。设备资助能拿多少",
+        ("zijingang-robot-imported", "zijingang-robot-domestic"),
+        165000,
+    ),
     (
         "公司今年设立了省级博士后工作站，另外还获得了博士后独立招收资格，合计补多少？",
         ("postdoc-workstation", "postdoc-independent-recruitment"),
@@ -1021,6 +1026,9 @@ DATED_SPEND = [
     ("2022年研发投入1000万元，2023年研发投入1800万元，研发补助多少", 1800, 1000, 40 * W),
     ("2023年研发投入1800万元，今年研发投入2600万元，能补多少", 2600, 1800, 40 * W),
     ("2023年度研发投入2000万，2024年度研发投入2150万，研发补助多少", 2150, 2000, 0),
+    # short years, and "从…涨到…"
+    ("科技型中小企业规模，23年研发投入1800万，24年做到了2000万，研发投入补助最多能拿多少？", 2000, 1800, 10 * W),
+    ("科技型中小企业规模，研发投入从1800万涨到2600万，能补多少", 2600, 1800, 40 * W),
 ]
 
 
@@ -1046,6 +1054,9 @@ YEARLY_GROWTH = [
     ("工业企业上规后连续3年在规，增加值增幅分别是12%、10%、15%，一次性奖励能拿多少？", "0.1", 20 * W),
     ("工业企业上规后连续3年在规，每年增加值增幅12%，能拿多少？ 那如果增幅是9%呢", "0.09", 0),
     ("工业企业上规后连续3年在规，增加值增幅9%，能拿多少？ 那如果增幅是12%呢", "0.12", 20 * W),
+    # a list by year, commas between: still one list
+    ("上规后连续三年都在规，增加值增幅第一年12%，第二年只有9.5%，第三年15%，一次性奖励能拿多少", "0.095", 0),
+    ("上规后连续三年都在规，增加值增幅第一年12%，第二年11%，第三年15%，一次性奖励能拿多少", "0.11", 20 * W),
 ]
 
 
@@ -1227,3 +1238,71 @@ def test_filing_too_late_for_an_event_is_not_eligible():
     )
     assert (outcome.rule.id, outcome.calculation.amount_yuan) == ("sports-event-hosting", Decimal(0))
     assert [c.detail for c in outcome.calculation.conditions if c.status == "unmet"] == ["需要 ≥30日，实际 10日"]
+
+
+def test_a_twenty_something_year_is_a_date_only_where_it_reads_as_one():
+    outcome = _plan("成立23年的科技型中小企业规模企业，今年研发投入比去年多了300万，研发补助多少")
+    assert "rd_spend_last_year" not in outcome.inputs
+    assert outcome.calculation.amount_yuan == Decimal(15 * W)
+
+
+def test_an_award_named_only_by_words_another_award_of_the_item_also_has_is_not_counted():
+    # "首次被认定" belongs to both 高企 and 新雏鹰 awards: beside 新雏鹰 it names 新雏鹰 only
+    outcome = _plan("今年我们首次被认定为新雏鹰企业，高企重新认定也通过了，合计最高能拿多少奖励")
+    assert [rule.id for rule in outcome.parts] == ["xinchuying-first", "high-tech-renewal"]
+    assert outcome.calculation.amount_yuan == Decimal(60 * W)
+
+
+def test_what_was_already_received_counts_against_the_total_cap():
+    outcome = _plan(
+        "我们是紫金港科技城的企业，上半年买国产工业机器人已经拿了42万资助。下半年又买了4台国产工业机器人，每台30万，还能拿多少"
+    )
+    assert (outcome.rule.id, outcome.calculation.amount_yuan) == ("zijingang-robot-domestic", Decimal(8 * W))
+    assert "已获42万元，上限50万元剩余8万元，按剩余额度计8万元" in outcome.calculation.trace
+    used_up = _plan("紫金港企业，国产机器人已经拿了50万资助，又买了100万国产机器人，还能拿多少")
+    assert used_up.calculation.amount_yuan == Decimal(0)
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        ("外贸公司2024年5月去德国参加了国际专业展会，展位费8万，往返经济舱机票2万，补助能拿多少", 0),
+        ("外贸企业今年2月去日本参展，展位费10万，机票3万，补助多少", 91000),
+        ("外贸企业12月去日本参展，展位费10万，补助多少", 0),
+    ],
+)
+def test_the_overseas_fair_subsidy_is_for_the_first_quarter_only(question, amount):
+    outcome = _plan(question)
+    assert (outcome.rule.id, outcome.calculation.amount_yuan) == ("trade-fair-overseas", Decimal(amount))
+
+
+def test_a_grade_below_those_the_clause_names_is_not_eligible():
+    outcome = _plan("我们众创空间今年年度绩效考核结果是合格，能拿多少运营资助")
+    assert (outcome.rule.id, outcome.calculation.amount_yuan) == ("maker-space-operation", Decimal(0))
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        # "超过25%" states a bound that meets "超过25%"; "不超过25%" does not
+        (
+            "云栖小镇规上企业上年营收5000万，近三年复合增长超过25%、连续两年以上正增长、最近一年增长35%，研发费用2000万，研发奖励多少",
+            600 * W,
+        ),
+        (
+            "云栖小镇规上企业上年营收5000万，复合增长率不超过25%，最近一年增长35%，连续3年正增长，研发费用800万，能奖励多少",
+            0,
+        ),
+        ("云栖小镇规上企业上年营收5000万，复合增长率25%，最近一年增长35%，连续3年正增长，研发费用800万，能奖励多少", 0),
+    ],
+)
+def test_a_value_stated_as_exceeding_a_number_meets_an_exceeding_condition(question, amount):
+    outcome = _plan(question)
+    assert (outcome.rule.id, outcome.calculation.amount_yuan) == ("yunqi-rd-award", Decimal(amount))
+
+
+def test_the_latest_year_is_no_span_of_years():
+    outcome = _plan(
+        "云栖小镇规上企业上年营收5000万，复合增长率30%，保持两年以上正增长，最近一年增长35%，研发费用800万，奖励多少"
+    )
+    assert outcome.inputs["revenue_positive_growth_years"] == Decimal(2)
