@@ -226,6 +226,7 @@ _DOCUMENT = {
     "document_date": r"落款|成文日期|发文日期|(哪天|哪一天|什么时候|何时|日期|哪年|when).{0,12}(印发|发布|出台|发文|下发|签发|公布|发的|出的|issued|published)|(印发|发布|出台|发文|下发|签发|公布|issued|published).{0,12}(哪天|哪一天|什么时候|何时|日期|when|date)|^when was",
     "document_issuer": r"(哪个|什么)(单位|部门|机关|政府).{0,4}(印发|发布|出台|发文|发的|下发)|谁(印发|发布|发的|出台)|发文(单位|机关)|issued by|who issued",
     "document_validity": r"有效期|多久有效|什么时候(到期|失效|截止|为止)|实施(期限|多久)|有效到|(管|用|执行|有效)到(什么时候|哪天|何时|哪年)|明年还(能|可以|有效)|(how long|until when).{0,20}valid|valid (until|for)|expire",
+    "document_basis": r"(依据|根据|参照|按照|依照).{0,6}(哪|什么|啥)(份|个|些|几个|几份)?(文件|政策|通知|文)|上位(文件|政策)|(制定|出台)的?依据|政策依据|based on (which|what)|(which|what) (documents?|policies|notices?).{0,30}based on|legal basis",
     "document_total": r"(七|7|所有|全部|这些|整个|整体|各个)(个|大)?(领域|政策|块|方面|板块).{0,20}(一共|总共|总额|合计|加起来|多少)|支持总额|total (budget|support|funding).{0,30}(policy areas|notice|all)",
 }
 
@@ -534,7 +535,11 @@ class Assistant:
     def _fact_answer(self, turn: Turn) -> Answer:
         candidates = [h.chunk for h in turn.hits[:3]]
         focus = turn.question if turn.standalone != turn.question else ""
-        grams = {g: w for g, w in self.retriever.query_grams(turn.standalone, focus).items() if g not in QUESTION_WORDS}
+        grams = {
+            g: w
+            for g, w in self.retriever.query_grams(turn.standalone, focus, by_words=True).items()
+            if g not in QUESTION_WORDS
+        }
         best = best_passage(grams, candidates, turn.wants)
         if best is None:
             return phrasing.refusal(turn.question, turn.language, "no_passage")

@@ -60,6 +60,7 @@ _REFERENCE = re.compile(
     r"|(?<![第零〇一二两三四五六七八九十百])([一二三四五六七八九]?十[一二三四五六七八九]?)\s*条"  # 六十三条, 十八条
     rf"|[（(]\s*({_CN_NUMBER})\s*[)）]"  # （十八）, (十八)
     r"|(?<![A-Za-z])[Aa]rt(?:icle|\.)?\s*(\d+)(?!\d)"  # article 18, Art. 18
+    r"|(?<![A-Za-z])(?:[Nn]o\.|[#＃№])\s*(\d{1,2})(?![\d%.万亿元年月日])"  # No.67, #67
     r"|(?<![A-Za-z])A(\d{1,2})(?![\dA-Za-z])"  # A18 (upper case: "a 5" is English, not an id)
 )
 

@@ -185,6 +185,13 @@ def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], lang
         lead = f"{NOTICE_ZH}由{issuer}于{date}印发（{lines[0]}）。"
         lead_en = f"The notice was issued by {issuer} (Xihu District People's Government) on {date}. "
         return _document_reply(question, pre, f"{issuer}\n{date}", lead, lead_en, language)
+    if route == "document_basis":
+        sentence = next((s for s in re.split(r"(?<=。)|\n", pre.text) if "根据《" in s), pre.text).strip()
+        basis = sentence[sentence.index("根据") :].split(",结合")[0].split("，结合")[0].strip("。")
+        numbers = "、".join(re.findall(r"[^\s(（]+〔\d{4}〕\d+号", basis))
+        lead = f"{NOTICE_ZH}{basis}制定。"
+        lead_en = f"The notice was made on the basis of the provincial and city notices ({numbers}). "
+        return _document_reply(question, pre, sentence, lead, lead_en, language)
     sentences = [s for s in re.split(r"(?<=。)", end.text.strip()) if s]
     key = "有效" if route == "document_validity" else "总额"
     sentence = next((s for s in sentences if key in s), sentences[0])

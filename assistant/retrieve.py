@@ -70,6 +70,9 @@ def content_words(text: str) -> set[str]:
     return words
 
 
+# A character pair across two words of the question ("全区水稻" -> "区水") is weaker evidence of a sentence.
+CROSSING_WEIGHT = 0.5
+
 # Words that ask rather than name the topic: they carry no evidence.
 QUESTION_WORDS = set(
     "多少 什么 怎么 如何 哪些 哪个 可以 能够 能拿 申请 请问 政策 规定 支持 我们 公司 企业 有没有 没有 是否 一下 告诉 "
@@ -334,17 +337,24 @@ class Retriever:
         held = sum(weight for word, weight in weights.items() if _holds(text, word, phrases))
         return held / sum(weights.values())
 
-    def query_grams(self, question: str, focus: str = "") -> dict[str, float]:
+    def query_grams(self, question: str, focus: str = "", by_words: bool = False) -> dict[str, float]:
         """The question's content grams weighted by how rare they are in the notice; grams of `focus` (the
         newest turn of a follow-up) count double. The notice terms the question's everyday words stand for
-        (lexicon) count too."""
+        (lexicon) count too. `by_words`: a character pair across two of the question's words ("全区水稻" ->
+        "区水") counts CROSSING_WEIGHT (choosing a sentence: "2024年全区" must not outweigh "水稻")."""
 
         def grams_of(text: str) -> set[str]:
             return {t for t in tokenize(self.lexicon.expand(text)) if len(t) >= 2}
 
         grams = grams_of(question)
         focused = grams_of(focus) if focus else set()
-        return {g: self.weights.weight(g) * (2.0 if g in focused else 1.0) for g in grams}
+        words = content_words(self.lexicon.expand(question)) if by_words else set()
+        return {
+            g: self.weights.weight(g)
+            * (2.0 if g in focused else 1.0)
+            * (CROSSING_WEIGHT if by_words and _CJK.fullmatch(g) and not any(g in word for word in words) else 1.0)
+            for g in grams
+        }
 
     def _top(self, scores: dict[str, float], k: int, source: str) -> list[Hit]:
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]

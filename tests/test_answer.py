@@ -200,6 +200,23 @@ def test_two_questions_about_the_notice_itself_are_both_answered(fake_assistant)
     assert "2024年5月29日" in answer.answer and "2024年全年实施有效" in answer.answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["这个若干政策是依据浙江省哪份文件定的？文号是多少", "政策依据是什么", "Which documents is this notice based on?"],
+)
+def test_the_documents_the_notice_is_based_on_are_answered_from_its_preamble(fake_assistant, question):
+    answer = fake_assistant.ask(question)
+    assert (answer.citations, answer.refused) == (("PRE",), False)
+    assert "浙政发〔2024〕4号" in answer.answer and "杭政函〔2024〕16号" in answer.answer
+
+
+def test_a_sentence_is_chosen_by_the_questions_words_not_by_pairs_across_them(fake_assistant):
+    # "今年全区水稻" holds the pair "年全", as "2024年全区四分之一乡村" does: 水稻 decides
+    answer = fake_assistant.ask("今年全区水稻要种多少亩")
+    assert (answer.citations[0], answer.refused) == ("A56", False)
+    assert "水稻6100亩" in answer.answer
+
+
 def test_who_leads_a_specific_matter_is_answered_by_its_article(fake_assistant):
     answer = fake_assistant.ask("工业上楼、厂房分割转让这些事情谁牵头")
     assert answer.citations == ("A27",)
@@ -234,6 +251,7 @@ def test_a_statement_with_lead_is_not_a_department_question():
         ("区科技局的咨询电话是多少？", "联系电话、地址或申报网站", ("S2",)),
         ("我想申请乡村旅游提升改造项目补助，申请材料交到哪里？", "申报材料和办理流程", ("A42",)),
         ("拿到首次认定高新技术企业奖励的企业名单能发我一下吗？", "获奖或受助企业的名单", ("A18",)),
+        ("申请首次上规纳统的一次性奖励要交哪些申报材料？", "申报材料和办理流程", ("A31",)),
     ],
 )
 def test_information_the_notice_never_gives_is_refused_with_where_to_ask(fake_assistant, question, what, cited):
@@ -342,6 +360,7 @@ def test_a_count_outside_the_best_window_still_answers(fake_assistant):
     [
         ("我们公司到底该落户云栖小镇还是紫金港科技城？你直接帮我们拍板。", "task"),
         ("我已经退休了，今年养老金能涨多少？", "off_topic"),
+        ("应届大学生想落户西湖区需要满足什么条件", "off_topic"),
         ("帮我写一篇800字的西湖区营商环境宣传稿。", "task"),
         ("帮我总结一下最近一周杭州的经济新闻。", "task"),
     ],

@@ -32,13 +32,25 @@ def test_int_to_cn_round_trips_for_every_article():
         "Article 18?",
         "查A18",
         "第１８条",
+        "No.18是什么政策",
+        "#18讲啥",
     ],
 )
 def test_article_18_is_found_in_every_form(question):
     assert find_article_refs(question) == [18]
 
 
-@pytest.mark.parametrize("question", ["新认定的高企奖多少", "研发投入1200万能拿多少", "2024年目标", "民营经济32.5万"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "新认定的高企奖多少",
+        "研发投入1200万能拿多少",
+        "2024年目标",
+        "民营经济32.5万",
+        "Is there no 50% cap?",
+        "no 5 yuan",
+    ],
+)
 def test_questions_without_article_references(question):
     assert find_article_refs(question) == []
 
