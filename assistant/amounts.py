@@ -36,6 +36,7 @@ _NUMERAL_CHARS = "".join(_CN_DIGITS) + "".join(_CN_SMALL_UNITS) + "".join(_CN_BI
 _ARABIC = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+")  # 1e5: scientific
 _ENGLISH_MULTIPLIERS = {
     "thousand": Decimal(1_000),
+    "wan": Decimal(10_000),  # 万 in pinyin: "50 wan"
     "k": Decimal(1_000),
     "million": Decimal(1_000_000),
     "mn": Decimal(1_000_000),
@@ -43,7 +44,7 @@ _ENGLISH_MULTIPLIERS = {
     "billion": Decimal(1_000_000_000),
     "bn": Decimal(1_000_000_000),
 }
-_ENGLISH_MULTIPLIER = re.compile(r"\s?(thousand|million|billion|mn|bn|k|m)(?![a-z])", re.IGNORECASE)
+_ENGLISH_MULTIPLIER = re.compile(r"\s?(thousand|million|billion|mn|bn|wan|k|m)(?![a-z])", re.IGNORECASE)
 _CURRENCY_PREFIX = re.compile(r"(?:RMB|CNY|人民币|¥|￥)\s?$", re.IGNORECASE)
 _RANGE_SEPARATOR = re.compile(r"\s?[-—–~～至到]{1,2}\s?")
 _PERCENT_PREFIX = "百分之"

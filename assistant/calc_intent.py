@@ -63,6 +63,7 @@ SENTENCE_END = re.compile(r"[。？?！!]")
 FOLLOW_UP_OPENING = re.compile(
     r"那么|那|如果|要是|假如|假设|换成|改成|若是|若|what about|how about|and if|what if", re.IGNORECASE
 )
+_ASKS_AGAIN = re.compile(r"呢|\b(what about|how about|and if|what if)\b", re.IGNORECASE)
 AMBIGUITY_MARGIN = 0.75
 HINT_WEIGHTS = (1.6, 0.6, 0.3, 0.2, 0.1)  # retrieval's article ranking breaks ties; it does not override keywords
 FOLLOWING_CUE_PENALTY = 1  # a cue after the amount ("30万保费") is a little weaker than one right before it
@@ -78,6 +79,8 @@ _ASK_PATTERNS = (
     r"(有什么|有哪些|有没有|有啥|什么样的?)(补贴|补助|奖励|资助|扶持|支持|优惠)",
     r"(有|给|能拿到?|能领到?|可以拿到?|能获得|能享受)[\u4e00-\u9fff]{0,4}?(补贴|补助|奖励|资助)(吗|么|嘛)",
     r"(能|可以|可)(拿|领|获得|享受|申请)(什么|哪些|啥)",
+    # terse: "高企 首次认定 + 首次上规模 一共最多?", "… 绩效奖励最多?"
+    r"(一共|总共|合计|共计|总计|加起来|最多|最高)\s*(是|有)?\s*(多少)?\s*[?？]\s*$",
 )
 _ASK = re.compile("|".join(_ASK_PATTERNS))
 _ASK_EN = re.compile(
@@ -87,7 +90,8 @@ _ASK_EN = re.compile(
     r"(?:(?:maximum|max|total|possible|one-off|one-time|annual|expected|highest) )*"
     r"(?:subsidy|subsidies|award|reward|grant|support|funding|bonus|allowance|(?:guarantee |service |financing )?fees?)"
     r"\b(?! rates?\b)"
-    r"|\b(?:can|could|will|would|do|does|shall)\b[^.?!]*\b(?:get|receive|claim|obtain|qualify)\b|\beligible\b|\bentitled\b",
+    r"|\b(?:can|could|will|would|do|does|shall)\b[^.?!]*\b(?:get|receive|claim|obtain|qualify)\b|\beligible\b|\bentitled\b"
+    r"|\btotal (?:subsidy|subsidies|award|awards|reward|rewards|grant|grants|amount|support|funding)\b",
     re.IGNORECASE,
 )
 # Words that make a sentence with an amount a computation request even without a question word
@@ -414,6 +418,7 @@ def _plan_single(context: _Context, rules: Sequence[Rule], scored: list[_Scored]
         and _scope_key(item[2]) != _scope_key(rule)
     ]
     calc = _with_variant_alternatives(calc, rule, inputs, others)
+    calc = _over_years(rule, calc, text)
     if rule.includes and not _EXTRA_ONLY.search(text):
         included = [_calculate(other, _inputs_for(other, inputs, context), context) for other in _included(rule, rules)]
         if included and all(part.amount_yuan is not None for part in included):
@@ -421,6 +426,26 @@ def _plan_single(context: _Context, rules: Sequence[Rule], scored: list[_Scored]
             calc = combine([*included, calc], shared_caps(rules))
             return _outcome(parts_rules[-1], inputs, calc, parts_rules)
     return _outcome(rule, inputs, calc)
+
+
+# "头两年", "连续3年", "三年一共": how many years of a yearly award the question adds up
+_YEARS_OF_AWARD = re.compile(
+    rf"(?:前|头|最初的?|连续)({_CN_NUMBER})(?:个)?年|({_CN_NUMBER})(?:个)?年(?:里|内|间|下来|一共|总共|合计|累计|加起来)"
+)
+
+
+def _over_years(rule: Rule, calc: Calculation, text: str, span: tuple[int, int] | None = None) -> Calculation:
+    """A yearly award (每年给予最高500万元) for the years a question adds up ("认定后头两年每年都拿满，一共多少")."""
+    if not rule.per_year or rule.formula.kind == "schedule" or calc.amount_yuan is None or not _TOTAL.search(text):
+        return calc
+    piece = text[span[0] : span[1]] if span and span[1] > span[0] else text
+    found = _YEARS_OF_AWARD.search(piece)
+    if found is None:
+        return calc
+    years = _small_number(found.group(1) or found.group(2))
+    if years < 2:
+        return calc
+    return dataclasses.replace(times(calc, Decimal(years), f"{years}年"), per_year=False)
 
 
 def _outcome(rule: Rule, inputs: dict[str, Any], calc: Calculation, parts: tuple[Rule, ...] = ()) -> CalcOutcome:
@@ -666,7 +691,13 @@ def _rule_words(rule: Rule) -> list[str]:
     words = list(rule.keywords) + list(rule.events)
     if rule.formula.kind == "options" and rule.formula.option_slot:
         slot = rule.input(rule.formula.option_slot)
-        words += [alias for option in slot.options for alias in option.aliases if len(alias) >= 4]
+        # an option's name says which award when it is specific: "国家级赛事", "world design award" — not "national"
+        words += [
+            alias
+            for option in slot.options
+            for alias in option.aliases
+            if len(alias) >= 4 and (not alias.isascii() or re.search(r"[\s-]", alias))
+        ]
     return words
 
 
@@ -834,6 +865,7 @@ class _Part:
     score: float
     evidence: str = ""  # the word that named it (升为省级 / 升为国家级: two occurrences of a repeatable award)
     count: Amount | None = None  # "3个绿色食品": how many items of its option the award is for
+    span: tuple[int, int] = (0, 0)  # its item in the question
 
 
 def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_Scored]) -> CalcOutcome | None:
@@ -883,6 +915,7 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
         calc = _calculate(part.rule, inputs, context)
         if part.count is not None:
             calc = times(calc, part.count.value, part.count.text)
+        calc = _over_years(part.rule, calc, body, part.span)
         if calc.amount_yuan is None:
             skipped.append(f"{part.rule.name}还需补充信息（{''.join(calc.missing[:1])}），未计入。")
             continue
@@ -914,7 +947,15 @@ def _plan_side_by_side(
     parts = [part for part in _find_parts(context, body, family, scores) if part.amount_positions or part.count]
     if len(parts) < 2:
         return None
-    same_rule = len({part.rule.id for part in parts}) == 1
+    rule = parts[0].rule
+    option_slot = rule.formula.option_slot if rule.formula.kind == "options" else None
+    # one award: only its different options each with a count ("2个有机食品，3个绿色食品"), never two figures for
+    # one input ("总预算5000万，实际到账1200万")
+    same_rule = (
+        len({part.rule.id for part in parts}) == 1
+        and option_slot is not None
+        and len({repr(part.inputs.get(option_slot)) for part in parts}) == len(parts)
+    )
     # siblings that add up: one group whose variants share its cap (variants of an exclusive group never add up)
     siblings = {(part.rule.group, part.rule.cap_group) for part in parts}
     summable = len(siblings) == 1 and all(group and group == cap for group, cap in siblings)
@@ -1021,7 +1062,7 @@ def _find_parts(
                 if _contradicted(rule, chosen):
                     continue
                 count = _option_count(context, rule, key, start, end) if key is not None else None
-                found.append(_Part(rule, chosen, position, used, scores.get(rule.id, 0.0), word, count))
+                found.append(_Part(rule, chosen, position, used, scores.get(rule.id, 0.0), word, count, (start, end)))
     return _distinct_parts(found)
 
 
@@ -1505,11 +1546,14 @@ def _find_words(text: str, words: Sequence[str]) -> list[tuple[int, int, str]]:
 def _follow_up_start(text: str) -> int | None:
     """Where an appended follow-up ("… 那1500万呢？", "…怎么算 那流片补贴呢") starts: the last sentence (or the last
     part after a space between Chinese words, how the chain joins an earlier turn) that opens like a follow-up."""
-    ends = [match.end() for match in SENTENCE_END.finditer(text) if text[match.end() :].strip()]
-    ends += [match.end() for match in _JOINED_TURN.finditer(text)]
-    for end in sorted(set(ends), reverse=True):
+    sentence_ends = {match.end() for match in SENTENCE_END.finditer(text) if text[match.end() :].strip()}
+    joined = {match.end() for match in _JOINED_TURN.finditer(text)}
+    for end in sorted(sentence_ends | joined, reverse=True):
         start = end + (len(text[end:]) - len(text[end:].lstrip()))
-        if FOLLOW_UP_OPENING.match(text, start):
+        if not FOLLOW_UP_OPENING.match(text, start):
+            continue
+        # within one turn, "如果后面通过认定，…一共最多多少？" goes on with the question; "那1500万呢？" asks anew
+        if end in joined or _ASKS_AGAIN.search(text, start):
             return start
     return None
 

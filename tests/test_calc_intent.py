@@ -1306,3 +1306,80 @@ def test_the_latest_year_is_no_span_of_years():
         "云栖小镇规上企业上年营收5000万，复合增长率30%，保持两年以上正增长，最近一年增长35%，研发费用800万，奖励多少"
     )
     assert outcome.inputs["revenue_positive_growth_years"] == Decimal(2)
+
+
+@pytest.mark.parametrize(
+    ("question", "rule_ids", "amount"),
+    [
+        # terse questions ending in a sum word
+        ("高企 首次认定 + 首次上规模 一共最多?", ("high-tech-first", "high-tech-first-above-scale"), 50 * W),
+        (
+            "企业新设国家级博士后工作站 + 拿到博士后独立招收资格 合计?",
+            ("postdoc-workstation", "postdoc-independent-recruitment"),
+            150 * W,
+        ),
+        ("市级孵化器 绩效三星 在孵企业3家通过高企备案 绩效奖励最多?", ("incubator-graduate-award",), 45 * W),
+    ],
+)
+def test_terse_questions_ending_in_a_sum_word_are_calculations(question, rule_ids, amount):
+    outcome = _plan(question)
+    assert (tuple(rule.id for rule in outcome.parts) or (outcome.rule.id,)) == rule_ids
+    assert outcome.calculation.amount_yuan == Decimal(amount)
+
+
+def test_a_yearly_award_added_up_over_the_years_the_question_names():
+    outcome = _plan(
+        "我们牵头建设的概念验证中心今年列入了创建名单。如果后面通过认定，认定后头两年按服务绩效每年都拿满，连同创建补助一共最多多少？"
+    )
+    assert outcome.calculation.amount_yuan == Decimal(1050 * W)
+    assert "2年 × 500万元 = 1000万元" in outcome.calculation.trace
+    per_year = _plan("经认定的概念验证中心每年最多多少").calculation
+    assert (per_year.amount_yuan, per_year.per_year) == (Decimal(500 * W), True)
+
+
+def test_a_hypothesis_inside_one_question_is_no_follow_up():
+    # "如果…" goes on with the question; only "…呢" (or a joined earlier turn) asks anew
+    outcome = _plan(
+        "概念验证中心今年列入了创建名单。如果后面通过认定，认定后头两年按服务绩效每年都拿满，连同创建补助一共最多多少？"
+    )
+    assert outcome.calculation.amount_yuan == Decimal(1050 * W)
+
+
+def test_two_figures_for_one_input_are_not_two_awards():
+    outcome = _plan(
+        "承担了一个国家重点科研任务，项目总预算5000万，国家实际到账补助资金1200万，其余3800万自筹。区里能给多少补助？"
+    )
+    assert (outcome.parts, outcome.calculation.amount_yuan) == ((), Decimal(300 * W))
+
+
+def test_a_lower_tier_already_received_is_deducted():
+    outcome = _plan(
+        "我们是云栖小镇做空天信息软件开发的企业，去年营收首次突破5000万，拿了50万奖励；今年营收1.2亿，首次突破1个亿，今年还能再拿多少？"
+    )
+    assert outcome.calculation.amount_yuan == Decimal(50 * W)
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        (
+            "Our scenic area was rated national 5A for the first time, and our rural tourism smart-construction project "
+            "had an actual investment of 50 wan. How much can we receive altogether?",
+            60 * W,
+        ),
+        (
+            "One of our original industrial designs won a world design award for the first time, and a separate original "
+            "visual design of ours won a top domestic (national authoritative) design award for the first time. "
+            "Total reward in yuan?",
+            50 * W,
+        ),
+        (
+            "Our original film, declared through Xihu District and publicly released, won the Golden Rooster Award. In the "
+            "same year our company was recognized for the first time as a national key cultural export enterprise. "
+            "What's the total reward?",
+            80 * W,
+        ),
+    ],
+)
+def test_english_sums_of_awards(question, amount):
+    assert _plan(question).calculation.amount_yuan == Decimal(amount)

@@ -402,3 +402,11 @@ def test_make_baselines_uses_the_retrievers_chunks_and_embedder(tmp_path):
         ]
     finally:
         baselines[-1].close()  # type: ignore[attr-defined]
+
+
+def test_every_dataset_has_a_floor():
+    """A new set in eval/datasets is held by the eval tier only once eval/floors.json names it."""
+    root = Path(__file__).resolve().parent.parent
+    floors = json.loads((root / "eval" / "floors.json").read_text(encoding="utf-8"))
+    sets = {path.stem for path in (root / "eval" / "datasets").glob("*.jsonl")}
+    assert sets - set(floors) == set()
