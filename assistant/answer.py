@@ -552,6 +552,13 @@ class Assistant:
         figure_wanted = turn.wants in figure_kinds and (asks_figure or turn.wants == "date")
         # Counts, dates and bare figures are judged on the whole sentence: its figure may sit outside the window.
         judged = window if turn.wants in ("amount", "percent") else sentence
+        if figure_wanted and not VALUE_PATTERNS[turn.wants].search(judged) and chunk.kind == "section":
+            # A policy area's figure ("保障和改善民生这部分预算了多少") may sit in one of its articles.
+            articles = [c for c in self.retriever.chunks if c.kind == "article" and c.section == chunk.section]
+            inside = best_passage(grams, articles, turn.wants)
+            if inside is not None and VALUE_PATTERNS[turn.wants].search(inside[1]):
+                chunk, window, sentence = inside
+                judged = window if turn.wants in ("amount", "percent") else sentence
         if figure_wanted and not VALUE_PATTERNS[turn.wants].search(judged):
             # The notice speaks of it but states no such value (e.g. 算力券): say so instead of guessing.
             return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
