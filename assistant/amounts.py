@@ -136,6 +136,16 @@ def _bare_number(text: str) -> Decimal | None:
         return None
 
 
+# Spans of time written in English words ("three years"); other quantities in words stay unread.
+_EN_WORD_NUMBERS = {
+    word: Decimal(index)
+    for index, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
+}
+_EN_WORD_SPAN = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?=\s+(?:years?|months?|days?|weeks?)\b)",
+    re.IGNORECASE,
+)
+
 # "450w" / "3500W" is how people type 万 on a phone; one character for one, so spans stay valid.
 _W_FOR_WAN = re.compile(r"(?<=\d)[wW](?![a-zA-Z])")
 
@@ -201,6 +211,11 @@ def _find_amounts(original: str) -> list[Amount]:
             found.append(
                 Amount(Decimal("0.5"), "years", original[match.start() : match.end()], match.start(), match.end())
             )
+    for match in _EN_WORD_SPAN.finditer(text):  # "for three years", "two weeks before"
+        kind, unit_end, factor = _read_unit(text, match.end(1))
+        if kind in ("years", "months", "days") and not any(a.start <= match.start() < a.end for a in found):
+            canonical_kind, canonical = _canonical(kind, _EN_WORD_NUMBERS[match.group(1).lower()] * factor)
+            found.append(Amount(canonical, canonical_kind, original[match.start() : unit_end], match.start(), unit_end))
     found.sort(key=lambda amount: amount.start)
     return found
 

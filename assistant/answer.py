@@ -38,7 +38,8 @@ WANTS = {
 
 
 _FOLLOW_UP = re.compile(
-    r"^(那|那么|如果|假如|要是|换成|改成|还有|另外|and |what about|how about|if )|呢[?？]?$|^(它|这个|这条|该条)"
+    r"^(那|那么|如果|假如|要是|换成|改成|还有|另外|哦|噢|对了|其实|同一年|同年|and |what about|how about|if |what if |suppose )"
+    r"|呢[?？]?$|^(它|这个|这条|该条|这笔|这项)|[，,]那(能|还|可以|又)|其实是|同一年|还能再|已经拿过"
 )
 _LIST_ARTICLES = re.compile(
     r"(负责|管|牵头|涉及).{0,6}(哪些|什么|几条)|哪些(条|政策|条款)|(which|what) (articles|policies)"
@@ -208,8 +209,13 @@ def validate_question(question: Any, settings: Settings) -> str:
     return cleaned
 
 
-def standalone_question(question: str, history: Sequence[dict[str, str]] | None) -> str:
-    """A follow-up ("那进口的呢？") carries the earlier user turn it depends on; a new topic stands alone."""
+def standalone_question(
+    question: str, history: Sequence[dict[str, str]] | None, contrasts: Sequence[Sequence[str]] = ()
+) -> str:
+    """A follow-up ("那进口的呢？") carries the earlier user turn it depends on; a new topic stands alone.
+    A word of the follow-up that replaces its counterpart in the earlier turn (`contrasts`: 国产 / 进口, 省级 /
+    国家级, 二等奖 / 一等奖) replaces it there too: "首次认定为省级文化出口重点企业" + "那国家级的呢" asks about
+    国家级文化出口重点企业."""
     earlier = [t.get("content", "") for t in (history or []) if t.get("role") == "user" and t.get("content")]
     if not earlier:
         return question
@@ -217,8 +223,19 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None)
     if _FOLLOW_UP.search(question.strip().lower()) or (
         short and not re.search(r"第.{1,4}条|\d+条", question) and len(question) <= 10
     ):
-        return f"{earlier[-1]} {question}"
+        return f"{_swapped(earlier[-1], question, contrasts)} {question}"
     return question
+
+
+def _swapped(earlier: str, question: str, contrasts: Sequence[Sequence[str]]) -> str:
+    for group in contrasts:
+        named = [word for word in group if word in question]
+        if len(named) != 1:
+            continue
+        replaced = [word for word in group if word != named[0] and word in earlier and named[0] not in earlier]
+        if len(replaced) == 1:
+            earlier = earlier.replace(replaced[0], named[0])
+    return earlier
 
 
 _LEAD = re.compile(r"牵头|部分|领域|板块|\blead|section|area")
@@ -368,7 +385,7 @@ class Assistant:
     # -- steps -----------------------------------------------------------------------------------
     def _prepare(self, inputs: dict[str, Any]) -> Turn:
         question = validate_question(inputs.get("question"), self.settings)
-        standalone = standalone_question(question, inputs.get("history"))
+        standalone = standalone_question(question, inputs.get("history"), self.retriever.lexicon.contrasts)
         return Turn(question=question, standalone=standalone, language=detect_language(question))
 
     def _retrieve(self, turn: Turn) -> Turn:

@@ -61,7 +61,7 @@ from assistant.rules import NUMERIC_KINDS, ConditionSpec, Rule, Slot
 SEGMENT_BREAK = re.compile(r"[，,。；;？?！!\n]")
 SENTENCE_END = re.compile(r"[。？?！!]")
 FOLLOW_UP_OPENING = re.compile(
-    r"那么|那|如果|要是|假如|假设|换成|改成|若是|若|what about|how about|and if|what if", re.IGNORECASE
+    r"那么|那|如果|要是|假如|假设|换成|改成|若是|若|哦|噢|对了|其实|what about|how about|and if|what if", re.IGNORECASE
 )
 _ASKS_AGAIN = re.compile(r"呢|\b(what about|how about|and if|what if)\b", re.IGNORECASE)
 AMBIGUITY_MARGIN = 0.75
@@ -71,6 +71,7 @@ GENERIC_CUE_PENALTY = 2  # a cue shared by several slots ("花了", "投资") sa
 
 _ASK_PATTERNS = (
     r"(能|可以|可|最多|最高|一共|总共|大概|大约|预计|估计)?(拿|领|获得?|申请|申领|补|奖|报|返|得|享受|给)(到)?(多少|几)",
+    r"(奖|补)[\u4e00-\u9fff](多少|几)",  # a typo in the award word: "奖历多少", "补铁多少"
     r"(补贴|补助|奖励|资助|奖金|扶持|支持|返还|减免|配套|担保费|保费|资金|经费|奖补|金额)"
     r"(金额|额度|资金|标准|比例上限)?(是|有|为|能有|大概|会是|最多|最高|一共|总共)?(是|有|为)?(多少|几)",
     r"(最多|最高|一共|总共|合计|共计|总计|加起来|累计)(能|可以|可|会)?(有|是|为)?(多少|几)",
@@ -91,7 +92,8 @@ _ASK_EN = re.compile(
     r"(?:subsidy|subsidies|award|reward|grant|support|funding|bonus|allowance|(?:guarantee |service |financing )?fees?)"
     r"\b(?! rates?\b)"
     r"|\b(?:can|could|will|would|do|does|shall)\b[^.?!]*\b(?:get|receive|claim|obtain|qualify)\b|\beligible\b|\bentitled\b"
-    r"|\btotal (?:subsidy|subsidies|award|awards|reward|rewards|grant|grants|amount|support|funding)\b",
+    r"|\btotal (?:subsidy|subsidies|award|awards|reward|rewards|grant|grants|amount|support|funding)\b"
+    r"|\bwhat does\b[^.?!]*\b(?:pay|give|offer|grant)\b",
     re.IGNORECASE,
 )
 # Words that make a sentence with an amount a computation request even without a question word
@@ -199,6 +201,12 @@ _REGISTERED_IN = re.compile(
     r"|\b(?:registered|founded|established|incorporated|set up)\s+in\s+((?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
+# "registered in Zijingang two years ago": the years since registration, in words
+_REGISTERED_AGO = re.compile(
+    r"\b(?:registered|founded|established|incorporated|set up)\b[^.?!]{0,60}?\b"
+    r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?\s+ago\b",
+    re.IGNORECASE,
+)
 # Rent per ㎡ and period: "每平米每月60元", "月租金每平米60块", "60元/平方米/月", "RMB 60 per square metre per month"
 _AREA_UNIT = r"(?:平方米|平方|平米|㎡|m²|m2|平(?!台))"
 _PER_AREA_BEFORE = re.compile(
@@ -244,7 +252,7 @@ _NEGATION = re.compile(
     re.IGNORECASE,
 )
 # An earlier turn and a follow-up joined by the chain with a space ("…怎么算 那流片补贴呢"): later words weigh more.
-_JOINED_TURN = re.compile(r"(?<=[^\x00-\x7f])\s+(?=\S)")
+_JOINED_TURN = re.compile(r"(?<=[^\x00-\x7f?!])\s+(?=\S)|(?<=[?!])\s+(?=[^\x00-\x7f])")
 FOLLOW_UP_WEIGHT = 2.0
 WINDOW_REACH = 3  # characters between a window's word and its years ("毕业后2年", "毕业了两年")
 COUNT_REACH = 8  # characters between a count and the option it counts ("两部作品各拿了市级")
@@ -466,7 +474,38 @@ def _inputs_for(rule: Rule, inputs: dict[str, Any], context: _Context) -> dict[s
 def _rule_inputs(rule: Rule, context: _Context) -> dict[str, _Assignment]:
     """The rule's inputs in the whole question, with the year window of a schedule ("第三年") applied."""
     assignments = extract_inputs(rule, context.text, context.amounts, context.cues, context.bound)
+    assignments = _with_earlier_tier(rule, context, assignments)
     return _apply_year_window(rule, context.text, assignments)
+
+
+_RECEIVED_BEFORE = re.compile(r"已经?(?:拿|领|获得?)(?:过|到)|(?:拿|领)过了|已经?获奖|already (?:received|got)")
+
+
+def _with_earlier_tier(rule: Rule, context: _Context, assignments: dict[str, _Assignment]) -> dict[str, _Assignment]:
+    """晋档补差 with the earlier award named but not its amount: "首次突破5000万…这个已经拿过了，现在突破1亿了" —
+    what was received is the tier the earlier, lower figure reached."""
+    formula = rule.formula
+    if formula.kind != "tiers" or not formula.top_up or formula.top_up in assignments:
+        return assignments
+    if not _RECEIVED_BEFORE.search(context.text):
+        return assignments
+    slots = {spec.slot for tier in formula.tiers for spec in tier.when}
+    if len(slots) != 1:
+        return assignments
+    name = next(iter(slots))
+    current = assignments.get(name)
+    kind = rule.input(name).kind
+    if current is None:
+        return assignments
+    earlier = [
+        a.value for a in context.amounts if a.kind == kind and a.start < current.position and a.value < current.value
+    ]
+    if not earlier:
+        return assignments
+    received = calculate(rule, {**{k: v.value for k, v in assignments.items()}, name: max(earlier)}).amount_yuan
+    if not received:
+        return assignments
+    return {**assignments, formula.top_up: _Assignment(received, False, current.position)}
 
 
 def _calculate(rule: Rule, inputs: dict[str, Any], context: _Context) -> Calculation:
@@ -583,16 +622,19 @@ def extract_inputs(
     if cues is None:
         cues = _cue_occurrences(text, [rule])
     assigned: dict[str, _Assignment] = {}
+    follow_up_at = _follow_up_start(text)
     for slot in rule.inputs:
         if slot.kind == "choice":
             keys = [option.key for option in slot.options]
             # "不是进口的": of two options, a negated one names the other; of more, it names none
             other = {keys[0]: keys[1], keys[1]: keys[0]} if len(keys) == 2 else None
             named = _mentions(text, [(option.key, (option.label, *option.aliases)) for option in slot.options], other)
-            # "空天信息软件开发类总部企业" names two industries: the one this rule is for is the one meant for it
+            # "空天信息软件开发类总部企业" names two industries: the one this rule is for is the one meant for it;
+            # what a follow-up says ("其实是做汽车销售的") replaces what the earlier turn said
             own = [item for item in named if _scope_wants(rule, slot.name, item[0])]
-            if own or named:
-                key, position = (own or named)[-1]
+            latest = [item for item in named if follow_up_at is not None and item[1] >= follow_up_at]
+            if latest or own or named:
+                key, position = (latest or own or named)[-1]
                 assigned[slot.name] = _Assignment(key, True, position)
         elif slot.kind == "flag":
             found = _last_mention(text, [("no", slot.no), ("yes", slot.yes)], {"no": "yes", "yes": "no"})
@@ -687,6 +729,9 @@ def _year_of(text: str, amount: Amount) -> int | None:
 # ----------------------------------------------------------------------------- scoring
 
 
+_LEVEL_ONLY = re.compile(r"^(?:national|provincial|city|district|municipal)(?:[- ]level)?$", re.IGNORECASE)
+
+
 def _rule_words(rule: Rule) -> list[str]:
     words = list(rule.keywords) + list(rule.events)
     if rule.formula.kind == "options" and rule.formula.option_slot:
@@ -696,7 +741,7 @@ def _rule_words(rule: Rule) -> list[str]:
             alias
             for option in slot.options
             for alias in option.aliases
-            if len(alias) >= 4 and (not alias.isascii() or re.search(r"[\s-]", alias))
+            if len(alias) >= 4 and (not alias.isascii() or re.search(r"[\s-]", alias)) and not _LEVEL_ONLY.match(alias)
         ]
     return words
 
@@ -1331,6 +1376,11 @@ def _with_registration_years(text: str, amounts: Sequence[Amount]) -> tuple[list
             end += 1
         found.append(Amount(years, "years", text[start:end], start, end))
         notes.append((years, f"自注册之日起年限按{NOTICE_YEAR}年（政策发布年份）− {year}年 = {years}年计算"))
+    for match in _REGISTERED_AGO.finditer(text):
+        if not any(a.kind == "years" and a.start <= match.start(1) < a.end for a in found):
+            found.append(
+                Amount(Decimal(_small_number(match.group(1).lower())), "years", match.group(1), *match.span(1))
+            )
     found.sort(key=lambda amount: amount.start)
     return found, notes
 
@@ -1462,6 +1512,10 @@ def _year_window(text: str, total_years: Decimal) -> tuple[Decimal, Decimal | No
         count = _small_number(match.group(1))
         if count >= 1:
             return Decimal(1), Decimal(count)
+    if match := _YEARS_OF_AWARD.search(lowered):  # "三年加起来", "连续三年"
+        count = _small_number(match.group(1) or match.group(2))
+        if count >= 1:
+            return Decimal(1), Decimal(count)
     if match := _YEAR_LAST.search(lowered):
         count = _small_number(match.group(1))
         if 1 <= count <= total_years:
@@ -1500,7 +1554,10 @@ def _apply_year_window(rule: Rule, text: str, assignments: dict[str, _Assignment
     if formula.kind != "schedule" or formula.start_year_slot is None:
         return assignments
     total_years = sum((segment.years for segment in formula.segments), Decimal(0))
-    window = _year_window(text, total_years)
+    follow_up = _follow_up_start(text)  # "第一年能补多少？ 那三年加起来呢？": the follow-up's years win
+    window = (_year_window(text[follow_up:], total_years) if follow_up is not None else None) or _year_window(
+        text, total_years
+    )
     if window is None:
         return assignments
     first, years = window

@@ -114,12 +114,14 @@ class Lexicon:
     """Everyday and English words -> the notice's own terms (knowledge/lexicon.yaml)."""
 
     synonyms: dict[str, tuple[str, ...]]
+    contrasts: tuple[tuple[str, ...], ...] = ()  # words a follow-up swaps for one another (国产 / 进口)
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-        synonyms = {str(k).lower(): tuple(v) for k, v in (raw or {}).get("synonyms", {}).items()}
-        return cls(synonyms)
+        raw = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}) or {}
+        synonyms = {str(k).lower(): tuple(v) for k, v in raw.get("synonyms", {}).items()}
+        contrasts = tuple(tuple(str(word) for word in group) for group in raw.get("contrasts", ()))
+        return cls(synonyms, contrasts)
 
     @cached_property
     def topic_cutter(self) -> Any:

@@ -308,3 +308,9 @@ def test_a_value_stated_as_exceeding_a_number_meets_only_exceeding_conditions():
     assert not above > Decimal("0.3")
     assert isinstance(tidy(Above(Decimal("0.250"))), Above)
     assert type(above * 2) is Decimal
+
+
+def test_spans_of_time_in_english_words_are_read_other_words_are_not():
+    found = [(a.kind, a.value) for a in find_amounts("grown every year for three years, two weeks before, one-time award")]
+    assert found == [("years", Decimal(3)), ("days", Decimal(14))]
+    assert [(a.kind, a.value) for a in find_amounts("an investment of 50 wan")] == [("money", Decimal(500000))]

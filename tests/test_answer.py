@@ -78,6 +78,19 @@ def test_follow_up_carries_the_earlier_question():
     assert standalone_question("那进口的呢？", None) == "那进口的呢？"
 
 
+def test_a_follow_up_swaps_its_word_for_the_counterpart_in_the_earlier_turn():
+    history = [{"role": "user", "content": "首次被认定为省级文化出口重点企业，奖多少？"}]
+    contrasts = [["国家级", "省级", "市级", "区级"], ["国产", "进口"]]
+    assert (
+        standalone_question("那如果是国家级的呢？", history, contrasts)
+        == "首次被认定为国家级文化出口重点企业，奖多少？ 那如果是国家级的呢？"
+    )
+    # a question naming two levels swaps nothing
+    assert standalone_question("省级和国家级呢？", history, contrasts).startswith("首次被认定为省级")
+    later = [{"role": "user", "content": "新注册的零售企业，社零3亿，奖多少？"}]
+    assert standalone_question("哦对了，我们其实是做汽车销售的，那能拿多少？", later).startswith("新注册的零售企业")
+
+
 @pytest.mark.parametrize(
     ("question", "message"),
     [

@@ -579,7 +579,8 @@ def test_a_follow_up_changes_a_part_of_a_sum():
         ("后两年", (Decimal(3), Decimal(2))),
         ("in the second year", (Decimal(2), None)),
         ("for the first two years", (Decimal(1), Decimal(2))),
-        ("四年一共", None),
+        ("四年一共", (Decimal(1), Decimal(4))),
+        ("那三年加起来呢", (Decimal(1), Decimal(3))),
         ("注册3年", None),
     ],
 )
@@ -1382,4 +1383,58 @@ def test_a_lower_tier_already_received_is_deducted():
     ],
 )
 def test_english_sums_of_awards(question, amount):
+    assert _plan(question).calculation.amount_yuan == Decimal(amount)
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        # a follow-up joined to its earlier turn: what it says replaces what was said
+        ("新注册的零售企业，全年纳统社零3亿，奖多少？ 哦对了，我们其实是做汽车销售的，那能拿多少？", 0),
+        ("紫金港新注册的集成电路公司，办公室一年租金120万，第一年房租能补多少？ 那三年加起来呢？", 150 * W),
+        # the lower tier named as received, without its amount: the tier the earlier figure reached
+        (
+            "云栖小镇做软件开发的空天信息企业，年度营收首次突破5000万，有什么奖励？ 这个已经拿过了，现在营收首次突破1亿了，还能再拿多少？",
+            50 * W,
+        ),
+        ("市级孵化器升级成省级后来又从省级升成国家级一共最多奖多少", 100 * W),
+        ("我们公司规模超过了科技型中小企业认定标准，年度研发投入2亿，比上年新增3000万，能拿多少研发补助？", 150 * W),
+        ("首次评定为国家4A级景去 奖历多少", 30 * W),  # typos in the place and the award word
+        ("获得中国专利金将的科技成果落地产业化 奖多少", 200 * W),
+    ],
+)
+def test_follow_ups_and_loose_wording(question, amount):
+    assert _plan(question).calculation.amount_yuan == Decimal(amount)
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        (
+            "We're a biomedical company registered in Zijingang Science City two years ago, doing a tech-upgrade project "
+            "buying lab equipment approved at ¥8,000,000; we actually invested the full ¥8,000,000. What's the maximum subsidy?",
+            32 * W,
+        ),
+        (
+            "We're an above-designated-size company in Yunqi Town. Last year's revenue was 50m yuan, our three-year compound "
+            "growth rate is 28%, revenue has grown every year for three years, and last year's growth was 35%. Our total "
+            "R&D expenses are 20m yuan. How much R&D reward could we get in principle?",
+            600 * W,
+        ),
+        (
+            "Our company is bigger than the national tech-SME size standard and we spent RMB 600 million on R&D this year. "
+            "What R&D subsidy can we get?",
+            300 * W,
+        ),
+        (
+            "Our original industrial design just won a world design award for the first time. What does Xihu pay for that?",
+            30 * W,
+        ),
+        (
+            "Our farm business was just named a provincial-level agricultural leading enterprise. How much does the district give?",
+            15 * W,
+        ),
+    ],
+)
+def test_english_wording_of_facts(question, amount):
     assert _plan(question).calculation.amount_yuan == Decimal(amount)
