@@ -67,6 +67,17 @@ class Turn:
     outcome: Any = None  # calc_intent.CalcOutcome when the calculator ran
     all_chunks: tuple[Chunk, ...] = ()
     reason: str = ""  # why a refusal, for logs and the benchmark
+    unstated: UnstatedAsk | None = None  # route "unstated": what was asked that the notice never gives
+
+
+@dataclass(frozen=True)
+class UnstatedAsk:
+    """A question for information the notice never gives: its kind, the chunk the rest of the question is about
+    (None when it is about none), and that rest (the topic)."""
+
+    kind: Unstated
+    about: Chunk | None
+    topic: str
 
 
 @dataclass(frozen=True)
@@ -436,7 +447,9 @@ class Assistant:
             # Point to the article the rest of the question is about, if it is about one.
             best = turn.hits[0].chunk if turn.hits and kind.cite else None
             about = best if best is not None and self.retriever.topic_coverage(topic, best) >= TOPIC_FLOOR else None
-            return replace(turn, route="unstated", outcome=(kind, about, topic), reason=f"unstated:{kind.name}")
+            return replace(
+                turn, route="unstated", unstated=UnstatedAsk(kind, about, topic), reason=f"unstated:{kind.name}"
+            )
         named = [h for h in turn.hits if h.source == "lookup"]
         departments = self.retriever.departments_in(turn.standalone)
         if departments and _LIST_ARTICLES.search(normalise_question(turn.question)) and not named:
@@ -468,15 +481,14 @@ class Assistant:
         match turn.route:
             case "out_of_scope":
                 answer = phrasing.refusal(turn.question, turn.language, turn.reason)
-            case "unstated":
-                kind, about, topic = turn.outcome
+            case "unstated" if (ask := turn.unstated) is not None:
                 sentence = ""
-                if about is not None:
-                    grams = self.retriever.query_grams(topic)
-                    passage = best_passage({g: w for g, w in grams.items() if g not in QUESTION_WORDS}, [about], "")
-                    sentence = passage[2] if passage is not None else about.title
+                if ask.about is not None:
+                    grams = self.retriever.query_grams(ask.topic)
+                    passage = best_passage({g: w for g, w in grams.items() if g not in QUESTION_WORDS}, [ask.about], "")
+                    sentence = passage[2] if passage is not None else ask.about.title
                 answer = phrasing.unstated_answer(
-                    turn.question, about, sentence, kind.what, kind.what_en, turn.language
+                    turn.question, ask.about, sentence, ask.kind.what, ask.kind.what_en, turn.language
                 )
             case "calculation":
                 answer = phrasing.calculation_answer(turn.question, turn.outcome, turn.language, self.retriever.by_id)
