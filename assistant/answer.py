@@ -161,12 +161,21 @@ class Scope:
             year = match.group("year")
             if not year or int(year) != max(self.covered_years):
                 return "other_year"
+        # What an earlier year actually came to ("2023年实际利用外资完成了多少"): the notice sets 2024's targets.
+        for match in _PAST_OUTCOME.finditer(text):
+            if int(match.group("year")) < max(self.covered_years):
+                return "other_year"
         return ""
 
 
 # A year followed by who sets policy or by policy itself: that year's policy, not a fact about the asker.
 _YEAR_POLICY = re.compile(
     r"(?:(?<![\d.])(?P<year>20\d\d)\s*年|去年|前年|明年|后年)[)）]?\s*(?:的)?(?:西湖区|区里|区政府|政府|政策|文件|出台|发布)"
+)
+# An earlier year's actual outcome asked for: a year, then within the clause 实际/完成/实现/达到 and 多少.
+_PAST_OUTCOME = re.compile(
+    r"(?<![\d.])(?P<year>20\d\d)\s*年(?:全年|度)?[^，,。？?！!比超较注册成立]{0,12}?(?:实际|完成|实现|达到)"
+    r"[^，,。？?！!]{0,8}?(?:多少|几)"
 )
 # A named document ("《…实施细则》", "“民营经济32条”", "浙政发〔2024〕4号文") and a question about what is in it.
 _NAMED_DOCUMENT = re.compile(

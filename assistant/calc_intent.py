@@ -652,7 +652,10 @@ def extract_inputs(
             cue_slots = frozenset({bound[amount.start]})
         target: Slot | None
         by_cue = True
-        if cue_slots is None:
+        parallel = _parallel_target(text, amount, targets) if cue_slots is None else None
+        if parallel is not None:
+            target = parallel  # "2023年研发投入1800万，2024年2000万": the second year's figure is the same kind
+        elif cue_slots is None:
             target = _primary_slot(rule, amount.kind)
             by_cue = False
         else:
@@ -691,6 +694,26 @@ def _stated(text: str, amount: Amount) -> Decimal:
     if exceeds is None or _EXCEEDS_NEGATED.search(before[: exceeds.start()]):
         return amount.value
     return Above(amount.value)
+
+
+def _parallel_target(text: str, amount: Amount, targets: Sequence[tuple[Amount, Slot, bool]]) -> Slot | None:
+    """The slot of the figure before, when both stand in clauses that open with a year and this one has no cue of
+    its own ("2023年研发投入1800万，2024年2000万")."""
+    if not targets or not targets[-1][2] or targets[-1][0].kind != amount.kind:
+        return None
+    clause_start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
+    if not re.fullmatch(
+        r"\s*(?:(?:19|20)?\d\d\s*年(?:度)?|今年|去年|上年|本年)\s*(?:是|为|做到了?|达到了?)?\s*",
+        text[clause_start : amount.start],
+    ):
+        return None
+    previous = targets[-1][0]
+    previous_start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, previous.start)), default=0)
+    return (
+        targets[-1][1]
+        if _DATED_YEAR.match(text, previous_start) or re.match(r"今年|去年|上年|本年", text[previous_start:])
+        else None
+    )
 
 
 def _dated_pairs(rule: Rule, text: str, targets: list[tuple[Amount, Slot, bool]]) -> list[tuple[Amount, Slot, bool]]:

@@ -381,6 +381,7 @@ def test_a_count_outside_the_best_window_still_answers(fake_assistant):
         ("我们公司到底该落户云栖小镇还是紫金港科技城？你直接帮我们拍板。", "task"),
         ("我已经退休了，今年养老金能涨多少？", "off_topic"),
         ("应届大学生想落户西湖区需要满足什么条件", "off_topic"),
+        ("2023年实际利用外资完成了多少", "other_year"),  # an earlier year's outcome: the notice sets 2024's targets
         ("帮我写一篇800字的西湖区营商环境宣传稿。", "task"),
         ("帮我总结一下最近一周杭州的经济新闻。", "task"),
     ],
