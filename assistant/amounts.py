@@ -193,6 +193,8 @@ def _find_amounts(original: str) -> list[Amount]:
             prefix = _CURRENCY_PREFIX.search(text[max(0, start - 4) : start])
             if prefix:
                 start -= len(prefix.group(0))
+        if kind == "years" and text[unit_end - 1 : unit_end] == "年" and text[unit_end : unit_end + 1] == "半":
+            value, unit_end = value + Decimal("0.5"), unit_end + 1  # 一年半 = 1.5年
         canonical_kind, canonical = _canonical(kind, value * factor)
         for range_start, range_end, range_value, range_multiplied in pending:
             scale = Decimal(1) if range_multiplied else _trailing_multiplier(numeral_text)

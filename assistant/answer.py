@@ -40,6 +40,7 @@ WANTS = {
 _FOLLOW_UP = re.compile(
     r"^(那|那么|如果|假如|要是|换成|改成|还有|另外|哦|噢|对了|其实|同一年|同年|and |what about|how about|if |what if |suppose )"
     r"|呢[?？]?$|^(它|这个|这条|该条|这笔|这项)|[，,]那(能|还|可以|又)|其实是|同一年|还能再|已经拿过"
+    r"|这次|再加|再买|又(首次|买|拿|获|评|通过|突破|新增)"
 )
 _LIST_ARTICLES = re.compile(
     r"(负责|管|牵头|涉及).{0,6}(哪些|什么|几条)|哪些(条|政策|条款)|(which|what) (articles|policies)"
@@ -247,7 +248,12 @@ def standalone_question(
     return question
 
 
+_ADDS_TO_EARLIER = re.compile(r"再加|加上|另外|还有|再买|又|一共|合计|总共|加起来|连同|也")
+
+
 def _swapped(earlier: str, question: str, contrasts: Sequence[Sequence[str]]) -> str:
+    if _ADDS_TO_EARLIER.search(question):
+        return earlier  # "再加买6台进口的，一共…" adds to the earlier turn's 国产 ones, it does not replace them
     for group in contrasts:
         named = [word for word in group if word in question]
         if len(named) != 1:

@@ -49,6 +49,7 @@ from assistant.calculator import (
     UNKNOWN,
     Calculation,
     Condition,
+    by_year,
     calculate,
     coerce_value,
     combine,
@@ -89,7 +90,7 @@ _ASK_EN = re.compile(
     r"|\bwhat (?:subsidy|subsidies|award|awards|grant|grants|amount|support|funding|reward)\b"
     r"|\bwhat(?:'s| is| are| was| would be| will be)? (?:the |our |my |its )?"
     r"(?:(?:maximum|max|total|possible|one-off|one-time|annual|expected|highest) )*"
-    r"(?:subsidy|subsidies|award|reward|grant|support|funding|bonus|allowance|(?:guarantee |service |financing )?fees?)"
+    r"(?:subsidy|subsidies|awards?|rewards?|grants?|support|funding|bonus(?:es)?|allowances?|(?:guarantee |service |financing )?fees?)"
     r"\b(?! rates?\b)"
     r"|\b(?:can|could|will|would|do|does|shall)\b[^.?!]*\b(?:get|receive|claim|obtain|qualify)\b|\beligible\b|\bentitled\b"
     r"|\btotal (?:subsidy|subsidies|award|awards|reward|rewards|grant|grants|amount|support|funding)\b"
@@ -147,7 +148,8 @@ _ITEM_WORDS = (
     r"|\band also\b|\band\b|\bplus\b|\balso\b|\bas well as\b|\bthen\b|\blater\b|\bin addition\b|\bbesides\b"
 )
 _ITEM_WORD = re.compile(_ITEM_WORDS)
-_PIECE_BREAK = re.compile(_ITEM_WORDS + r"|[；;，,、。？?！!]")
+_PIECE_BREAK = re.compile(_ITEM_WORDS + r"|[；;，,、。？?！!]|[和与及](?![其他它])")
+_ADDS = re.compile(r"再加|加上|另外|还有|又|再买|再(?:投|申请|拿|获)|\b(?:plus|also|in addition)\b")
 _EACH = re.compile(r"分别|各自|各是|各为|又是多少|又有多少|又能拿多少|\brespectively\b")
 _TIMES = re.compile(r"([两二三四2-4])\s*次|\b(twice)\b")
 _EXTRA_ONLY = re.compile(r"额外|另外再|再(?:奖|给|补|拿|发)|\badditional\b|\bextra\b")
@@ -427,6 +429,8 @@ def _plan_single(context: _Context, rules: Sequence[Rule], scored: list[_Scored]
     ]
     calc = _with_variant_alternatives(calc, rule, inputs, others)
     calc = _over_years(rule, calc, text)
+    if rule.formula.kind == "schedule" and (annuals := _yearly_bases(rule, context)):
+        calc = by_year(rule, inputs, annuals)
     if rule.includes and not _EXTRA_ONLY.search(text):
         included = [_calculate(other, _inputs_for(other, inputs, context), context) for other in _included(rule, rules)]
         if included and all(part.amount_yuan is not None for part in included):
@@ -440,6 +444,27 @@ def _plan_single(context: _Context, rules: Sequence[Rule], scored: list[_Scored]
 _YEARS_OF_AWARD = re.compile(
     rf"(?:前|头|最初的?|连续)({_CN_NUMBER})(?:个)?年|({_CN_NUMBER})(?:个)?年(?:里|内|间|下来|一共|总共|合计|累计|加起来)"
 )
+
+
+# "三年房租分别是60万、80万、100万": a figure for each year, listed after 分别/依次/每年分别
+_EACH_YEAR = re.compile(r"(?:分别|依次|每年分别|逐年)(?:是|为)?\s*$")
+
+
+def _yearly_bases(rule: Rule, context: _Context) -> list[Decimal]:
+    """The base of a yearly schedule given year by year: money amounts listed right after 分别/依次, separated only
+    by 、，和 — two or more of them; [] otherwise."""
+    money = [amount for amount in context.amounts if amount.kind == "money"]
+    for index, amount in enumerate(money):
+        if not _EACH_YEAR.search(context.text[max(0, amount.start - 6) : amount.start]):
+            continue
+        listed = [amount]
+        for following in money[index + 1 :]:
+            if not re.fullmatch(r"\s*[、，,和及]\s*", context.text[listed[-1].end : following.start]):
+                break
+            listed.append(following)
+        if len(listed) >= 2:
+            return [item.value for item in listed]
+    return []
 
 
 def _over_years(rule: Rule, calc: Calculation, text: str, span: tuple[int, int] | None = None) -> Calculation:
@@ -478,7 +503,10 @@ def _rule_inputs(rule: Rule, context: _Context) -> dict[str, _Assignment]:
     return _apply_year_window(rule, context.text, assignments)
 
 
-_RECEIVED_BEFORE = re.compile(r"已经?(?:拿|领|获得?)(?:过|到)|(?:拿|领)过了|已经?获奖|already (?:received|got)")
+# the lower tier was received: said outright, or implied by a tier reached again later ("第二年营收又首次突破了5亿")
+_RECEIVED_BEFORE = re.compile(
+    r"已经?(?:拿|领|获得?)(?:过|到)|(?:拿|领)过了|已经?获奖|already (?:received|got)|又(?:首次)?突破|这次|再次突破|晋档"
+)
 
 
 def _with_earlier_tier(rule: Rule, context: _Context, assignments: dict[str, _Assignment]) -> dict[str, _Assignment]:
@@ -638,6 +666,8 @@ def extract_inputs(
                 assigned[slot.name] = _Assignment(key, True, position)
         elif slot.kind == "flag":
             found = _last_mention(text, [("no", slot.no), ("yes", slot.yes)], {"no": "yes", "yes": "no"})
+            if slot.several == "no" and (denied := _last_mention(text, [("no", slot.no)], {"no": "yes"})):
+                found = denied if denied[0] == "no" else found
             if found is not None:
                 assigned[slot.name] = _Assignment(found[0] == "yes", True, found[1])
     numeric = {slot.name: slot for slot in rule.inputs if slot.kind not in ("choice", "flag")}
@@ -945,6 +975,8 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
     Needs two parts or more; None otherwise."""
     text = context.text
     follow_up = _follow_up_start(text)
+    if follow_up is not None and _TOTAL.search(text, follow_up) and _ADDS.search(text, follow_up):
+        follow_up = None  # "再加买6台进口的，一共能补多少？" adds an item to the earlier turn's: one list
     body = text[:follow_up] if follow_up is not None else text
     total = _TOTAL.search(body)
     # "承担了一项国家重点科研任务" counts one thing: 一项/一件 alone lists no second award
@@ -1225,7 +1257,12 @@ def _distinct_parts(found: Sequence[_Part]) -> list[_Part]:
     for part in sorted(found, key=lambda p: (p.position, -p.score)):
         key = _part_key(part)
         same = [other for other in parts if other.rule.id == part.rule.id]
-        repeated = part.rule.repeatable and all(other.evidence != part.evidence for other in same)
+        # a repeatable award, or one clause granting the same sum for each of several named events ("中国专利金奖和
+        # 省技术发明奖一等奖" both earn the 200万元): each named occurrence counts
+        events = {event.lower() for event in part.rule.events}
+        repeated = (part.rule.repeatable or part.evidence in events) and all(
+            other.evidence != part.evidence for other in same
+        )
         if any(_part_key(other) == key for other in same) and not repeated:
             continue
         if same and not _has_base(part):

@@ -223,6 +223,37 @@ def calculate(rule: Rule, inputs: Mapping[str, Any]) -> Calculation:
     )
 
 
+def by_year(rule: Rule, inputs: Mapping[str, Any], annuals: Sequence[Decimal]) -> Calculation:
+    """A yearly schedule whose base differs year by year ("三年房租分别是60万、80万、100万"): each year's amount from
+    its own base and rate, the cumulative cap over their sum. Conditions as calculate() finds them with the first
+    year's base; more years than the schedule has are not paid."""
+    formula = rule.formula
+    whole = calculate(rule, {**inputs, formula.base[0]: annuals[0]})
+    if formula.kind != "schedule" or whole.status != "eligible":
+        return whole
+    area = Decimal(str(inputs[formula.area_slot])) if formula.area_slot and formula.area_slot in inputs else None
+    share = Decimal(1)
+    prorated = ""
+    if area is not None and formula.area_cap is not None and area > formula.area_cap:
+        share = formula.area_cap / area  # 面积超过上限: each year's rent prorated
+        prorated = f" × {_plain_number(formula.area_cap)}/{_plain_number(area)}"
+    rates = [segment.rate for segment in formula.segments for _ in range(int(segment.years))]
+    pieces = []
+    total = Decimal(0)
+    for year, (annual, rate) in enumerate(zip(annuals, rates, strict=False), start=1):
+        amount = _cents(annual * share * rate)
+        total += amount
+        pieces.append(
+            f"第{year}年：{format_money(annual)}{prorated} × {format_quantity(rate, 'percent')} = {format_money(amount)}"
+        )
+    amount, cap_text = _apply_cap(total, formula.cap, "累计上限")
+    trace = "；".join(pieces) + f"；合计{format_money(total)}{cap_text}，{rule.payout}{format_money(amount)}"
+    assumptions = tuple(a for a in whole.assumptions if not a.startswith("按完整补助期"))
+    if len(annuals) > len(rates):
+        assumptions += (f"补助期最长{format_quantity(Decimal(len(rates)), 'years')}，之后的年份不计",)
+    return replace(whole, amount_yuan=amount, trace=trace, assumptions=assumptions, amount_min_yuan=None)
+
+
 @dataclass(frozen=True)
 class SharedCap:
     """One cap over several rules' amounts together (进口、国产机器人每家企业资助总额不超过50万元)."""

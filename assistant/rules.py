@@ -21,7 +21,9 @@ from assistant.numerals import int_to_cn
 
 NUMERIC_KINDS = ("money", "percent", "area", "years", "days", "weight", "count")
 SLOT_KINDS = (*NUMERIC_KINDS, "flag", "choice")
-SEVERAL_VALUES = ("last", "lowest")  # what a slot takes when a question lists several values for it
+# what a slot takes when a question states several values for it: the last one, the lowest ("每年增幅分别是12%、9%、
+# 15%"), or for a flag "no" — a word meaning false decides ("本地老企业拆分出来新注册的" is no new registration)
+SEVERAL_VALUES = ("last", "lowest", "no")
 FORMULA_KINDS = ("fixed", "rate", "tiers", "schedule", "per_unit", "options")
 CONDITION_OPS = (">=", ">", "<=", "<", "eq", "in", "is")
 UNIT_SYMBOLS = {"money": "元", "percent": "%", "area": "㎡", "years": "年", "days": "日", "weight": "吨", "count": "家"}

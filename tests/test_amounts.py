@@ -311,6 +311,15 @@ def test_a_value_stated_as_exceeding_a_number_meets_only_exceeding_conditions():
 
 
 def test_spans_of_time_in_english_words_are_read_other_words_are_not():
-    found = [(a.kind, a.value) for a in find_amounts("grown every year for three years, two weeks before, one-time award")]
+    found = [
+        (a.kind, a.value) for a in find_amounts("grown every year for three years, two weeks before, one-time award")
+    ]
     assert found == [("years", Decimal(3)), ("days", Decimal(14))]
     assert [(a.kind, a.value) for a in find_amounts("an investment of 50 wan")] == [("money", Decimal(500000))]
+
+
+@pytest.mark.parametrize(
+    ("text", "years"), [("一年半", "1.5"), ("两年半以后", "2.5"), ("1年半", "1.5"), ("半年", "0.5")]
+)
+def test_half_years(text, years):
+    assert [(a.kind, a.value) for a in find_amounts(text)] == [("years", Decimal(years))]

@@ -87,6 +87,10 @@ def test_a_follow_up_swaps_its_word_for_the_counterpart_in_the_earlier_turn():
     )
     # a question naming two levels swaps nothing
     assert standalone_question("省级和国家级呢？", history, contrasts).startswith("首次被认定为省级")
+    robots = [{"role": "user", "content": "紫金港企业买了2台国产工业机器人，每台50万，能补多少？"}]
+    assert standalone_question("再加买6台进口的、每台80万，一共能补多少？", robots, contrasts).startswith(
+        "紫金港企业买了2台国产"
+    )  # adds to the earlier items, replaces nothing
     later = [{"role": "user", "content": "新注册的零售企业，社零3亿，奖多少？"}]
     assert standalone_question("哦对了，我们其实是做汽车销售的，那能拿多少？", later).startswith("新注册的零售企业")
 

@@ -1440,3 +1440,44 @@ def test_follow_ups_and_loose_wording(question, amount):
 )
 def test_english_wording_of_facts(question, amount):
     assert _plan(question).calculation.amount_yuan == Decimal(amount)
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        # one clause, the same sum for each of several named events
+        ("公司两个成果分别获得中国专利金奖和省技术发明奖一等奖，都在西湖落地产业化，一共能奖多少？", 400 * W),
+        (
+            "我们牵头建的概念验证中心先列入了创建名单，第二年又通过认定，创建补助加上认定后第一年的绩效补助最多一共多少？",
+            550 * W,
+        ),
+        ("市级孵化器年度绩效三星，只有1家企业是毕业一年半以后才通过高企备案的，孵化器能拿多少奖励？", 0),
+        ("本地老企业拆分出来新注册的零售公司，全年社零额3亿，能拿社零奖励吗？", 0),  # 拆分 decides over 新注册
+        ("线上销售类农业项目，总投资60万，线上销售额480万元，能立项拿补助吗？", 0),
+        ("茶叶加工企业今年收购的10吨西湖龙井毛茶全部来自外区茶农，能拿收购奖励吗？", 0),
+        ("我们一个产品当年新认证了有机食品，另一个绿色食品认证续展成功，一共奖多少？", 7 * W),
+        # a yearly schedule with a base for each year
+        ("区外迁入紫金港的集成电路企业，三年房租分别是60万、80万、100万，租房补贴一共能拿多少？", 120 * W),
+        ("云栖小镇新引进企业，租了6000平方米，两年房租分别是100万、120万，一共补多少", 110 * W),
+        # a follow-up that adds an item, and a tier reached again
+        ("紫金港企业买了2台国产工业机器人，每台50万，能补多少？ 再加买6台进口的、每台80万，一共能补多少？", 34 * W),
+        (
+            "云栖做软件开发的空天信息企业，年营收首次突破5000万，奖多少？ 第二年营收又首次突破了5亿，这次能拿多少？",
+            250 * W,
+        ),
+        (
+            "An agricultural company was named a national-level agricultural leading enterprise, and one of its products "
+            "newly obtained green food certification this year. What are the total one-off rewards?",
+            34 * W,
+        ),
+    ],
+)
+def test_dev_style_sums_and_conditions(question, amount):
+    assert _plan(question).calculation.amount_yuan == Decimal(amount)
+
+
+def test_a_yearly_schedule_shows_each_years_base():
+    calc = _plan("区外迁入紫金港的集成电路企业，三年房租分别是60万、80万、100万，租房补贴一共能拿多少？").calculation
+    assert calc.trace.startswith(
+        "第1年：60万元 × 50% = 30万元；第2年：80万元 × 50% = 40万元；第3年：100万元 × 50% = 50万元"
+    )
