@@ -89,7 +89,7 @@ _ASK_EN = re.compile(
     r"\bhow much\b|\bcalculat|\bestimat"
     r"|\bwhat (?:subsidy|subsidies|award|awards|grant|grants|amount|support|funding|reward)\b"
     r"|\bwhat(?:'s| is| are| was| would be| will be)? (?:the |our |my |its )?"
-    r"(?:(?:maximum|max|total|possible|one-off|one-time|annual|expected|highest) )*"
+    r"(?:(?:maximum|max|total|possible|one-off|one-time|annual|expected|highest|matching|district|[a-z]+-level) )*"
     r"(?:subsidy|subsidies|awards?|rewards?|grants?|support|funding|bonus(?:es)?|allowances?|(?:guarantee |service |financing )?fees?)"
     r"\b(?! rates?\b)"
     r"|\b(?:can|could|will|would|do|does|shall)\b[^.?!]*\b(?:get|receive|claim|obtain|qualify)\b|\beligible\b|\bentitled\b"

@@ -1481,3 +1481,27 @@ def test_a_yearly_schedule_shows_each_years_base():
     assert calc.trace.startswith(
         "第1年：60万元 × 50% = 30万元；第2年：80万元 × 50% = 40万元；第3年：100万元 × 50% = 50万元"
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        ("三星级的市级科技企业孵化器，今年有4家在孵企业通过了高企备案，孵化器最多能拿多少？", 60 * W),
+        ("孵化器是市级的，年度绩效评价只评了二星，在孵企业有3家过了高企备案，那个每家15万的绩效奖励我们能拿多少？", 0),
+        ("依托我们企业建设的省级国际联合实验室，今年绩效考核结果是良好，省补助实到100万，能按50%拿到区里的奖励吗？", 0),
+        ("省级认定的企业海外研发机构，省补助实到100万，奖多少", 50 * W),
+        ("原创作品通过西湖区申报得了省级五个1工程奖 奖励多少", 30 * W),
+        (
+            "Our company undertakes a national key research task, and 2.4 million yuan of national funding has actually "
+            "arrived. What is the maximum matching subsidy from the district?",
+            60 * W,
+        ),
+        (
+            "Our company exceeds the SME size criteria for tech-based SMEs. Our annual R&D spending rose from 46 million "
+            "yuan to 50.8 million yuan. How much R&D subsidy can we get?",
+            0,
+        ),
+    ],
+)
+def test_grades_conditions_and_english_figures(question, amount):
+    assert _plan(question).calculation.amount_yuan == Decimal(amount)
