@@ -1362,120 +1362,6 @@ def test_a_lower_tier_already_received_is_deducted():
     assert outcome.calculation.amount_yuan == Decimal(50 * W)
 
 
-@pytest.mark.parametrize(
-    ("question", "amount"),
-    [
-        (
-            "Our scenic area was rated national 5A for the first time, and our rural tourism smart-construction project "
-            "had an actual investment of 50 wan. How much can we receive altogether?",
-            60 * W,
-        ),
-        (
-            "One of our original industrial designs won a world design award for the first time, and a separate original "
-            "visual design of ours won a top domestic (national authoritative) design award for the first time. "
-            "Total reward in yuan?",
-            50 * W,
-        ),
-        (
-            "Our original film, declared through Xihu District and publicly released, won the Golden Rooster Award. In the "
-            "same year our company was recognized for the first time as a national key cultural export enterprise. "
-            "What's the total reward?",
-            80 * W,
-        ),
-    ],
-)
-def test_english_sums_of_awards(question, amount):
-    assert _plan(question).calculation.amount_yuan == Decimal(amount)
-
-
-@pytest.mark.parametrize(
-    ("question", "amount"),
-    [
-        # a follow-up joined to its earlier turn: what it says replaces what was said
-        ("新注册的零售企业，全年纳统社零3亿，奖多少？ 哦对了，我们其实是做汽车销售的，那能拿多少？", 0),
-        ("紫金港新注册的集成电路公司，办公室一年租金120万，第一年房租能补多少？ 那三年加起来呢？", 150 * W),
-        # the lower tier named as received, without its amount: the tier the earlier figure reached
-        (
-            "云栖小镇做软件开发的空天信息企业，年度营收首次突破5000万，有什么奖励？ 这个已经拿过了，现在营收首次突破1亿了，还能再拿多少？",
-            50 * W,
-        ),
-        ("市级孵化器升级成省级后来又从省级升成国家级一共最多奖多少", 100 * W),
-        ("我们公司规模超过了科技型中小企业认定标准，年度研发投入2亿，比上年新增3000万，能拿多少研发补助？", 150 * W),
-        ("首次评定为国家4A级景去 奖历多少", 30 * W),  # typos in the place and the award word
-        ("获得中国专利金将的科技成果落地产业化 奖多少", 200 * W),
-    ],
-)
-def test_follow_ups_and_loose_wording(question, amount):
-    assert _plan(question).calculation.amount_yuan == Decimal(amount)
-
-
-@pytest.mark.parametrize(
-    ("question", "amount"),
-    [
-        (
-            "We're a biomedical company registered in Zijingang Science City two years ago, doing a tech-upgrade project "
-            "buying lab equipment approved at ¥8,000,000; we actually invested the full ¥8,000,000. What's the maximum subsidy?",
-            32 * W,
-        ),
-        (
-            "We're an above-designated-size company in Yunqi Town. Last year's revenue was 50m yuan, our three-year compound "
-            "growth rate is 28%, revenue has grown every year for three years, and last year's growth was 35%. Our total "
-            "R&D expenses are 20m yuan. How much R&D reward could we get in principle?",
-            600 * W,
-        ),
-        (
-            "Our company is bigger than the national tech-SME size standard and we spent RMB 600 million on R&D this year. "
-            "What R&D subsidy can we get?",
-            300 * W,
-        ),
-        (
-            "Our original industrial design just won a world design award for the first time. What does Xihu pay for that?",
-            30 * W,
-        ),
-        (
-            "Our farm business was just named a provincial-level agricultural leading enterprise. How much does the district give?",
-            15 * W,
-        ),
-    ],
-)
-def test_english_wording_of_facts(question, amount):
-    assert _plan(question).calculation.amount_yuan == Decimal(amount)
-
-
-@pytest.mark.parametrize(
-    ("question", "amount"),
-    [
-        # one clause, the same sum for each of several named events
-        ("公司两个成果分别获得中国专利金奖和省技术发明奖一等奖，都在西湖落地产业化，一共能奖多少？", 400 * W),
-        (
-            "我们牵头建的概念验证中心先列入了创建名单，第二年又通过认定，创建补助加上认定后第一年的绩效补助最多一共多少？",
-            550 * W,
-        ),
-        ("市级孵化器年度绩效三星，只有1家企业是毕业一年半以后才通过高企备案的，孵化器能拿多少奖励？", 0),
-        ("本地老企业拆分出来新注册的零售公司，全年社零额3亿，能拿社零奖励吗？", 0),  # 拆分 decides over 新注册
-        ("线上销售类农业项目，总投资60万，线上销售额480万元，能立项拿补助吗？", 0),
-        ("茶叶加工企业今年收购的10吨西湖龙井毛茶全部来自外区茶农，能拿收购奖励吗？", 0),
-        ("我们一个产品当年新认证了有机食品，另一个绿色食品认证续展成功，一共奖多少？", 7 * W),
-        # a yearly schedule with a base for each year
-        ("区外迁入紫金港的集成电路企业，三年房租分别是60万、80万、100万，租房补贴一共能拿多少？", 120 * W),
-        ("云栖小镇新引进企业，租了6000平方米，两年房租分别是100万、120万，一共补多少", 110 * W),
-        # a follow-up that adds an item, and a tier reached again
-        ("紫金港企业买了2台国产工业机器人，每台50万，能补多少？ 再加买6台进口的、每台80万，一共能补多少？", 34 * W),
-        (
-            "云栖做软件开发的空天信息企业，年营收首次突破5000万，奖多少？ 第二年营收又首次突破了5亿，这次能拿多少？",
-            250 * W,
-        ),
-        (
-            "An agricultural company was named a national-level agricultural leading enterprise, and one of its products "
-            "newly obtained green food certification this year. What are the total one-off rewards?",
-            34 * W,
-        ),
-    ],
-)
-def test_dev_style_sums_and_conditions(question, amount):
-    assert _plan(question).calculation.amount_yuan == Decimal(amount)
-
-
 def test_a_yearly_schedule_shows_each_years_base():
     calc = _plan("区外迁入紫金港的集成电路企业，三年房租分别是60万、80万、100万，租房补贴一共能拿多少？").calculation
     assert calc.trace.startswith(
@@ -1483,25 +1369,109 @@ def test_a_yearly_schedule_shows_each_years_base():
     )
 
 
-@pytest.mark.parametrize(
-    ("question", "amount"),
-    [
-        ("三星级的市级科技企业孵化器，今年有4家在孵企业通过了高企备案，孵化器最多能拿多少？", 60 * W),
-        ("孵化器是市级的，年度绩效评价只评了二星，在孵企业有3家过了高企备案，那个每家15万的绩效奖励我们能拿多少？", 0),
-        ("依托我们企业建设的省级国际联合实验室，今年绩效考核结果是良好，省补助实到100万，能按50%拿到区里的奖励吗？", 0),
-        ("省级认定的企业海外研发机构，省补助实到100万，奖多少", 50 * W),
-        ("原创作品通过西湖区申报得了省级五个1工程奖 奖励多少", 30 * W),
-        (
-            "Our company undertakes a national key research task, and 2.4 million yuan of national funding has actually "
-            "arrived. What is the maximum matching subsidy from the district?",
-            60 * W,
-        ),
-        (
-            "Our company exceeds the SME size criteria for tech-based SMEs. Our annual R&D spending rose from 46 million "
-            "yuan to 50.8 million yuan. How much R&D subsidy can we get?",
-            0,
-        ),
-    ],
-)
-def test_grades_conditions_and_english_figures(question, amount):
+# (question, amount in yuan): how people word their facts — each row is a wording the calculator once misread
+WORDINGS = [
+    # -- English sums of awards
+    (
+        "Our scenic area was rated national 5A for the first time, and our rural tourism smart-construction project "
+        "had an actual investment of 50 wan. How much can we receive altogether?",
+        60 * W,
+    ),
+    (
+        "One of our original industrial designs won a world design award for the first time, and a separate original "
+        "visual design of ours won a top domestic (national authoritative) design award for the first time. "
+        "Total reward in yuan?",
+        50 * W,
+    ),
+    (
+        "Our original film, declared through Xihu District and publicly released, won the Golden Rooster Award. In the "
+        "same year our company was recognized for the first time as a national key cultural export enterprise. "
+        "What's the total reward?",
+        80 * W,
+    ),
+    # -- follow-ups and loose wording
+    # a follow-up joined to its earlier turn: what it says replaces what was said
+    ("新注册的零售企业，全年纳统社零3亿，奖多少？ 哦对了，我们其实是做汽车销售的，那能拿多少？", 0),
+    ("紫金港新注册的集成电路公司，办公室一年租金120万，第一年房租能补多少？ 那三年加起来呢？", 150 * W),
+    # the lower tier named as received, without its amount: the tier the earlier figure reached
+    (
+        "云栖小镇做软件开发的空天信息企业，年度营收首次突破5000万，有什么奖励？ 这个已经拿过了，现在营收首次突破1亿了，还能再拿多少？",
+        50 * W,
+    ),
+    ("市级孵化器升级成省级后来又从省级升成国家级一共最多奖多少", 100 * W),
+    ("我们公司规模超过了科技型中小企业认定标准，年度研发投入2亿，比上年新增3000万，能拿多少研发补助？", 150 * W),
+    ("首次评定为国家4A级景去 奖历多少", 30 * W),  # typos in the place and the award word
+    ("获得中国专利金将的科技成果落地产业化 奖多少", 200 * W),
+    # -- English wording of facts
+    (
+        "We're a biomedical company registered in Zijingang Science City two years ago, doing a tech-upgrade project "
+        "buying lab equipment approved at ¥8,000,000; we actually invested the full ¥8,000,000. What's the maximum subsidy?",
+        32 * W,
+    ),
+    (
+        "We're an above-designated-size company in Yunqi Town. Last year's revenue was 50m yuan, our three-year compound "
+        "growth rate is 28%, revenue has grown every year for three years, and last year's growth was 35%. Our total "
+        "R&D expenses are 20m yuan. How much R&D reward could we get in principle?",
+        600 * W,
+    ),
+    (
+        "Our company is bigger than the national tech-SME size standard and we spent RMB 600 million on R&D this year. "
+        "What R&D subsidy can we get?",
+        300 * W,
+    ),
+    (
+        "Our original industrial design just won a world design award for the first time. What does Xihu pay for that?",
+        30 * W,
+    ),
+    (
+        "Our farm business was just named a provincial-level agricultural leading enterprise. How much does the district give?",
+        15 * W,
+    ),
+    # -- sums per named event, yearly bases, conditions that decide
+    # one clause, the same sum for each of several named events
+    ("公司两个成果分别获得中国专利金奖和省技术发明奖一等奖，都在西湖落地产业化，一共能奖多少？", 400 * W),
+    (
+        "我们牵头建的概念验证中心先列入了创建名单，第二年又通过认定，创建补助加上认定后第一年的绩效补助最多一共多少？",
+        550 * W,
+    ),
+    ("市级孵化器年度绩效三星，只有1家企业是毕业一年半以后才通过高企备案的，孵化器能拿多少奖励？", 0),
+    ("本地老企业拆分出来新注册的零售公司，全年社零额3亿，能拿社零奖励吗？", 0),  # 拆分 decides over 新注册
+    ("线上销售类农业项目，总投资60万，线上销售额480万元，能立项拿补助吗？", 0),
+    ("茶叶加工企业今年收购的10吨西湖龙井毛茶全部来自外区茶农，能拿收购奖励吗？", 0),
+    ("我们一个产品当年新认证了有机食品，另一个绿色食品认证续展成功，一共奖多少？", 7 * W),
+    # a yearly schedule with a base for each year
+    ("区外迁入紫金港的集成电路企业，三年房租分别是60万、80万、100万，租房补贴一共能拿多少？", 120 * W),
+    ("云栖小镇新引进企业，租了6000平方米，两年房租分别是100万、120万，一共补多少", 110 * W),
+    # a follow-up that adds an item, and a tier reached again
+    ("紫金港企业买了2台国产工业机器人，每台50万，能补多少？ 再加买6台进口的、每台80万，一共能补多少？", 34 * W),
+    (
+        "云栖做软件开发的空天信息企业，年营收首次突破5000万，奖多少？ 第二年营收又首次突破了5亿，这次能拿多少？",
+        250 * W,
+    ),
+    (
+        "An agricultural company was named a national-level agricultural leading enterprise, and one of its products "
+        "newly obtained green food certification this year. What are the total one-off rewards?",
+        34 * W,
+    ),
+    # -- grades, conditions and English figures
+    ("三星级的市级科技企业孵化器，今年有4家在孵企业通过了高企备案，孵化器最多能拿多少？", 60 * W),
+    ("孵化器是市级的，年度绩效评价只评了二星，在孵企业有3家过了高企备案，那个每家15万的绩效奖励我们能拿多少？", 0),
+    ("依托我们企业建设的省级国际联合实验室，今年绩效考核结果是良好，省补助实到100万，能按50%拿到区里的奖励吗？", 0),
+    ("省级认定的企业海外研发机构，省补助实到100万，奖多少", 50 * W),
+    ("原创作品通过西湖区申报得了省级五个1工程奖 奖励多少", 30 * W),
+    (
+        "Our company undertakes a national key research task, and 2.4 million yuan of national funding has actually "
+        "arrived. What is the maximum matching subsidy from the district?",
+        60 * W,
+    ),
+    (
+        "Our company exceeds the SME size criteria for tech-based SMEs. Our annual R&D spending rose from 46 million "
+        "yuan to 50.8 million yuan. How much R&D subsidy can we get?",
+        0,
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "amount"), WORDINGS, ids=[q[0][:24] for q in WORDINGS])
+def test_wordings_people_use_give_the_exact_amount(question, amount):
     assert _plan(question).calculation.amount_yuan == Decimal(amount)
