@@ -79,7 +79,7 @@ _ASK_PATTERNS = (
     r"多少(钱|补贴|补助|奖励|资助|奖金|扶持资金|担保费)",
     r"算一下|算算|帮我算|计算|测算|估算|核算|能补|补多少|奖多少",
     r"(有什么|有哪些|有没有|有啥|什么样的?)(补贴|补助|奖励|资助|扶持|支持|优惠)",
-    r"(有|给|能拿到?|能领到?|可以拿到?|能获得|能享受)[\u4e00-\u9fff]{0,4}?(补贴|补助|奖励|资助)(吗|么|嘛)",
+    r"(有|给|能拿到?|能领到?|可以拿到?|能获得|能享受)[\u4e00-\u9fff]{0,6}?(补贴|补助|奖励|资助)(吗|么|嘛)",
     r"(能|可以|可)(拿|领|获得|享受|申请)(什么|哪些|啥)",
     # terse: "高企 首次认定 + 首次上规模 一共最多?", "… 绩效奖励最多?"
     r"(一共|总共|合计|共计|总计|加起来|最多|最高)\s*(是|有)?\s*(多少)?\s*[?？]\s*$",
@@ -94,7 +94,8 @@ _ASK_EN = re.compile(
     r"\b(?! rates?\b)"
     r"|\b(?:can|could|will|would|do|does|shall)\b[^.?!]*\b(?:get|receive|claim|obtain|qualify)\b|\beligible\b|\bentitled\b"
     r"|\btotal (?:subsidy|subsidies|award|awards|reward|rewards|grant|grants|amount|support|funding)\b"
-    r"|\bwhat does\b[^.?!]*\b(?:pay|give|offer|grant)\b",
+    r"|\bwhat does\b[^.?!]*\b(?:pay|give|offer|grant)\b"
+    r"|\bwhat(?:'s| is)? the (?:maximum |max |possible )?total\b|\bhow much in total\b",
     re.IGNORECASE,
 )
 # Words that make a sentence with an amount a computation request even without a question word
@@ -149,7 +150,7 @@ _ITEM_WORDS = (
 )
 _ITEM_WORD = re.compile(_ITEM_WORDS)
 _PIECE_BREAK = re.compile(_ITEM_WORDS + r"|[；;，,、。？?！!]|[和与及](?![其他它])")
-_ADDS = re.compile(r"再加|加上|另外|还有|又|再买|再(?:投|申请|拿|获)|\b(?:plus|also|in addition)\b")
+_ADDS = re.compile(r"再加|加上|另外|还有|又|再买|再(?:投|申请|拿|获)|之后|后来|以后|连同|\b(?:plus|also|in addition)\b")
 _EACH = re.compile(r"分别|各自|各是|各为|又是多少|又有多少|又能拿多少|\brespectively\b")
 _TIMES = re.compile(r"([两二三四2-4])\s*次|\b(twice)\b")
 _EXTRA_ONLY = re.compile(r"额外|另外再|再(?:奖|给|补|拿|发)|\badditional\b|\bextra\b")
@@ -356,8 +357,10 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     # A rule for one place that the question is not about answers nothing; when it is the question's best match, no
     # rule does (the runner-up only won because the better match does not apply).
     considered = [item for item in scored if _place_considered(item[2], text, named_articles, article_hints)]
-    if not considered or considered[0] is not scored[0]:
+    if not considered:
         return None
+    if considered[0] is not scored[0] and not _place_stated(considered[0][2], text):
+        return None  # ... unless the rule that may answer is bound to a place the question names ("换成云栖小镇…呢")
     scored = considered
     combined = _plan_combined(context, rules, scored)
     if combined is not None and combined.parts:
@@ -472,7 +475,7 @@ def _over_years(rule: Rule, calc: Calculation, text: str, span: tuple[int, int] 
     if not rule.per_year or rule.formula.kind == "schedule" or calc.amount_yuan is None or not _TOTAL.search(text):
         return calc
     piece = text[span[0] : span[1]] if span and span[1] > span[0] else text
-    found = _YEARS_OF_AWARD.search(piece)
+    found = _YEARS_OF_AWARD.search(piece) or _YEARS_OF_AWARD.search(text)  # its item, else the whole question
     if found is None:
         return calc
     years = _small_number(found.group(1) or found.group(2))
@@ -575,12 +578,19 @@ def _place_considered(rule: Rule, text: str, named_articles: set[str], hints: Se
     spec = _place_spec(rule)
     if spec is None or rule.article in named_articles:
         return True
-    slot = rule.input(PLACE_SLOT)
-    stated = {key for key, _ in _mentions(text, [(o.key, (o.label, *o.aliases)) for o in slot.options])}
-    if spec.value in stated:
+    if _place_stated(rule, text):
         return True
     articles = [hint for hint in hints if hint.startswith("A")]
     return not hints or articles[:1] == [rule.article]
+
+
+def _place_stated(rule: Rule, text: str) -> bool:
+    """Whether the rule is bound to a place and the question names that place."""
+    spec = _place_spec(rule)
+    if spec is None:
+        return False
+    slot = rule.input(PLACE_SLOT)
+    return spec.value in {key for key, _ in _mentions(text, [(o.key, (o.label, *o.aliases)) for o in slot.options])}
 
 
 def _assume_place(rule: Rule, inputs: dict[str, Any], calc: Calculation) -> Calculation:
@@ -1087,12 +1097,16 @@ def _lead_with_hint(calc: Calculation, hints: Sequence[str]) -> Calculation:
 def _find_parts(
     context: _Context, body: str, family: Sequence[Rule], scores: dict[str, float], distinctive_only: bool = False
 ) -> list[_Part]:
-    words = {rule.id: {word.lower() for word in _rule_words(rule)} for rule in family}
+    # within one article, a rule's marks tell it from its siblings too ("通过认定" is the 经认定 award, not 创建名单)
+    words = {rule.id: {word.lower() for word in (*_rule_words(rule), *rule.marks)} for rule in family}
     owners: dict[str, int] = {}
     for rule_words in words.values():
         for word in rule_words:
             owners[word] = owners.get(word, 0) + 1
     spans = [span for span in context.spans if span[1] <= len(body)]
+    marks = [word for rule in family for word in rule.marks]
+    if marks:
+        spans = sorted({*spans, *_find_words(body, marks)})
 
     def inside_words(rule: Rule, start: int, end: int) -> list[tuple[int, int, str]]:
         return [span for span in spans if start <= span[0] and span[1] <= end and span[2].lower() in words[rule.id]]
@@ -1450,7 +1464,7 @@ def _with_count_windows(
 ) -> tuple[list[Amount], dict[int, str]]:
     """Counts of items a rule counts only within a window ("在孵期间或毕业后1年内": count_within {毕业, 1年}).
     In a sentence that speaks of the window's word, an item described outside it ("1家是毕业2年后才通过的") is not
-    counted: a total split up after 其中 ("4家，其中3家在孵期间通过，1家毕业2年后") becomes 4家 − 1家 = 3家 (its parts
+    counted: a total split up after 其中 or a colon ("4家，其中3家在孵期间通过，1家毕业2年后") becomes 4家 − 1家 = 3家 (its parts
     are not counts of their own); items listed one by one are added up without the ones outside. Returns the
     amounts (each such sentence's counts folded into one) and, by that count's start, the arithmetic as text."""
     windows = {slot.count_within for rule in rules for slot in rule.inputs if slot.count_within}
@@ -1466,7 +1480,8 @@ def _with_count_windows(
             continue
         inside = [count for count in counts if begin <= count.start < finish]
         reasons = {count.start: why for count in inside if (why := _outside_window(text, count, inside, windows))}
-        breakdown = text.find("其中", begin, finish)
+        split = _BREAKDOWN.search(text, begin, finish)  # "4家，其中…", "3家…：2家…，1家…"
+        breakdown = split.start() if split else -1
         total = next((count for count in reversed(inside) if count.end <= breakdown), None) if breakdown >= 0 else None
         if total is not None:
             parts = [count for count in inside if count.start > total.start]
@@ -1490,6 +1505,9 @@ def _with_count_windows(
         replaced[total.start] = Amount(max(value, Decimal(0)), "count", total.text, total.start, total.end)
     result = [replaced.get(amount.start, amount) for amount in amounts if amount.start not in dropped]
     return result, products
+
+
+_BREAKDOWN = re.compile(r"其中|[：:](?=\s*[\d一二两三四五六七八九十]+\s*[家个项])")
 
 
 def _count_text(value: Decimal, like: Amount) -> str:
@@ -1667,11 +1685,13 @@ def _follow_up_start(text: str) -> int | None:
     joined = {match.end() for match in _JOINED_TURN.finditer(text)}
     for end in sorted(sentence_ends | joined, reverse=True):
         start = end + (len(text[end:]) - len(text[end:].lstrip()))
-        if not FOLLOW_UP_OPENING.match(text, start):
-            continue
-        # within one turn, "如果后面通过认定，…一共最多多少？" goes on with the question; "那1500万呢？" asks anew
-        if end in joined or _ASKS_AGAIN.search(text, start):
-            return start
+        asks_again = _ASKS_AGAIN.search(text, start)
+        if FOLLOW_UP_OPENING.match(text, start):
+            # within one turn, "如果后面通过认定，…一共最多多少？" goes on with the question; "那1500万呢？" asks anew
+            if end in joined or asks_again:
+                return start
+        elif end in joined and asks_again:
+            return start  # a joined turn "复查换证的呢？"
     return None
 
 

@@ -179,6 +179,7 @@ class Rule:
     conditions: tuple[ConditionSpec, ...] = ()
     keywords: tuple[str, ...] = ()
     events: tuple[str, ...] = ()  # recognitions that trigger the rule (matcher)
+    marks: tuple[str, ...] = ()  # words that tell it from its article's other awards, naming nothing alone (通过认定)
     group: str = ""  # variants of one award (question parser); only one is granted unless they share a cap_group
     cap_group: str = ""  # rules whose amounts add up under one per-company cap
     per_year: bool = False
@@ -437,6 +438,7 @@ def _parse_rule(spec: Any, slots: Mapping[str, Slot]) -> Rule:
         conditions=conditions,
         keywords=_text_tuple(spec.get("keywords", ()), "keywords"),
         events=_text_tuple(spec.get("events", ()), "events"),
+        marks=_text_tuple(spec.get("marks", ()), "marks"),
         group=str(spec.get("group") or ""),
         cap_group=str(spec.get("cap_group") or ""),
         per_year=bool(spec.get("per_year", False)),

@@ -91,6 +91,14 @@ def test_a_follow_up_swaps_its_word_for_the_counterpart_in_the_earlier_turn():
     assert standalone_question("再加买6台进口的、每台80万，一共能补多少？", robots, contrasts).startswith(
         "紫金港企业买了2台国产"
     )  # adds to the earlier items, replaces nothing
+    # a follow-up that points back without an opener word: "，那我们能拿多少", "这是第几条", "加起来", English "this"
+    grant = [{"role": "user", "content": "省级认定的企业海外研发机构有什么奖励？"}]
+    assert standalone_question("省里补助实际到账120万，那我们能拿多少？", grant).startswith(
+        "省级认定的企业海外研发机构"
+    )
+    assert standalone_question("这是第几条？", grant).startswith("省级认定")
+    assert standalone_question("Which department is responsible for this?", grant).startswith("省级认定")
+    assert standalone_question("第十八条讲什么？", grant) == "第十八条讲什么？"
     later = [{"role": "user", "content": "新注册的零售企业，社零3亿，奖多少？"}]
     assert standalone_question("哦对了，我们其实是做汽车销售的，那能拿多少？", later).startswith("新注册的零售企业")
 

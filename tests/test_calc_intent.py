@@ -1371,6 +1371,29 @@ def test_a_yearly_schedule_shows_each_years_base():
 
 # (question, amount in yuan): how people word their facts — each row is a wording the calculator once misread
 WORDINGS = [
+    # -- follow-ups and items told apart within one article (dev19, dev20)
+    ("概念验证中心列入创建名单，给多少补助？ 后来通过认定了，认定后第一年按最高标准拿，加起来一共多少？", 550 * W),
+    ("当年新认证的无公害农产品，奖多少？ 复查换证的呢？", 1 * W),
+    ("工业企业首次上规纳统，奖多少？ 要是之后连续3年都在规、增加值每年刚好增长10%，加起来最多多少？", 40 * W),
+    (
+        "我们是四星市级科技企业孵化器，今年有3家企业通过高企备案：2家在孵期间通过，1家毕业两年后才通过。"
+        "孵化器运营资助加绩效奖励最多一共多少？",
+        50 * W,
+    ),
+    ("一件原创视觉设计作品首次获得世界设计大奖，同时又被一场国际重大赛事采用，按规定最多一共能奖多少？", 60 * W),
+    ("我们2022年已经首次入选过国家鼓励的重点软件企业，今年再次入选，还能拿那笔一次性奖励吗？", 0),
+    ("我们区域性股权市场运营机构今年拿到的是省地方金融管理局批复的创新试点，这种能拿那笔一次性奖励吗？", 0),
+    (
+        "This year we were recognized as a 'New Young Eagle' (新雏鹰) enterprise for the first time, and our high-tech "
+        "enterprise status was also re-certified. What is the maximum total award?",
+        60 * W,
+    ),
+    (
+        "Our team was newly selected as a municipal leading innovation and entrepreneurship team; our company also set up "
+        "a new provincial-level postdoctoral workstation and obtained independent postdoc recruitment qualification. "
+        "What is the maximum total?",
+        600 * W,
+    ),
     # -- English sums of awards
     (
         "Our scenic area was rated national 5A for the first time, and our rural tourism smart-construction project "
