@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 # What kind of value a question asks for; the composer prefers sentences holding that kind.
 WANTS = {
-    "department": r"哪个部门|哪些部门|什么部门|哪个单位|哪些单位|谁负责|谁来负责|找谁|责任单位|谁牵头|牵头(部门|单位)|哪.{0,6}牵头|由谁|负责部门|主管|归谁管|哪里申请|which (department|unit|office|bureau)|who (is )?(responsible|in charge|leads?)|responsible (unit|department)|\blead(s|ing)? (department|unit)",
+    "department": r"哪个部门|哪些部门|什么部门|哪个单位|哪些单位|谁负责|谁来负责|找谁|责任单位|谁牵头|牵头(部门|单位)|哪.{0,6}牵头|由谁|负责部门|谁主管|(部门|单位)主管|主管(部门|单位)(是|为)?(哪|谁|什么)|归谁管|哪里申请|which (department|unit|office|bureau)|who (is )?(responsible|in charge|leads?)|responsible (unit|department)|\blead(s|ing)? (department|unit)",
     "date": r"什么时候|何时|哪天|日期|哪一天|有效期|截止|多久|期限|when|what date|valid",
     "percent": r"比例|百分之|几成|多少%|百分比|费率|利率|税率|增长率|增速|增幅|增长多少|涨多少|涨幅|几个点|比重|占比|percent|percentage|\brate\b|\bgrowth (target|rate)\b",
     "count": r"多少家|几家|多少个|几个|多少亩|多少场|多少所|多少户|多少张|多少吨|多少人|多少栋|多少平方米|多少支|多少项|how many|\bnumber of\b",
@@ -507,7 +507,8 @@ class Assistant:
         coverage = relevance(turn.standalone, turn.hits[0].chunk, self.retriever.lexicon)
         if not (coverage >= COVERAGE_FLOOR or dense >= DENSE_FLOOR):
             return False
-        if turn.language != "zh" or dense >= DENSE_RESCUE:
+        # the question joined to an English earlier turn is judged as English ("…metaverse companies? 这是哪一条")
+        if detect_language(turn.standalone) != "zh" or dense >= DENSE_RESCUE:
             return True
         return self.retriever.topic_coverage(turn.standalone, turn.hits[0].chunk) >= TOPIC_FLOOR
 

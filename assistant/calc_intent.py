@@ -150,7 +150,10 @@ _ITEM_WORDS = (
 )
 _ITEM_WORD = re.compile(_ITEM_WORDS)
 _PIECE_BREAK = re.compile(_ITEM_WORDS + r"|[；;，,、。？?！!]|[和与及](?![其他它])")
-_ADDS = re.compile(r"再加|加上|另外|还有|又|再买|再(?:投|申请|拿|获)|之后|后来|以后|连同|\b(?:plus|also|in addition)\b")
+_ADDS = re.compile(
+    r"再加|加上|另外|还有|又|再买|再(?:投|申请|拿|获)|之后|后来|以后|连同|同一年|同年|还(?:首次|拿|获|评|通过|买|新)"
+    r"|\b(?:plus|also|in addition)\b"
+)
 _EACH = re.compile(r"分别|各自|各是|各为|又是多少|又有多少|又能拿多少|\brespectively\b")
 _TIMES = re.compile(r"([两二三四2-4])\s*次|\b(twice)\b")
 _EXTRA_ONLY = re.compile(r"额外|另外再|再(?:奖|给|补|拿|发)|\badditional\b|\bextra\b")

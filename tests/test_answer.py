@@ -10,6 +10,7 @@ from assistant.answer import (
     detect_language,
     standalone_question,
     validate_question,
+    wanted_value,
 )
 from assistant.guard import claims, unsupported_claims
 from assistant.settings import Settings
@@ -252,8 +253,6 @@ def test_an_article_of_another_document_is_not_this_notices_article(fake_assista
 
 
 def test_a_statement_with_lead_is_not_a_department_question():
-    from assistant.answer import wanted_value
-
     assert wanted_value("企业牵头建的省重点实验室刚获批，区里一次性奖多少？") == "amount"
     assert wanted_value("这件事谁牵头？") == "department"
     assert wanted_value("科技创新政策由哪个部门牵头") == "department"
@@ -441,3 +440,19 @@ def test_the_figure_comes_from_the_chunk_that_states_it(fake_assistant, question
     answer = fake_assistant.ask(question)
     assert (answer.citations[0], answer.refused) == (cited, False)
     assert figure in answer.answer
+
+
+def test_a_supervising_body_named_in_passing_is_no_department_question():
+    # "农业主管部门组织的展会" names who runs the fair; the question asks for a sum
+    assert wanted_value("市级农业龙头企业，还参加了一次农业主管部门组织的省外农业展会，一共能拿多少？") == "amount"
+    assert wanted_value("乡村旅游归哪个部门主管") == "department"
+    assert wanted_value("这事主管部门是哪个") == "department"
+
+
+def test_a_chinese_follow_up_to_an_english_question_is_judged_as_the_english_question(fake_assistant):
+    history = [
+        {"role": "user", "content": "Is there any support for metaverse companies?"},
+        {"role": "assistant", "content": "Yes."},
+    ]
+    answer = fake_assistant.ask("这是哪一条规定的？", history=history)
+    assert (answer.refused, answer.citations[:1]) == (False, ("A29",))

@@ -1372,6 +1372,7 @@ def test_a_yearly_schedule_shows_each_years_base():
 # (question, amount in yuan): how people word their facts — each row is a wording the calculator once misread
 WORDINGS = [
     # -- follow-ups and items told apart within one article (dev19, dev20)
+    ("我们高企到期后重新认定通过了，奖多少？ 同一年我们还首次上规模了，加起来呢？", 40 * W),
     ("概念验证中心列入创建名单，给多少补助？ 后来通过认定了，认定后第一年按最高标准拿，加起来一共多少？", 550 * W),
     ("当年新认证的无公害农产品，奖多少？ 复查换证的呢？", 1 * W),
     ("工业企业首次上规纳统，奖多少？ 要是之后连续3年都在规、增加值每年刚好增长10%，加起来最多多少？", 40 * W),
