@@ -619,27 +619,35 @@ class Assistant:
         # Counts, dates and bare figures are judged on the whole sentence: its figure may sit outside the window.
         judged = window if turn.wants in ("amount", "percent") else sentence
         if figure_wanted and not VALUE_PATTERNS[turn.wants].search(judged):
-            # The figure may sit elsewhere: a policy area's ("保障和改善民生这部分预算了多少") in one of its articles, or
-            # in a runner-up that holds the topic as fully ("直投基金今年投多少个项目": 第二十条, not 第二十五条).
-            if chunk.kind == "section":
-                others = [c for c in self.retriever.chunks if c.kind == "article" and c.section == chunk.section]
-            else:
-                coverage = self.retriever.topic_coverage(turn.standalone, chunk)
-                others = [
-                    c
-                    for c in candidates
-                    if c is not chunk
-                    and self.retriever.topic_coverage(turn.standalone, c) >= coverage + FIGURE_ELSEWHERE
-                ]
-            inside = best_passage(grams, others, turn.wants) if others else None
-            judged_inside = inside and (inside[1] if turn.wants in ("amount", "percent") else inside[2])
-            if inside is not None and judged_inside and VALUE_PATTERNS[turn.wants].search(judged_inside):
-                chunk, window, sentence = inside
-                judged = judged_inside
+            elsewhere = self._figure_elsewhere(turn, chunk, candidates, grams)
+            if elsewhere is not None:
+                chunk, window, sentence = elsewhere
+                judged = window if turn.wants in ("amount", "percent") else sentence
         if figure_wanted and not VALUE_PATTERNS[turn.wants].search(judged):
             # The notice speaks of it but states no such value (e.g. 算力券): say so instead of guessing.
             return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
         return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language, turn.wants)
+
+    def _figure_elsewhere(
+        self, turn: Turn, chunk: Chunk, candidates: Sequence[Chunk], grams: dict[str, float]
+    ) -> tuple[Chunk, str, str] | None:
+        """The passage holding the asked-for figure that the best chunk lacks: a policy area's in one of its articles
+        ("保障和改善民生这部分预算了多少"), or a runner-up's that holds more of the topic ("直投基金今年投多少个项目":
+        第二十条, not 第二十五条). None when there is none (the answer then says the notice gives no figure)."""
+        if chunk.kind == "section":
+            others = [c for c in self.retriever.chunks if c.kind == "article" and c.section == chunk.section]
+        else:
+            coverage = self.retriever.topic_coverage(turn.standalone, chunk)
+            others = [
+                c
+                for c in candidates
+                if c is not chunk and self.retriever.topic_coverage(turn.standalone, c) >= coverage + FIGURE_ELSEWHERE
+            ]
+        passage = best_passage(grams, others, turn.wants) if others else None
+        if passage is None:
+            return None
+        judged = passage[1] if turn.wants in ("amount", "percent") else passage[2]
+        return passage if VALUE_PATTERNS[turn.wants].search(judged) else None
 
     def _verify(self, turn: Turn, answer: Answer) -> Answer:
         """Numbers and citations that reach the user must come from the cited chunks or the calculator."""
@@ -667,10 +675,10 @@ TOPIC_FLOOR = 0.3
 # ... unless the embedding finds the chunk very close (every unanswerable question the topic test caught on
 # dev..dev7 scored below 0.892).
 DENSE_RESCUE = 0.90
-# A runner-up within 80% of the top score (among the first three) that holds at least half the topic answers a
-# question whose best chunk failed the topic test (set on dev18; refusals on dev3/dev6/dev10 unchanged).
 # A runner-up holding this much more of the topic may give the figure the best chunk lacks (else: no_value).
 FIGURE_ELSEWHERE = 0.15
+# A runner-up within 80% of the top score (among the first three) that holds at least half the topic answers a
+# question whose best chunk failed the topic test (set on dev18; refusals on dev3/dev6/dev10 unchanged).
 RUNNER_UP_DEPTH = 3
 RUNNER_UP_RATIO = 0.8
 RUNNER_UP_TOPIC = 0.5
