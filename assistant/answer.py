@@ -598,6 +598,10 @@ class Assistant:
 
     def _fact_answer(self, turn: Turn) -> Answer:
         candidates = [h.chunk for h in turn.hits[:3]]
+        if turn.language == "zh":
+            # a chunk holding none of the question's topic words ("油菜") answers nothing, however its words score
+            holding = [c for c in candidates if self.retriever.topic_coverage(turn.standalone, c) > 0]
+            candidates = holding or candidates
         focus = turn.question if turn.standalone != turn.question else ""
         grams = {
             g: w

@@ -140,7 +140,7 @@ RENT_QUOTE_SUPPORT = 1.0  # a rent quoted per ㎡ speaks for the rent rules even
 # Several awards in one question: words that ask for the sum, words that separate the items, words that ask
 # for each amount separately (no sum then), and "两次" for an award granted once per occurrence.
 _TOTAL = re.compile(
-    r"一共|总共|合计|共计|总计|加起来|加在一起|合起来|累计|两项|几项|多项|[两二三四2-4]次"
+    r"一共|总共|合计|共计|总计|加起来|加在一起|合起来|累计|两项|几项|多项|[两二三四2-4]次|(?:资助|奖励|补助|补贴)加(?=\S)"
     r"|\bin total\b|\baltogether\b|\bcombined\b|\btotal\b|\bboth\b|\btogether\b|\btwice\b"
 )
 _ITEM_WORDS = (

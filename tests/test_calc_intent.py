@@ -1371,7 +1371,8 @@ def test_a_yearly_schedule_shows_each_years_base():
 
 # (question, amount in yuan): how people word their facts — each row is a wording the calculator once misread
 WORDINGS = [
-    # -- follow-ups and items told apart within one article (dev19, dev20)
+    # -- follow-ups and items told apart within one article (dev19, dev20, dev21)
+    ("我们是市级孵化器，年度绩效评了四星，孵出来的企业里有2家过了高企备案，运营资助加绩效奖励最多多少？", 50 * W),
     ("我们高企到期后重新认定通过了，奖多少？ 同一年我们还首次上规模了，加起来呢？", 40 * W),
     ("概念验证中心列入创建名单，给多少补助？ 后来通过认定了，认定后第一年按最高标准拿，加起来一共多少？", 550 * W),
     ("当年新认证的无公害农产品，奖多少？ 复查换证的呢？", 1 * W),
