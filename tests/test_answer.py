@@ -464,3 +464,11 @@ def test_a_chunk_holding_none_of_the_topic_is_never_the_passage(fake_assistant):
     # "油菜" is the whole topic: whatever the ranking, the cited chunk must hold it
     answer = fake_assistant.ask("今年西湖区油菜要种多少亩？")
     assert answer.citations and "油菜" in fake_assistant.retriever.by_id[answer.citations[0]].text
+
+
+def test_the_new_policy_is_no_pasted_standard(fake_assistant):
+    # "按新政策" is this notice's raised ratio; only applying a pasted "翻倍" notice is refused
+    answer = fake_assistant.ask(
+        "我们做进出口贸易，不属于制造业，2024年短期出口信用保险投保费交了820万元，按新政策资助能拿多少？"
+    )
+    assert (answer.refused, answer.amount_yuan) == (False, 4920000.0)
