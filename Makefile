@@ -41,7 +41,7 @@ unit: $(STAMP)
 bench: install ## speed benchmark -> eval/out/bench.json
 	$(PY) -m eval.bench --out eval/out/bench.json
 
-eval: install ## benchmark on every set in eval/datasets (dev..dev9, test) -> eval/out/<set>.md
+eval: install ## benchmark on every set in eval/datasets (dev, dev2..dev21, test) -> eval/out/<set>.md
 	for set in eval/datasets/*.jsonl; do \
 		name=$$(basename $$set .jsonl); \
 		$(PY) -m eval --dataset $$set --predictions eval/out/$$name.predictions.jsonl --report eval/out/$$name.md || exit 1; \
