@@ -250,11 +250,12 @@ def standalone_question(
     return question
 
 
+_REPLACES = re.compile(r"换成|改成|换为|改为|如果是|要是|假如是|若是")
 _ADDS_TO_EARLIER = re.compile(r"再加|加上|另外|还有|再买|又|一共|合计|总共|加起来|连同|也")
 
 
 def _swapped(earlier: str, question: str, contrasts: Sequence[Sequence[str]]) -> str:
-    if _ADDS_TO_EARLIER.search(question):
+    if _ADDS_TO_EARLIER.search(question) and not _REPLACES.match(question.strip()):
         return earlier  # "再加买6台进口的，一共…" adds to the earlier turn's 国产 ones, it does not replace them
     for group in contrasts:
         named = [word for word in group if word in question]

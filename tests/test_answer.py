@@ -100,6 +100,11 @@ def test_a_follow_up_swaps_its_word_for_the_counterpart_in_the_earlier_turn():
     assert standalone_question("这是第几条？", grant).startswith("省级认定")
     assert standalone_question("Which department is responsible for this?", grant).startswith("省级认定")
     assert standalone_question("第十八条讲什么？", grant) == "第十八条讲什么？"
+    rent = [{"role": "user", "content": "紫金港科技城新注册的集成电路企业，年房租100万，第一年租房补贴多少？"}]
+    places = [["紫金港科技城", "云栖小镇"]]
+    assert standalone_question(
+        "换成云栖小镇新引进的优质企业呢？同样年房租100万，也是第一年。", rent, places
+    ).startswith("云栖小镇新注册")  # "换成" replaces, though "同样…也" follows
     later = [{"role": "user", "content": "新注册的零售企业，社零3亿，奖多少？"}]
     assert standalone_question("哦对了，我们其实是做汽车销售的，那能拿多少？", later).startswith("新注册的零售企业")
 

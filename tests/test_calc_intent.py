@@ -1372,6 +1372,11 @@ def test_a_yearly_schedule_shows_each_years_base():
 # (question, amount in yuan): how people word their facts — each row is a wording the calculator once misread
 WORDINGS = [
     # -- follow-ups and items told apart within one article (dev19, dev20, dev21)
+    (  # the named place's rule leads over a close one of another place (the follow-up swapped 紫金港 for 云栖)
+        "云栖小镇新注册的集成电路企业，年房租100万，第一年租房补贴多少？ 换成云栖小镇新引进的优质企业呢？"
+        "同样年房租100万、面积1800平方米，也是第一年。",
+        100 * W,
+    ),
     ("我们是市级孵化器，年度绩效评了四星，孵出来的企业里有2家过了高企备案，运营资助加绩效奖励最多多少？", 50 * W),
     ("我们高企到期后重新认定通过了，奖多少？ 同一年我们还首次上规模了，加起来呢？", 40 * W),
     ("概念验证中心列入创建名单，给多少补助？ 后来通过认定了，认定后第一年按最高标准拿，加起来一共多少？", 550 * W),
