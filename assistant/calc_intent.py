@@ -136,7 +136,6 @@ _DOMAIN_WORDS_EN = re.compile(
 )
 PLACE_SLOT = "location"  # 紫金港科技城 / 云栖小镇: rules of 第三十四、三十五条 exist only for their place
 RENT_SLOT = "annual_rent"  # what a rent per ㎡ and month times the area is (年房租额)
-STATED_PLACE_RATIO = 0.6  # how close a rule of the named place must score to lead over one of another place
 RENT_QUOTE_SUPPORT = 1.0  # a rent quoted per ㎡ speaks for the rent rules even before the area is known
 # Several awards in one question: words that ask for the sum, words that separate the items, words that ask
 # for each amount separately (no sum then), and "两次" for an award granted once per occurrence.
@@ -365,7 +364,6 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
         return None
     if considered[0] is not scored[0] and not _place_stated(considered[0][2], text):
         return None  # ... unless the rule that may answer is bound to a place the question names ("换成云栖小镇…呢")
-    considered = _stated_place_first(considered, text)
     scored = considered
     combined = _plan_combined(context, rules, scored)
     if combined is not None and combined.parts:
@@ -587,21 +585,6 @@ def _place_considered(rule: Rule, text: str, named_articles: set[str], hints: Se
         return True
     articles = [hint for hint in hints if hint.startswith("A")]
     return not hints or articles[:1] == [rule.article]
-
-
-def _stated_place_first(considered: list[_Scored], text: str) -> list[_Scored]:
-    """A rule bound to the place the question names leads over a close one bound to another place: "换成云栖小镇新引进
-    的优质企业呢" after a 紫金港 集成电路 rent question is about 云栖小镇's rent. (A rule of another place with no
-    close rival still answers — "云栖小镇的企业做技改" is told that 紫金港's 技改 subsidy is not for it.)"""
-    top = considered[0]
-    stated = _places_stated(top[2], text)
-    if not stated or _place_spec(top[2]) is None or _place_stated(top[2], text):
-        return considered
-    rival = next(
-        (item for item in considered[1:] if item[0] >= STATED_PLACE_RATIO * top[0] and _place_stated(item[2], text)),
-        None,
-    )
-    return considered if rival is None else [rival, *[item for item in considered if item is not rival]]
 
 
 def _place_stated(rule: Rule, text: str) -> bool:
