@@ -144,7 +144,7 @@ _TOTAL = re.compile(
     r"|\bin total\b|\baltogether\b|\bcombined\b|\btotal\b|\bboth\b|\btogether\b|\btwice\b"
 )
 _ITEM_WORDS = (
-    r"又|另外|另有|同时|此外|以及|并且|而且|之后|随后|后来|然后|再加上|加上|还有|外加|另一[件项个]|一件|一项|[+＋&]"
+    r"又|另外|另有|同时|同年|同一年|此外|以及|并且|而且|之后|随后|后来|然后|再加上|加上|还有|外加|另一[件项个]|一件|一项|[+＋&]"
     r"|还(?=[获拿取被评首新有])|并(?=[获拿取])"
     r"|\band also\b|\band\b|\bplus\b|\balso\b|\bas well as\b|\bthen\b|\blater\b|\bin addition\b|\bbesides\b"
 )
@@ -1061,8 +1061,11 @@ def _plan_side_by_side(
     one cap (进口/国产 robots) or options of one award ("2个有机食品，3个绿色食品"), each item with its own amount."""
     article = scored[0][2].article
     family = [rule for rule in rules if rule.article == article]
+    found = _find_parts(context, body, family, scores)
+    if _MOST.search(body) and (most := _most_of_several(context, body, found, rules)) is not None:
+        return most
     # an item without a figure of its own ("设备资助能拿多少") is the question, not a listed item
-    parts = [part for part in _find_parts(context, body, family, scores) if part.amount_positions or part.count]
+    parts = [part for part in found if part.amount_positions or part.count]
     if len(parts) < 2:
         return None
     rule = parts[0].rule
@@ -1085,6 +1088,45 @@ def _plan_side_by_side(
         for calc, part in zip(calculations, parts, strict=True)
     ]
     if any(calc.amount_yuan is None for calc in calculations):
+        return None
+    combined = combine(_number_repeats(calculations), shared_caps(rules))
+    combined = dataclasses.replace(combined, rule_name="、".join(dict.fromkeys(part.rule.name for part in parts)))
+    return _outcome(parts[0].rule, parts[0].inputs, combined, tuple(dict.fromkeys(part.rule for part in parts)))
+
+
+_MOST = re.compile(r"最多|最高|\b(?:maximum|at most)\b")
+
+
+def _most_of_several(context: _Context, body: str, found: Sequence[_Part], rules: Sequence[Rule]) -> CalcOutcome | None:
+    """ "最多能拿多少" after facts that earn different awards of one article, each item stating its own fact (a figure,
+    a count or the option it names: "五星孵化器，有2家在孵企业通过高企备案"): the most is their sum. Variants of one
+    exclusive group are never summed; None unless two awards or more apply."""
+
+    def own_fact(part: _Part) -> bool:
+        start, end = part.span
+        return bool(part.amount_positions or part.count or _options_named(part.rule, body[start:end]))
+
+    def named(part: _Part) -> bool:
+        """Named by a word of the award itself, not by the cue of a figure ("营收5000万" names no 营收突破 award)."""
+        cues = {cue.lower() for slot in part.rule.inputs for cue in slot.cues}
+        return part.evidence not in cues
+
+    parts = [part for part in found if own_fact(part)]
+    if len({part.rule.id for part in parts}) != len(parts) or len(parts) < 2 or not all(map(named, parts)):
+        return None
+    groups = [part.rule.group for part in parts if part.rule.group and part.rule.group != part.rule.cap_group]
+    if len(groups) != len(set(groups)):
+        return None
+    calculations = [_calculate(part.rule, part.inputs, context) for part in parts]
+    calculations = [
+        times(calc, part.count.value, part.count.text)
+        if part.count is not None and part.rule.formula.kind == "options"
+        else calc
+        for calc, part in zip(calculations, parts, strict=True)
+    ]
+    if sum(1 for calc in calculations if calc.amount_yuan) < 2 or any(
+        calc.amount_yuan is None for calc in calculations
+    ):
         return None
     combined = combine(_number_repeats(calculations), shared_caps(rules))
     combined = dataclasses.replace(combined, rule_name="、".join(dict.fromkeys(part.rule.name for part in parts)))

@@ -1378,6 +1378,13 @@ def test_a_yearly_schedule_shows_each_years_base():
 
 # (question, amount in yuan): how people word their facts — each row is a wording the calculator once misread
 WORDINGS = [
+    # -- "最多能拿多少" after facts earning different awards of one article: their sum; a figure's cue names no award
+    ("五星孵化器，有2家在孵企业通过高企备案，最多能拿多少？", 60 * W),
+    ("首次认定为高新技术企业，同年首次上规模，最多能拿多少？", 50 * W),
+    (
+        "云栖小镇的规上企业，上年营收5000万，近三年复合增长30%，连续三年正增长，最近一年增长35%，研发费用2000万，研发奖励最多多少？",
+        600 * W,
+    ),
     # -- follow-ups and items told apart within one article (dev19, dev20, dev21)
     ("我们是市级孵化器，年度绩效评了四星，孵出来的企业里有2家过了高企备案，运营资助加绩效奖励最多多少？", 50 * W),
     ("我们高企到期后重新认定通过了，奖多少？ 同一年我们还首次上规模了，加起来呢？", 40 * W),
