@@ -1082,16 +1082,10 @@ def _plan_side_by_side(
     summable = len(siblings) == 1 and all(group and group == cap for group, cap in siblings)
     if not (same_rule or summable):
         return None
-    calculations = [_calculate(part.rule, part.inputs, context) for part in parts]
-    calculations = [
-        times(calc, part.count.value, part.count.text) if part.count is not None else calc
-        for calc, part in zip(calculations, parts, strict=True)
-    ]
+    calculations = _computed(parts, context)
     if any(calc.amount_yuan is None for calc in calculations):
         return None
-    combined = combine(_number_repeats(calculations), shared_caps(rules))
-    combined = dataclasses.replace(combined, rule_name="、".join(dict.fromkeys(part.rule.name for part in parts)))
-    return _outcome(parts[0].rule, parts[0].inputs, combined, tuple(dict.fromkeys(part.rule for part in parts)))
+    return _summed(parts, calculations, rules)
 
 
 _MOST = re.compile(r"最多|最高|\b(?:maximum|at most)\b")
@@ -1117,17 +1111,24 @@ def _most_of_several(context: _Context, body: str, found: Sequence[_Part], rules
     groups = [part.rule.group for part in parts if part.rule.group and part.rule.group != part.rule.cap_group]
     if len(groups) != len(set(groups)):
         return None
-    calculations = [_calculate(part.rule, part.inputs, context) for part in parts]
-    calculations = [
-        times(calc, part.count.value, part.count.text)
-        if part.count is not None and part.rule.formula.kind == "options"
-        else calc
-        for calc, part in zip(calculations, parts, strict=True)
-    ]
+    calculations = _computed(parts, context)
     if sum(1 for calc in calculations if calc.amount_yuan) < 2 or any(
         calc.amount_yuan is None for calc in calculations
     ):
         return None
+    return _summed(parts, calculations, rules)
+
+
+def _computed(parts: Sequence[_Part], context: _Context) -> list[Calculation]:
+    """Each listed item's award, times its count ("3个绿色食品"; counts are only read for options)."""
+    return [
+        times(calc, part.count.value, part.count.text) if part.count is not None else calc
+        for calc, part in zip((_calculate(part.rule, part.inputs, context) for part in parts), parts, strict=True)
+    ]
+
+
+def _summed(parts: Sequence[_Part], calculations: Sequence[Calculation], rules: Sequence[Rule]) -> CalcOutcome:
+    """The sum of listed items' awards (shared caps applied), named after all their rules."""
     combined = combine(_number_repeats(calculations), shared_caps(rules))
     combined = dataclasses.replace(combined, rule_name="、".join(dict.fromkeys(part.rule.name for part in parts)))
     return _outcome(parts[0].rule, parts[0].inputs, combined, tuple(dict.fromkeys(part.rule for part in parts)))

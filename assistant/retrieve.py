@@ -210,7 +210,8 @@ class Retriever:
         }
         self.weights = GramWeights([s for sents in self._sentences.values() for s in sents])
         # Topic words are weighed by chunk frequency: "西湖区" is in most articles, "学区" in none.
-        self._topic_weights = GramWeights([normalise_question(c.text) for c in self.chunks])
+        self._normalised = {c.id: normalise_question(c.text) for c in self.chunks}
+        self._topic_weights = GramWeights(list(self._normalised.values()))
 
     # -- direct look-ups -------------------------------------------------------------------------
     def lookup_articles(self, question: str) -> list[Chunk]:
@@ -315,7 +316,8 @@ class Retriever:
         parts, phrases = self._topic_of(question)
         if not parts[0]:
             return 1.0
-        text = normalise_question(chunk.text)
+        # the chunk's normalised text is kept from start-up: the head chunks are judged several times per question
+        text = self._normalised[chunk.id] if self.by_id.get(chunk.id) is chunk else normalise_question(chunk.text)
         return max(self._coverage(words, text, phrases) for words in parts)
 
     @lru_cache(maxsize=512)  # noqa: B019 - one retriever per process; the re-rank asks for each head chunk
