@@ -74,7 +74,7 @@ _UNITS: tuple[tuple[str, re.Pattern[str], Decimal], ...] = (
     (
         "count",
         re.compile(
-            r"\s?(?:台|家|个(?!月|百分点)|项|件|套|名|所|座|支|部(?![门委分])|款(?!项)|units?|robots?|companies)",
+            r"\s?(?:台|家|个(?!月|百分点)|项|件|套|名|位|人(?![民次])|所|座|支|部(?![门委分])|款(?!项)|units?|robots?|companies)",
             re.IGNORECASE,
         ),
         Decimal(1),

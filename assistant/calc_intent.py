@@ -30,7 +30,8 @@ shared caps applied): awards of one article, or of several articles when each it
 ("首次入选重点软件企业…首次认定高新技术企业，两项一共"; "承担了一项…" alone lists nothing); in an item, an option's name
 ("绿色食品") gives way to another rule's own word ("续展"); a rule that `includes` another (个转企并首次上规) brings it
 along unless only the extra is asked for ("额外", "再奖"). A count attached to a named option ("2个有机食品",
-"两部作品各拿了市级…") multiplies that option's award; a sum across articles is cited first by the article retrieval
+"两部作品各拿了市级…") multiplies that option's award, and so does a count of recipients before a fixed award when a
+total is asked ("两位师傅…评上了炒制大师，一共") or the items listed before 各 ("广告设计作品和视觉设计作品各…"); a sum across articles is cited first by the article retrieval
 ranks highest. Of several options of one choice the question names ("空天信息软件开发类"), a rule reads the one it is for.
 """
 
@@ -262,6 +263,14 @@ _JOINED_TURN = re.compile(r"(?<=[^\x00-\x7f?!])\s+(?=\S)|(?<=[?!])\s+(?=[^\x00-\
 FOLLOW_UP_WEIGHT = 2.0
 WINDOW_REACH = 3  # characters between a window's word and its years ("毕业后2年", "毕业了两年")
 COUNT_REACH = 8  # characters between a count and the option it counts ("两部作品各拿了市级")
+RECIPIENT_REACH = 16  # characters between a count and the fixed award it counts ("两位师傅今年评上了西湖龙井手工炒制大师")
+# What one fixed award is given for: people, enterprises, works, projects ("两位师傅", "2家企业", "三件作品")
+_RECIPIENT_UNIT = re.compile(r"[位名人家件部项个所支款]$|companies$")
+# "广告设计作品和视觉设计作品各拿了一个…": the items listed before 各 each earn it
+_EACH_OF = re.compile(r"各(?![自是为])")
+_LIST_JOIN = re.compile(r"以及|[和与及、]")
+# "两个成果分别获得A和B": the count is of the items listed after it, each its own award
+_RESPECTIVELY = re.compile(r"分别|依次|各自")
 
 
 @dataclass(frozen=True)
@@ -1226,7 +1235,12 @@ def _find_parts(
                 chosen = {**inputs, option_slot: key} if key is not None and option_slot else inputs
                 if _contradicted(rule, chosen):
                     continue
-                count = _option_count(context, rule, key, start, end) if key is not None else None
+                if key is not None:
+                    count = _option_count(context, rule, key, start, end)
+                elif rule.formula.kind == "fixed" and _TOTAL.search(body):
+                    count = _recipient_count(context, position, start, frozenset(item.position for item in own.values()))
+                else:
+                    count = None
                 found.append(_Part(rule, chosen, position, used, scores.get(rule.id, 0.0), word, count, (start, end)))
     return _distinct_parts(found)
 
@@ -1296,8 +1310,48 @@ def _option_count(context: _Context, rule: Rule, key: str, start: int, end: int)
             or any(count.end <= amount.start < position for amount in context.amounts)
         ):
             return None
-        return count if count.value > 1 else None
-    return None
+        return count if count.value > 1 else _each_listed(context.text, position)
+    return _each_listed(context.text, position)
+
+
+def _recipient_count(context: _Context, position: int, start: int, read: frozenset[int]) -> Amount | None:
+    """How many recipients a fixed award named at `position` is counted for when a total is asked: "两位师傅今年评上了
+    …炒制大师，一共" (2 × 1万元), "两家子公司都首次认定为高企，一共". The nearest count of people, enterprises or works
+    before the award's word in its item and clause (at most RECIPIENT_REACH characters away, no other amount in
+    between, not one of the rule's own inputs), else the items listed before 各."""
+    before = [
+        amount
+        for amount in context.amounts
+        if amount.kind == "count" and start <= amount.start and amount.end <= position and amount.start not in read
+    ]  # (a count the rule reads as an input is the rule's fact, not its recipients)
+    if before:
+        count = before[-1]
+        between = context.text[count.end : position]
+        if (
+            count.value > 1
+            and _RECIPIENT_UNIT.search(count.text.strip().lower())
+            and len(between) <= RECIPIENT_REACH
+            and not SEGMENT_BREAK.search(between)
+            and not _RESPECTIVELY.search(between)
+            and not any(count.end <= amount.start < position for amount in context.amounts)
+            and not any(low <= count.start < high for low, high, _ in context.spans)
+        ):
+            return count
+    return _each_listed(context.text, position)
+
+
+def _each_listed(text: str, position: int) -> Amount | None:
+    """The count of items listed before 各 in the clause of the word at `position`: "广告设计作品和视觉设计作品各拿了一个
+    国内权威设计奖项" counts 2 (the joined items before 各); None without 各 or with one item."""
+    clause_start = max((match.end() for match in SEGMENT_BREAK.finditer(text, 0, position)), default=0)
+    each = [match for match in _EACH_OF.finditer(text, clause_start, position)]
+    if not each:
+        return None
+    listed = text[clause_start : each[-1].start()]
+    items = [item for item in _LIST_JOIN.split(listed) if item.strip()]
+    if len(items) < 2:
+        return None
+    return Amount(Decimal(len(items)), "count", f"{len(items)}项", clause_start, each[-1].start())
 
 
 def _contradicted(rule: Rule, inputs: dict[str, Any]) -> bool:

@@ -286,9 +286,13 @@ def test_formatted_money_parses_back_to_the_same_value(value):
         ("5部门联合", []),
         ("一部分资金", []),
         ("3款项", []),
+        ("两位师傅", [(D(2), "count", "两位")]),
+        ("3人获评", [(D(3), "count", "3人")]),
+        ("300人民币", [(D(300), "money", "300人民币")]),
+        ("5人次", []),
     ],
 )
-def test_works_and_products_are_counted_but_departments_are_not(text, expected):
+def test_works_products_and_people_are_counted_but_departments_are_not(text, expected):
     assert [(a.value, a.kind, a.text) for a in find_amounts(text)] == expected
 
 

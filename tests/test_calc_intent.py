@@ -1378,6 +1378,11 @@ def test_a_yearly_schedule_shows_each_years_base():
 
 # (question, amount in yuan): how people word their facts — each row is a wording the calculator once misread
 WORDINGS = [
+    # -- a fixed award counted for each recipient when a total is asked; the items listed before 各 each earn it
+    ("我们茶厂有两位师傅今年评上了西湖龙井手工炒制大师，一共能拿多少奖励？", 2 * W),
+    ("两家子公司今年都首次认定为高新技术企业，一共能拿多少", 40 * W),
+    ("工业设计作品首次获得世界设计大奖，广告设计作品和视觉设计作品各首次获得一个国内权威设计奖项，一共奖多少？", 70 * W),
+    ("我们茶厂有两位师傅今年评上了西湖龙井手工炒制大师，每人能拿多少奖励？", 1 * W),
     # -- "最多能拿多少" after facts earning different awards of one article: their sum; a figure's cue names no award
     ("五星孵化器，有2家在孵企业通过高企备案，最多能拿多少？", 60 * W),
     ("首次认定为高新技术企业，同年首次上规模，最多能拿多少？", 50 * W),
