@@ -623,12 +623,12 @@ class Assistant:
         figure_wanted = turn.wants in figure_kinds and (asks_figure or turn.wants == "date")
         # Counts, dates and bare figures are judged on the whole sentence: its figure may sit outside the window.
         judged = window if turn.wants in ("amount", "percent") else sentence
-        if figure_wanted and not VALUE_PATTERNS[turn.wants].search(judged):
+        if figure_wanted and not _states_value(turn.wants, judged):
             elsewhere = self._figure_elsewhere(turn, chunk, candidates, grams)
             if elsewhere is not None:
                 chunk, window, sentence = elsewhere
                 judged = window if turn.wants in ("amount", "percent") else sentence
-        if figure_wanted and not VALUE_PATTERNS[turn.wants].search(judged):
+        if figure_wanted and not _states_value(turn.wants, judged):
             # The notice speaks of it but states no such value (e.g. 算力券): say so instead of guessing.
             return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
         return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language, turn.wants)
@@ -652,7 +652,7 @@ class Assistant:
         if passage is None:
             return None
         judged = passage[1] if turn.wants in ("amount", "percent") else passage[2]
-        return passage if VALUE_PATTERNS[turn.wants].search(judged) else None
+        return passage if _states_value(turn.wants, judged) else None
 
     def _verify(self, turn: Turn, answer: Answer) -> Answer:
         """Numbers and citations that reach the user must come from the cited chunks or the calculator."""
@@ -668,6 +668,12 @@ class Assistant:
             phrasing.refusal(turn.question, turn.language, "guard"),
             notes=(f"guard: unsupported {problems} unknown citations {unknown}",),
         )
+
+
+def _states_value(wants: str, text: str) -> bool:
+    """Whether `text` states the kind of value asked for. An award given as a share of a base ("按实到省补助资金的50%
+    给予奖励") states how much: a percentage answers an amount question."""
+    return bool(VALUE_PATTERNS[wants].search(text) or (wants == "amount" and VALUE_PATTERNS["percent"].search(text)))
 
 
 # -- extractive selection ------------------------------------------------------------------------

@@ -160,12 +160,13 @@ _TIMES = re.compile(r"([两二三四2-4])\s*次|\b(twice)\b")
 _EXTRA_ONLY = re.compile(r"额外|另外再|再(?:奖|给|补|拿|发)|\badditional\b|\bextra\b")
 # Per-unit prices: "每台40万元", "单价40万", "40万元/台", "40万一台", "rmb 1 million each"
 _PRICE_BEFORE = re.compile(
-    r"(?:每一?[台套个件家项辆部只]|单价|单台|单套|each(?: one)?|per (?:unit|robot|set|piece|machine)|unit price)"
+    r"(?:每一?[台套个件家项辆部只人位]|每个人|人均|单价|单台|单套|each(?: one)?|per (?:unit|robot|set|piece|machine|person)"
+    r"|unit price)"
     r"\s*(?:的)?(?:价格|售价|价钱|价值|价|of|is|was|at|for|costs?|costing|worth|priced at)?\s*"
     r"(?:是|为|约|大约|要|花了|花)?\s*$"
 )
 _PRICE_AFTER = re.compile(
-    r"\s*(?:/|每|一)[台套个件辆部只]|\s*(?:each|apiece|per (?:unit|robot|set|piece|machine)|a piece|a unit)\b"
+    r"\s*(?:/|每|一)[台套个件辆部只人位]|\s*(?:each|apiece|per (?:unit|robot|set|piece|machine|person)|a piece|a unit)\b"
 )
 _TIMES_SIGN = re.compile(r"\s*[×xX*＊]|\s*乘以?")
 _EN_COUNT = re.compile(
@@ -238,6 +239,13 @@ _PERIOD_WORDS = (
     ("年", re.compile(r"年租|每年|一年|/年|per year|a year|annual")),
 )
 _BRACKETED = re.compile(r"[（(][^（()）]*[)）]")
+# A whole rent per month ("办公用房租金每月8万元", "月租金8万", "8万元/月"): the rent rules read a yearly rent
+_MONTH_BEFORE = re.compile(
+    r"(?:每月|每个月|一个月|月租金|月租|月房租|monthly rent(?: of| is| was)?|rent per month(?: of| is| was)?)"
+    r"\s*(?:的)?(?:租金|房租|租)?\s*(?:是|为|约|大约|要|交|付|花了|花)?\s*$"
+)
+_MONTH_AFTER = re.compile(r"\s*(?:/月|/个月|每月|每个月|一个月|一月|a month|per month|/month)")
+_RENT_WORD = re.compile(r"租|\brent")
 # The notice is the district's: a district word right before a payout ("区级奖励多少", "区里最多补多少", the clause's own
 # "区级给予") names who pays, not a 区级 option of the award.
 _PAYER_WORD = re.compile(r"区级|区里|区财政|区政府|district|district-level")
@@ -338,6 +346,8 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
         return None
     amounts, products = _with_unit_prices(text, find_amounts(text))
     amounts, rent_products, rent_quoted = _with_unit_rents(text, amounts)
+    amounts, month_products = _with_monthly_rents(text, amounts, rent_products)
+    rent_products = {**rent_products, **month_products}
     amounts, year_notes = _with_registration_years(text, amounts)
     amounts, count_products = _with_count_windows(text, amounts, rules)
     # Only the cue words of rules the question is about compete for its amounts: "建设" (平台建设总投资) must not
@@ -795,14 +805,20 @@ def _dated_pairs(rule: Rule, text: str, targets: list[tuple[Amount, Slot, bool]]
     return adjusted
 
 
+_RELATIVE_YEAR = re.compile(r"(前年)|(去年|上年|上一年|上年度|last year)|(今年|本年|当年|本年度|this year)")
+
+
 def _year_of(text: str, amount: Amount) -> int | None:
     """The calendar year an amount is dated by: the nearest "2023年" before it in its clause (not a year of
-    registration)."""
+    registration), or 前年/去年/今年 counted back from NOTICE_YEAR (only their order matters to a pair)."""
     start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
-    found = list(_DATED_YEAR.finditer(text, start, amount.start))
+    found = [
+        *((m.start(), int(m.group(1))) for m in _DATED_YEAR.finditer(text, start, amount.start)),
+        *((m.start(), NOTICE_YEAR - 3 + m.lastindex) for m in _RELATIVE_YEAR.finditer(text.lower(), start, amount.start)),
+    ]
     if not found:
         return None
-    year = int(found[-1].group(1))
+    year = max(found)[1]
     return year + 2000 if year < 100 else year
 
 
@@ -1020,6 +1036,10 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
         parts = _find_parts(context, body, family, scores)
         if len(parts) > len(best):
             best = parts
+    retrieved = [hint for hint in context.hints[:3] if hint.startswith("A")]
+    if retrieved:
+        # an article retrieval does not rank near the top is no item of this question ("跨境电商的外贸公司…参展")
+        articles = [article for article in articles if article in retrieved] or articles[:1]
     if len(articles) > 1:
         # Awards of different articles ("首次入选重点软件企业 + 首次认定高新技术企业，两项一共"): each item needs a word
         # that only its rule has among all these articles' rules.
@@ -1529,6 +1549,32 @@ def _with_unit_rents(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount]
         products[amount.start] = f"{format_quantity(area.value, 'area')} × {per}{span} = {format_money(total)}"
         result.append(Amount(total, "money", amount.text, amount.start, amount.end))
     return result, products, True
+
+
+def _with_monthly_rents(
+    text: str, amounts: Sequence[Amount], per_area: Mapping[int, str]
+) -> tuple[list[Amount], dict[int, str]]:
+    """A whole rent per month ("租金每月8万元", "月租金8万", "8万元/月") is 12 times that a year, the yearly rent the
+    rent rules read: 8万元/月 × 12个月 = 96万元. Only in a clause about rent (租); prices per ㎡ are already done."""
+    lowered = text.lower()
+    result: list[Amount] = []
+    products: dict[int, str] = {}
+    for amount in amounts:
+        if amount.kind != "money" or amount.start in per_area:
+            result.append(amount)
+            continue
+        clause_start = max((m.end() for m in SEGMENT_BREAK.finditer(lowered, 0, amount.start)), default=0)
+        before = _MONTH_BEFORE.search(lowered[max(clause_start, amount.start - 12) : amount.start])
+        after = _MONTH_AFTER.match(lowered, amount.end)
+        following = SEGMENT_BREAK.search(lowered, amount.end)
+        clause = lowered[clause_start : following.start() if following else len(lowered)]
+        if (before is None and after is None) or not _RENT_WORD.search(clause):
+            result.append(amount)
+            continue
+        total = tidy(amount.value * 12)
+        products[amount.start] = f"{format_money(amount.value)}/月 × 12个月 = {format_money(total)}"
+        result.append(Amount(total, "money", amount.text, amount.start, amount.end))
+    return result, products
 
 
 def _period_of_clause(text: str, amount: Amount) -> str | None:

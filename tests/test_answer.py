@@ -344,6 +344,13 @@ def test_a_figure_or_date_the_article_does_not_state_is_not_guessed(fake_assista
     assert f"政策原文没有规定{what}" in answer.answer
 
 
+def test_an_award_given_as_a_share_of_a_base_answers_how_much(fake_assistant):
+    # "按实到省补助资金的50%给予奖励" states how much, as a rate: no "the notice gives no amount"
+    answer = fake_assistant.ask("省级外资研发中心奖励多少？")
+    assert (answer.route, answer.refused, answer.citations[0]) == ("fact", False, "A15")
+    assert "50%" in answer.answer
+
+
 def test_which_article_is_not_a_question_for_a_figure(fake_assistant):
     answer = fake_assistant.ask("元宇宙那个政策是第几条")
     assert not answer.refused and answer.citations[0] == "A29"

@@ -1012,6 +1012,13 @@ def test_a_sum_across_articles_is_cited_first_by_the_article_retrieval_ranks_hig
     )
 
 
+def test_an_article_retrieval_does_not_rank_near_the_top_adds_no_item():
+    # "跨境电商" is a word of the 农产品线上销售 award (A58), but the question is about a trade fair (A46)
+    question = "我们是做跨境电商的外贸公司，今年3月去德国参加了国际专业展，展位费12万元，住宿另外花了6万，最多能补多少？"
+    calc = _plan(question, ("A46", "A45", "A60")).calculation
+    assert (calc.articles, calc.amount_yuan) == (("A46",), Decimal(84_000))
+
+
 # ----------------------------------------------------------------------------- dev6/dev7 round: how facts are read
 
 
@@ -1378,6 +1385,13 @@ def test_a_yearly_schedule_shows_each_years_base():
 
 # (question, amount in yuan): how people word their facts — each row is a wording the calculator once misread
 WORDINGS = [
+    # -- a whole rent per month is 12 times that a year; 去年/今年 date the two figures an increase is taken from
+    ("紫金港新迁入的集成电路企业，办公用房租金每月8万元，三年租房补贴累计最多多少？", 144 * W),
+    ("紫金港新注册的集成电路企业，房租10万元/月，房租补贴最多多少", 150 * W),
+    ("规模符合科技型中小企业认定标准，去年全年研发投入1800万，今年做到了2300万，最多能拿多少？", 25 * W),
+    ("科小企业，前年研发投入900万，去年研发投入1000万，今年研发投入1300万，补助多少", 15 * W),
+    # -- a price per person times the people counted
+    ("外贸企业今年3月去德国参展，展位费12万元，去了3个人，往返经济舱机票每人1.5万元，最多能补多少？", Decimal("115500")),
     # -- a fixed award counted for each recipient when a total is asked; the items listed before 各 each earn it
     ("我们茶厂有两位师傅今年评上了西湖龙井手工炒制大师，一共能拿多少奖励？", 2 * W),
     ("两家子公司今年都首次认定为高新技术企业，一共能拿多少", 40 * W),
