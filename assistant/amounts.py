@@ -63,7 +63,11 @@ _UNITS: tuple[tuple[str, re.Pattern[str], Decimal], ...] = (
     ("percent", re.compile(r"\s?(?:%|个百分点|百分点|percent|per cent|pct)", re.IGNORECASE), Decimal("0.01")),
     ("area", re.compile(r"\s?(?:平方米|平方|平米|㎡|m²|m2|sqm|square met(?:er|re)s?)", re.IGNORECASE), Decimal(1)),
     ("months", re.compile(r"\s?(?:个月|months?)", re.IGNORECASE), Decimal(1)),
-    ("years", re.compile(r"\s?(?:年(?![度代级份初底末])|周年|years?|yrs?)", re.IGNORECASE), Decimal(1)),
+    (
+        "years",
+        re.compile(r"\s?(?:年(?![度代级份初底末])|周年|(?:(?:consecutive|straight|full|whole)\s+)?(?:years?|yrs?))", re.I),
+        Decimal(1),
+    ),
     ("days", re.compile(r"\s?(?:日|天|days?)(?![期报常])", re.IGNORECASE), Decimal(1)),
     (
         "days",

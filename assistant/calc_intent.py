@@ -38,6 +38,7 @@ ranks highest. Of several options of one choice the question names ("空天信�
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -55,6 +56,7 @@ from assistant.calculator import (
     coerce_value,
     combine,
     shared_caps,
+    staged_part,
     times,
 )
 from assistant.numerals import cn_to_int, find_article_refs
@@ -173,6 +175,15 @@ _EN_COUNT = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[a-z-]+\s+){0,3}?"
     r"(robots?|units?|machines?|sets?|pieces?)\b"
 )
+# Items counted in English ("two of our organic-certified products", "3 projects"): the number alone is the count
+_EN_ITEMS = re.compile(
+    r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:of (?:our|the|its|their|them)\s+)?(?:[a-z-]+\s+){0,2}?"
+    r"(?:products?|items?|works?|projects?|enterprises|companies|firms|subsidiaries|people|persons|masters|teams)\b"
+)
+# The part of a staged award asked for ("其中50%达产升规后拨付"): what comes first, or what comes once the stage is met
+_STAGE_BEFORE = re.compile(r"(?:达产|升规)(?:之前|以前|前)|先(?:拿|给|拨|发|到账|领)|首期|第一笔|\bbefore\b|\bup ?front\b")
+_STAGE_AFTER = re.compile(r"(?:达产|升规)(?:之后|以后|后)|剩下|剩余的|余下|尾款|\bremaining\b|\bafter (?:reaching|it)")
+_ASKING = re.compile(r"多少|几|\bhow much\b|\bwhat\b")
 _EN_NUMBERS = {
     "one": 1,
     "two": 2,
@@ -204,7 +215,7 @@ _EN_YEAR_SPAN = re.compile(r"\b(first|last) (two|three|2|3) years\b")
 NOTICE_YEAR = 2024
 _REGISTERED_IN = re.compile(
     r"((?:19|20)\d\d)\s*年(?:底|初|中|末|上半年|下半年|\d{1,2}\s*月份?(?:\d{1,2}\s*[日号])?)?\s*(?:就|才|刚|时)?\s*"
-    r"(?=注册|成立|设立|创办|创立|开业|登记)"
+    r"(?:完成了?|正式|办理了?|办好了?|在西湖区?|在紫金港|在云栖)?\s*(?=注册|成立|设立|创办|创立|开业|登记)"
     r"|(?:注册|成立|设立|创办|创立|开业|登记)(?:于|在|时间是|时间为|日期是|日期为|是在)\s*((?:19|20)\d\d)\s*年"
     r"|\b(?:registered|founded|established|incorporated|set up)\s+in\s+((?:19|20)\d\d)\b",
     re.IGNORECASE,
@@ -313,7 +324,8 @@ class _Context:
     spans: list[tuple[int, int, str]]
     named_articles: set[str]
     hints: tuple[str, ...]
-    year_notes: tuple[tuple[Decimal, str], ...] = ()  # (years, "按2017年注册…计7年") read from a year of registration
+    # (kind, value, how it was read): years from a year of registration ("按2017年注册…计7年"), days between two dates
+    read_notes: tuple[tuple[str, Decimal, str], ...] = ()
     bound: dict[int, str] = dataclasses.field(default_factory=dict)  # amount start -> the only slot it can fill
 
 
@@ -344,11 +356,14 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     relevant = [rule for rule in rules if keyword_scores[rule.id] > 0 or rule.article in named_articles]
     if not relevant:
         return None
-    amounts, products = _with_unit_prices(text, find_amounts(text))
+    amounts, products = _with_unit_prices(text, _with_english_items(text, find_amounts(text)))
     amounts, rent_products, rent_quoted = _with_unit_rents(text, amounts)
     amounts, month_products = _with_monthly_rents(text, amounts, rent_products)
+    amounts, scaled_products = _with_scaled_follow_up(text, amounts)
+    products = {**products, **scaled_products}
     rent_products = {**rent_products, **month_products}
     amounts, year_notes = _with_registration_years(text, amounts)
+    amounts, day_notes = _with_date_gap(text, amounts, relevant)
     amounts, count_products = _with_count_windows(text, amounts, rules)
     # Only the cue words of rules the question is about compete for its amounts: "建设" (平台建设总投资) must not
     # take the amount of "乡村旅游智慧建设投入50万元" when no platform is mentioned.
@@ -360,7 +375,7 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
         spans=spans,
         named_articles=named_articles,
         hints=tuple(article_hints),
-        year_notes=tuple(year_notes),
+        read_notes=(*(("years", *note) for note in year_notes), *(("days", *note) for note in day_notes)),
         bound=dict.fromkeys(rent_products, RENT_SLOT),
     )
     scored: list[_Scored] = []
@@ -567,14 +582,32 @@ def _calculate(rule: Rule, inputs: dict[str, Any], context: _Context) -> Calcula
     calc = calculate(rule, inputs)
     if calc.amount_yuan is None and not calc.errors:
         calc = _assume_place(rule, inputs, calc)
-    calc = _with_year_notes(rule, inputs, calc, context)
-    return _with_products(rule, inputs, calc, context)
+    calc = _with_read_notes(rule, inputs, calc, context)
+    calc = _with_products(rule, inputs, calc, context)
+    if rule.formula.staged_share is not None and (later := _staged_asked(context.text)) is not None:
+        calc = staged_part(calc, rule.formula.staged_share, rule.formula.staged_when, later=later)
+    return calc
 
 
-def _with_year_notes(rule: Rule, inputs: dict[str, Any], calc: Calculation, context: _Context) -> Calculation:
-    """Say how a year of registration became a number of years ("2017年注册" -> 7年)."""
-    years = {inputs[slot.name] for slot in rule.inputs if slot.kind == "years" and slot.name in inputs}
-    notes = [note for value, note in context.year_notes if value in years]
+def _staged_asked(text: str) -> bool | None:
+    """Whether the question asks for the part of a staged award paid once the stage is met (True), the part paid
+    first (False), or the whole (None): the stage word must stand in the sentence that asks ("那达产升规之前能先拿到
+    多少？"), not in an aside ("总共能拿多少？听说有一部分要等达产升规后才拨")."""
+    lowered = text.lower()
+    for later, pattern in ((False, _STAGE_BEFORE), (True, _STAGE_AFTER)):
+        for match in pattern.finditer(lowered):
+            begin = max((m.end() for m in SENTENCE_END.finditer(lowered, 0, match.start())), default=0)
+            end = SENTENCE_END.search(lowered, match.end())
+            sentence = lowered[begin : end.start() if end else len(lowered)]
+            if _ASKING.search(sentence) and not _TOTAL.search(sentence):
+                return later
+    return None
+
+
+def _with_read_notes(rule: Rule, inputs: dict[str, Any], calc: Calculation, context: _Context) -> Calculation:
+    """Say how a figure the rule reads was worked out from the question ("2017年注册" -> 7年; two dates -> 15日)."""
+    read = {(slot.kind, inputs[slot.name]) for slot in rule.inputs if slot.name in inputs}
+    notes = [note for kind, value, note in context.read_notes if (kind, value) in read]
     if not notes:
         return calc
     return dataclasses.replace(calc, notes=(*dict.fromkeys(notes), *calc.notes))
@@ -1551,6 +1584,44 @@ def _with_unit_rents(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount]
     return result, products, True
 
 
+_SCALED = (
+    (Decimal(2), re.compile(r"翻(?:了)?一?倍|增加一倍|多一倍|加倍|\bdoubled?\b|twice as (?:much|high|large)")),
+    (Decimal("0.5"), re.compile(r"减半|少一半|砍半|只有一半|\bhalved?\b|half as (?:much|high|large)")),
+)
+
+
+def _with_scaled_follow_up(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], dict[int, str]]:
+    """A follow-up that scales the earlier figure instead of giving a new one ("保费要是翻一倍呢", "投资减半呢"): the
+    earlier turn's sum of money (the one in a clause naming what the follow-up names, when it had several) is
+    multiplied. Nothing when the follow-up states a sum of its own."""
+    start = _follow_up_start(text)
+    if start is None:
+        return list(amounts), {}
+    lowered = text.lower()
+    factor, match = next(
+        ((factor, found) for factor, pattern in _SCALED if (found := pattern.search(lowered, start))), (None, None)
+    )
+    money = [amount for amount in amounts if amount.kind == "money"]
+    if factor is None or match is None or any(amount.start >= start for amount in money):
+        return list(amounts), {}
+    earlier = [amount for amount in money if amount.end <= start]
+    if len(earlier) > 1:
+        named = set(re.findall(r"[\u4e00-\u9fff]{2}", lowered[start : match.start()]))
+
+        def clause(amount: Amount) -> str:
+            begin = max((m.end() for m in SEGMENT_BREAK.finditer(lowered, 0, amount.start)), default=0)
+            return lowered[begin : amount.end]
+
+        earlier = [amount for amount in earlier if any(word in clause(amount) for word in named)]
+    if len(earlier) != 1:
+        return list(amounts), {}
+    scaled = earlier[0]
+    total = tidy(scaled.value * factor)
+    note = f"{format_money(scaled.value)} × {factor.normalize():f} = {format_money(total)}"
+    replaced = Amount(total, "money", scaled.text, scaled.start, scaled.end)
+    return [replaced if amount is scaled else amount for amount in amounts], {scaled.start: note}
+
+
 def _with_monthly_rents(
     text: str, amounts: Sequence[Amount], per_area: Mapping[int, str]
 ) -> tuple[list[Amount], dict[int, str]]:
@@ -1608,6 +1679,43 @@ def _with_registration_years(text: str, amounts: Sequence[Amount]) -> tuple[list
             )
     found.sort(key=lambda amount: amount.start)
     return found, notes
+
+
+_DATE = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\s*月\s*([12]\d|3[01]|0?[1-9])\s*[日号]")
+
+
+def _with_date_gap(
+    text: str, amounts: Sequence[Amount], rules: Sequence[Rule]
+) -> tuple[list[Amount], list[tuple[Decimal, str]]]:
+    """Two dates of one year ("比赛6月20日开始，6月5日才去备案") give the days between them, read where a rule's
+    days slot (赛前备案提前天数) has its cue: the later date's clause or the earlier's, whichever holds the cue
+    (备案); with the note that says so. Nothing unless exactly two dates and such a cue."""
+    dates = list(_DATE.finditer(text))
+    if len(dates) != 2:
+        return list(amounts), []
+    cues = {cue.lower() for rule in rules for slot in rule.inputs if slot.kind == "days" for cue in slot.cues}
+    if not cues:
+        return list(amounts), []
+    lowered = text.lower()
+
+    def clause(match: re.Match[str]) -> str:
+        start = max((m.end() for m in SEGMENT_BREAK.finditer(lowered, 0, match.start())), default=0)
+        end = SEGMENT_BREAK.search(lowered, match.end())
+        return lowered[start : end.start() if end else len(lowered)]
+
+    cued = [match for match in dates if any(cue in clause(match) for cue in cues)]
+    if len(cued) != 1:
+        return list(amounts), []
+    try:
+        days = [datetime.date(NOTICE_YEAR, int(m.group(1)), int(m.group(2))) for m in dates]
+    except ValueError:
+        return list(amounts), []
+    gap = Decimal(abs((days[1] - days[0]).days))
+    earlier, later = sorted(dates, key=lambda m: days[dates.index(m)])
+    note = f"按{later.group(0)} − {earlier.group(0)} 相差{gap}日计算"
+    at = cued[0]
+    gap_amount = Amount(gap, "days", at.group(0), at.start(), at.end())
+    return sorted([*amounts, gap_amount], key=lambda amount: amount.start), [(gap, note)]
 
 
 def _with_count_windows(
@@ -1704,6 +1812,17 @@ def _count_for(
     if after and not any(price.end <= m.start and m.end <= after[0].start for m in money):
         return after[0]
     return None
+
+
+def _with_english_items(text: str, amounts: Sequence[Amount]) -> list[Amount]:
+    """The amounts plus counts of items written in English ("two of our organic-certified products" -> 2, the
+    number's own span, so that the option it counts follows it closely)."""
+    found = [
+        Amount(Decimal(_small_number(match.group(1))), "count", str(_small_number(match.group(1))), *match.span(1))
+        for match in _EN_ITEMS.finditer(text.lower())
+        if not any(a.start <= match.start() < a.end for a in amounts)
+    ]
+    return sorted([*amounts, *found], key=lambda amount: amount.start) if found else list(amounts)
 
 
 def _english_counts(text: str, amounts: Sequence[Amount]) -> list[Amount]:
@@ -1815,10 +1934,9 @@ def _find_words(text: str, words: Sequence[str]) -> list[tuple[int, int, str]]:
     for word in dict.fromkeys(w for w in words if w):
         needle = word.lower()
         if needle.isascii():
-            starts = [match.start() for match in _ascii_word(needle).finditer(lowered)]
+            candidates.extend((match.start(), match.end(), word) for match in _ascii_word(needle).finditer(lowered))
         else:
-            starts = _substring_starts(lowered, needle)
-        candidates.extend((start, start + len(needle), word) for start in starts)
+            candidates.extend((start, start + len(needle), word) for start in _substring_starts(lowered, needle))
     candidates.sort(key=lambda item: (-(item[1] - item[0]), item[0], item[2]))
     found: list[tuple[int, int, str]] = []
     for start, end, word in candidates:

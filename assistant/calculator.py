@@ -345,6 +345,25 @@ def combine(calculations: Sequence[Calculation], caps: Sequence[SharedCap] = ())
     )
 
 
+def staged_part(calc: Calculation, share: Decimal, when: str, later: bool) -> Calculation:
+    """The part of a staged award asked for: the `share` paid `when` (达产升规后拨付) if `later`, else the rest, paid
+    first. "200万元，其中50%达产升规后拨付" -> first 100万元. An amount still unknown returns the calculation as it is."""
+    if calc.amount_yuan is None or calc.status == "ineligible":
+        return calc
+    part_share = share if later else 1 - share
+    part = _cents(calc.amount_yuan * part_share)
+    stage = when.removesuffix("拨付")
+    label = f"{stage}拨付部分" if later else f"{stage.removesuffix('后')}前先拨付部分"
+    return replace(
+        calc,
+        amount_yuan=part,
+        amount_min_yuan=None,
+        trace=f"{calc.trace}；{label}：{format_money(calc.amount_yuan)} × {format_quantity(part_share, 'percent')}"
+        f" = {format_money(part)}",
+        alternatives=(),
+    )
+
+
 def times(calc: Calculation, count: Decimal, counted: str) -> Calculation:
     """The award for `count` items of one kind ("3个绿色食品" at 4万元 each): amount, range bottom and alternatives
     multiplied, the trace ending with "，3个 × 4万元 = 12万元". `counted` is the count as the question wrote it.

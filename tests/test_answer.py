@@ -107,6 +107,13 @@ def test_a_follow_up_swaps_its_word_for_the_counterpart_in_the_earlier_turn():
     ).startswith("云栖小镇新注册")  # "换成" replaces, though "同样…也" follows
     later = [{"role": "user", "content": "新注册的零售企业，社零3亿，奖多少？"}]
     assert standalone_question("哦对了，我们其实是做汽车销售的，那能拿多少？", later).startswith("新注册的零售企业")
+    # "那笔" / "刚才那" point back to the earlier award, however long the new turn
+    leader = [{"role": "user", "content": "合作社评上市级农业龙头企业，区里奖多少？"}]
+    assert standalone_question("我们今年另外还新认证了3个绿色食品，加上龙头企业那笔，一共多少？", leader).startswith(
+        "合作社评上市级"
+    )
+    assert standalone_question("今年新认证了3个绿色食品，加上刚才说的，一共多少？", leader).startswith("合作社评上市级")
+    assert standalone_question("那个，新认定的高企奖励是多少？", leader) == "那个，新认定的高企奖励是多少？"  # a filler
 
 
 @pytest.mark.parametrize(

@@ -1390,6 +1390,27 @@ WORDINGS = [
     ("紫金港新注册的集成电路企业，房租10万元/月，房租补贴最多多少", 150 * W),
     ("规模符合科技型中小企业认定标准，去年全年研发投入1800万，今年做到了2300万，最多能拿多少？", 25 * W),
     ("科小企业，前年研发投入900万，去年研发投入1000万，今年研发投入1300万，补助多少", 15 * W),
+    # -- two dates give the days between them where the filing is; a year of registration with 完成/正式
+    ("我们公司自筹资金承办市级政府部门的体育赛事，比赛6月20日开始，6月5日才去区文广旅体局备案，能补多少？", 0),
+    ("自筹资金承办省级体育赛事，5月1日去区文广旅体局备案，6月10日比赛，补多少", 80 * W),
+    (
+        "紫金港一家生物医药公司2020年9月完成注册，购买仪器设备（不含电脑空调）立项1200万、实际也投了1200万，最多补多少？",
+        48 * W,
+    ),
+    # -- a follow-up that scales the earlier figure; the part of a staged award asked for
+    ("企业买科技保险交了80万保费，最多补多少？ 保费要是翻一倍呢？", 50 * W),
+    ("企业买科技保险交了80万保费，最多补多少？ 那保费减半呢？", 20 * W),
+    ("去年11月迁入云栖的空天信息制造企业，一年内设备投资1000万元，固定资产补贴最多多少？ 那达产升规之前能先拿到多少？", 100 * W),
+    ("迁入云栖的空天信息制造企业，一年内设备投资1000万元，达产升规后拨付的那部分是多少？", 100 * W),
+    ("迁入云栖的空天信息制造企业，一年内设备投入1000万，补贴总共能拿多少？听说有一部分要等达产升规后才拨", 200 * W),
+    # -- English: counts of items, "N consecutive years"
+    ("This year two of our organic-certified products passed renewal and one green-food product was renewed. How much is the total one-off reward?", 8 * W),
+    (
+        "An individual business converted into an independent legal-person industrial company and entered the "
+        "above-designated-size statistics for the first time. It then stayed above scale for 3 consecutive years with "
+        "value-added growth of at least 10% every year. What is the maximum total reward?",
+        50 * W,
+    ),
     # -- a price per person times the people counted
     ("外贸企业今年3月去德国参展，展位费12万元，去了3个人，往返经济舱机票每人1.5万元，最多能补多少？", Decimal("115500")),
     # -- a fixed award counted for each recipient when a total is asked; the items listed before 各 each earn it
