@@ -1070,8 +1070,9 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
         if len(parts) > len(best):
             best = parts
     retrieved = [hint for hint in context.hints[:3] if hint.startswith("A")]
-    if retrieved:
-        # an article retrieval does not rank near the top is no item of this question ("跨境电商的外贸公司…参展")
+    if retrieved and not total:
+        # without 一共 an article retrieval does not rank near the top is no item of this question ("跨境电商的
+        # 外贸公司…住宿另外花了6万": 另外 lists nothing here)
         articles = [article for article in articles if article in retrieved] or articles[:1]
     if len(articles) > 1:
         # Awards of different articles ("首次入选重点软件企业 + 首次认定高新技术企业，两项一共"): each item needs a word

@@ -1013,7 +1013,7 @@ def test_a_sum_across_articles_is_cited_first_by_the_article_retrieval_ranks_hig
 
 
 def test_an_article_retrieval_does_not_rank_near_the_top_adds_no_item():
-    # "跨境电商" is a word of the 农产品线上销售 award (A58), but the question is about a trade fair (A46)
+    # "跨境电商" is a word of the 农产品线上销售 award (A58), but the question is about a trade fair (A46); no 一共
     question = "我们是做跨境电商的外贸公司，今年3月去德国参加了国际专业展，展位费12万元，住宿另外花了6万，最多能补多少？"
     calc = _plan(question, ("A46", "A45", "A60")).calculation
     assert (calc.articles, calc.amount_yuan) == (("A46",), Decimal(84_000))
