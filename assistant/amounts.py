@@ -65,7 +65,9 @@ _UNITS: tuple[tuple[str, re.Pattern[str], Decimal], ...] = (
     ("months", re.compile(r"\s?(?:个月|months?)", re.IGNORECASE), Decimal(1)),
     (
         "years",
-        re.compile(r"\s?(?:年(?![度代级份初底末])|周年|(?:(?:consecutive|straight|full|whole)\s+)?(?:years?|yrs?))", re.I),
+        re.compile(
+            r"\s?(?:年(?![度代级份初底末])|周年|(?:(?:consecutive|straight|full|whole)\s+)?(?:years?|yrs?))", re.I
+        ),
         Decimal(1),
     ),
     ("days", re.compile(r"\s?(?:日|天|days?)(?![期报常])", re.IGNORECASE), Decimal(1)),

@@ -13,11 +13,10 @@ negation ("不是本地企业拆分的", "非制造业", "not a manufacturer") d
 value, a two-option choice the other option). Cue words inside a bracketed aside ("3000万（含设备和外购软件）") do
 not introduce amounts outside it.
 
-Only the cue words of rules the question is about compete for its amounts. A price per unit ("3台，每台40万元",
-"5台×60万元", "rmb 1 million each") becomes the total for its count; a rent per ㎡ and period ("月租金每平米60块",
-"60元/平方米/月") times the stated area becomes the annual rent (4000㎡ × 60元 × 12个月). A year of registration
-("2017年注册的") counts the years up to NOTICE_YEAR, the notice's year. "第三年" / "前两年" pick years of a yearly
-schedule. A 紫金港/云栖 rule answers only a question about it: its place stated, its article named, or (when retrieval
+Only the cue words of rules the question is about compete for its amounts. Figures written in other forms are
+worked out first by assistant.figures (a price per unit times its count, a rent per ㎡ or per month as a yearly rent,
+a year of registration as years, two dates as days, counts within a window, a follow-up that doubles the earlier
+figure); "第三年" / "前两年" pick years of a yearly schedule. A 紫金港/云栖 rule answers only a question about it: its place stated, its article named, or (when retrieval
 gave its ranking) its article ranked first — shared words (房租, 平台, 技改, 营收) of another article's topic do not bring
 the place in, and when such a rule is the best match no other rule answers instead. When its place is then the only
 missing fact, it is computed for that place and the answer leads with that condition ("若位于紫金港科技城，…").
@@ -38,7 +37,6 @@ ranks highest. Of several options of one choice the question names ("空天信�
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -46,7 +44,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from assistant.amounts import Above, Amount, find_amounts, format_money, format_quantity, tidy, to_halfwidth
+from assistant.amounts import Above, Amount, find_amounts, format_money, to_halfwidth
 from assistant.calculator import (
     UNKNOWN,
     Calculation,
@@ -59,11 +57,27 @@ from assistant.calculator import (
     staged_part,
     times,
 )
-from assistant.numerals import cn_to_int, find_article_refs
+from assistant.figures import (
+    DATED_YEAR,
+    NOTICE_YEAR,
+    SEGMENT_BREAK,
+    SENTENCE_END,
+    YEARS_OF_AWARD,
+    small_number,
+    with_count_windows,
+    with_date_gap,
+    with_english_items,
+    with_monthly_rents,
+    with_registration_years,
+    with_scaled_follow_up,
+    with_unit_prices,
+    with_unit_rents,
+    year_of,
+    year_window,
+)
+from assistant.numerals import find_article_refs
 from assistant.rules import NUMERIC_KINDS, ConditionSpec, Rule, Slot
 
-SEGMENT_BREAK = re.compile(r"[，,。；;？?！!\n]")
-SENTENCE_END = re.compile(r"[。？?！!]")
 FOLLOW_UP_OPENING = re.compile(
     r"那么|那|如果|要是|假如|假设|换成|改成|若是|若|哦|噢|对了|其实|what about|how about|and if|what if", re.IGNORECASE
 )
@@ -160,103 +174,16 @@ _ADDS = re.compile(
 _EACH = re.compile(r"分别|各自|各是|各为|又是多少|又有多少|又能拿多少|\brespectively\b")
 _TIMES = re.compile(r"([两二三四2-4])\s*次|\b(twice)\b")
 _EXTRA_ONLY = re.compile(r"额外|另外再|再(?:奖|给|补|拿|发)|\badditional\b|\bextra\b")
-# Per-unit prices: "每台40万元", "单价40万", "40万元/台", "40万一台", "rmb 1 million each"
-_PRICE_BEFORE = re.compile(
-    r"(?:每一?[台套个件家项辆部只人位]|每个人|人均|单价|单台|单套|each(?: one)?|per (?:unit|robot|set|piece|machine|person)"
-    r"|unit price)"
-    r"\s*(?:的)?(?:价格|售价|价钱|价值|价|of|is|was|at|for|costs?|costing|worth|priced at)?\s*"
-    r"(?:是|为|约|大约|要|花了|花)?\s*$"
-)
-_PRICE_AFTER = re.compile(
-    r"\s*(?:/|每|一)[台套个件辆部只人位]|\s*(?:each|apiece|per (?:unit|robot|set|piece|machine|person)|a piece|a unit)\b"
-)
-_TIMES_SIGN = re.compile(r"\s*[×xX*＊]|\s*乘以?")
-_EN_COUNT = re.compile(
-    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[a-z-]+\s+){0,3}?"
-    r"(robots?|units?|machines?|sets?|pieces?)\b"
-)
-# Items counted in English ("two of our organic-certified products", "3 projects"): the number alone is the count
-_EN_ITEMS = re.compile(
-    r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:of (?:our|the|its|their|them)\s+)?(?:[a-z-]+\s+){0,2}?"
-    r"(?:products?|items?|works?|projects?|enterprises|companies|firms|subsidiaries|people|persons|masters|teams)\b"
-)
 # The part of a staged award asked for ("其中50%达产升规后拨付"): what comes first, or what comes once the stage is met
-_STAGE_BEFORE = re.compile(r"(?:达产|升规)(?:之前|以前|前)|先(?:拿|给|拨|发|到账|领)|首期|第一笔|\bbefore\b|\bup ?front\b")
+_STAGE_BEFORE = re.compile(
+    r"(?:达产|升规)(?:之前|以前|前)|先(?:拿|给|拨|发|到账|领)|首期|第一笔|\bbefore\b|\bup ?front\b"
+)
 _STAGE_AFTER = re.compile(r"(?:达产|升规)(?:之后|以后|后)|剩下|剩余的|余下|尾款|\bremaining\b|\bafter (?:reaching|it)")
 _ASKING = re.compile(r"多少|几|\bhow much\b|\bwhat\b")
-_EN_NUMBERS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
 # "第三年", "第三、四年", "前两年", "后两年", "the third year", "the first two years"
-_CN_NUMBER = r"[一二两三四五六七八九十\d]+"
-_YEAR_ORDINAL = re.compile(
-    rf"第({_CN_NUMBER})(?:个)?(?:年)?(?:\s*(?:[、,，和及与至到~\-—]|以及)+\s*第?({_CN_NUMBER}))?(?:个)?年(?![度份])"
-)
-_YEAR_FIRST = re.compile(rf"(?:前|头|最初的?)({_CN_NUMBER})(?:个)?年")
-_YEAR_LAST = re.compile(rf"(?:后|最后的?)({_CN_NUMBER})(?:个)?年")
-_EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5}
-_EN_YEAR_ORDINAL = re.compile(
-    r"\b(?:the )?(first|1st|second|2nd|third|3rd|fourth|4th|fifth)"
-    r"(?: and (?:the )?(second|2nd|third|3rd|fourth|4th|fifth))? years?\b|\byear (\d)\b"
-)
 # "前两年每年能补多少", "the first two years, per year": the window's years are asked one at a time
 _PER_YEAR = re.compile(r"年\s*[里内中]?\s*的?\s*(?:平均)?每一?年|years?,?\s*(?:per|each) year|years?,?\s*annually")
-_EN_YEAR_SPAN = re.compile(r"\b(first|last) (two|three|2|3) years\b")
-# The notice was issued on 2024-05-29: "2017年注册的" has been registered for 2024 − 2017 = 7 years when it applies.
-NOTICE_YEAR = 2024
-_REGISTERED_IN = re.compile(
-    r"((?:19|20)\d\d)\s*年(?:底|初|中|末|上半年|下半年|\d{1,2}\s*月份?(?:\d{1,2}\s*[日号])?)?\s*(?:就|才|刚|时)?\s*"
-    r"(?:完成了?|正式|办理了?|办好了?|在西湖区?|在紫金港|在云栖)?\s*(?=注册|成立|设立|创办|创立|开业|登记)"
-    r"|(?:注册|成立|设立|创办|创立|开业|登记)(?:于|在|时间是|时间为|日期是|日期为|是在)\s*((?:19|20)\d\d)\s*年"
-    r"|\b(?:registered|founded|established|incorporated|set up)\s+in\s+((?:19|20)\d\d)\b",
-    re.IGNORECASE,
-)
-# "registered in Zijingang two years ago": the years since registration, in words
-_REGISTERED_AGO = re.compile(
-    r"\b(?:registered|founded|established|incorporated|set up)\b[^.?!]{0,60}?\b"
-    r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?\s+ago\b",
-    re.IGNORECASE,
-)
-# Rent per ㎡ and period: "每平米每月60元", "月租金每平米60块", "60元/平方米/月", "RMB 60 per square metre per month"
-_AREA_UNIT = r"(?:平方米|平方|平米|㎡|m²|m2|平(?!台))"
-_PER_AREA_BEFORE = re.compile(
-    rf"(?:每|一|1)\s*(?:个)?{_AREA_UNIT}\s*(?:(?:每|一)\s*(?:个)?(?P<period>月|天|日|年))?"
-    r"\s*(?:的)?(?:租金|房租|租价|价格|单价|价)?\s*(?:是|为|约|大约|要|只要|才)?\s*$"
-)
-_PER_AREA_AFTER = re.compile(
-    rf"\s*(?:/|每|一)\s*{_AREA_UNIT}(?:\s*(?:/|·|每|一|\.)\s*(?:个)?(?P<period>月|天|日|年))?"
-    r"|\s*per (?:square met(?:er|re)|sqm|m2|㎡)(?:,?\s*(?:per|a) (?P<period_en>month|day|year))?",
-    re.IGNORECASE,
-)
-# "2023年" and the short "23年" (a year of this century, not a span: "成立23年", "23年内" are no dates)
-_DATED_YEAR = re.compile(
-    r"(?<![\d.第了近满共])((?:19|20)\d\d|2\d)\s*年(?:度)?"
-    r"(?!\s*(?:注册|成立|设立|创办|创立|开业|登记|内|以[上内下来]|来|多|左右|前|后|之|间|里|期|的时间))"
-)
-_PERIODS = {"月": ("月", 12), "month": ("月", 12), "天": ("天", 365), "日": ("天", 365), "day": ("天", 365)}
-_PERIODS |= {"年": ("年", 1), "year": ("年", 1)}
-_PERIOD_WORDS = (
-    ("月", re.compile(r"月租|每月|每个月|一个月|/月|per month|a month|monthly")),
-    ("天", re.compile(r"日租|每天|每日|一天|/天|/日|per day|a day|daily")),
-    ("年", re.compile(r"年租|每年|一年|/年|per year|a year|annual")),
-)
 _BRACKETED = re.compile(r"[（(][^（()）]*[)）]")
-# A whole rent per month ("办公用房租金每月8万元", "月租金8万", "8万元/月"): the rent rules read a yearly rent
-_MONTH_BEFORE = re.compile(
-    r"(?:每月|每个月|一个月|月租金|月租|月房租|monthly rent(?: of| is| was)?|rent per month(?: of| is| was)?)"
-    r"\s*(?:的)?(?:租金|房租|租)?\s*(?:是|为|约|大约|要|交|付|花了|花)?\s*$"
-)
-_MONTH_AFTER = re.compile(r"\s*(?:/月|/个月|每月|每个月|一个月|一月|a month|per month|/month)")
-_RENT_WORD = re.compile(r"租|\brent")
 # The notice is the district's: a district word right before a payout ("区级奖励多少", "区里最多补多少", the clause's own
 # "区级给予") names who pays, not a 区级 option of the award.
 _PAYER_WORD = re.compile(r"区级|区里|区财政|区政府|district|district-level")
@@ -280,9 +207,10 @@ _NEGATION = re.compile(
 # An earlier turn and a follow-up joined by the chain with a space ("…怎么算 那流片补贴呢"): later words weigh more.
 _JOINED_TURN = re.compile(r"(?<=[^\x00-\x7f?!])\s+(?=\S)|(?<=[?!])\s+(?=[^\x00-\x7f])")
 FOLLOW_UP_WEIGHT = 2.0
-WINDOW_REACH = 3  # characters between a window's word and its years ("毕业后2年", "毕业了两年")
 COUNT_REACH = 8  # characters between a count and the option it counts ("两部作品各拿了市级")
-RECIPIENT_REACH = 16  # characters between a count and the fixed award it counts ("两位师傅今年评上了西湖龙井手工炒制大师")
+RECIPIENT_REACH = (
+    16  # characters between a count and the fixed award it counts ("两位师傅今年评上了西湖龙井手工炒制大师")
+)
 # What one fixed award is given for: people, enterprises, works, projects ("两位师傅", "2家企业", "三件作品")
 _RECIPIENT_UNIT = re.compile(r"[位名人家件部项个所支款]$|companies$")
 # "广告设计作品和视觉设计作品各拿了一个…": the items listed before 各 each earn it
@@ -356,15 +284,15 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     relevant = [rule for rule in rules if keyword_scores[rule.id] > 0 or rule.article in named_articles]
     if not relevant:
         return None
-    amounts, products = _with_unit_prices(text, _with_english_items(text, find_amounts(text)))
-    amounts, rent_products, rent_quoted = _with_unit_rents(text, amounts)
-    amounts, month_products = _with_monthly_rents(text, amounts, rent_products)
-    amounts, scaled_products = _with_scaled_follow_up(text, amounts)
+    amounts, products = with_unit_prices(text, with_english_items(text, find_amounts(text)))
+    amounts, rent_products, rent_quoted = with_unit_rents(text, amounts)
+    amounts, month_products = with_monthly_rents(text, amounts, rent_products)
+    amounts, scaled_products = with_scaled_follow_up(text, amounts, _follow_up_start(text))
     products = {**products, **scaled_products}
     rent_products = {**rent_products, **month_products}
-    amounts, year_notes = _with_registration_years(text, amounts)
-    amounts, day_notes = _with_date_gap(text, amounts, relevant)
-    amounts, count_products = _with_count_windows(text, amounts, rules)
+    amounts, year_notes = with_registration_years(text, amounts)
+    amounts, day_notes = with_date_gap(text, amounts, relevant)
+    amounts, count_products = with_count_windows(text, amounts, rules)
     # Only the cue words of rules the question is about compete for its amounts: "建设" (平台建设总投资) must not
     # take the amount of "乡村旅游智慧建设投入50万元" when no platform is mentioned.
     context = _Context(
@@ -480,12 +408,6 @@ def _plan_single(context: _Context, rules: Sequence[Rule], scored: list[_Scored]
     return _outcome(rule, inputs, calc)
 
 
-# "头两年", "连续3年", "三年一共": how many years of a yearly award the question adds up
-_YEARS_OF_AWARD = re.compile(
-    rf"(?:前|头|最初的?|连续)({_CN_NUMBER})(?:个)?年|({_CN_NUMBER})(?:个)?年(?:里|内|间|下来|一共|总共|合计|累计|加起来)"
-)
-
-
 # "三年房租分别是60万、80万、100万": a figure for each year, listed after 分别/依次/每年分别
 _EACH_YEAR = re.compile(r"(?:分别|依次|每年分别|逐年)(?:是|为)?\s*$")
 
@@ -512,10 +434,10 @@ def _over_years(rule: Rule, calc: Calculation, text: str, span: tuple[int, int] 
     if not rule.per_year or rule.formula.kind == "schedule" or calc.amount_yuan is None or not _TOTAL.search(text):
         return calc
     piece = text[span[0] : span[1]] if span and span[1] > span[0] else text
-    found = _YEARS_OF_AWARD.search(piece) or _YEARS_OF_AWARD.search(text)  # its item, else the whole question
+    found = YEARS_OF_AWARD.search(piece) or YEARS_OF_AWARD.search(text)  # its item, else the whole question
     if found is None:
         return calc
-    years = _small_number(found.group(1) or found.group(2))
+    years = small_number(found.group(1) or found.group(2))
     if years < 2:
         return calc
     return dataclasses.replace(times(calc, Decimal(years), f"{years}年"), per_year=False)
@@ -811,7 +733,7 @@ def _parallel_target(text: str, amount: Amount, targets: Sequence[tuple[Amount, 
     previous_start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, previous.start)), default=0)
     return (
         targets[-1][1]
-        if _DATED_YEAR.match(text, previous_start) or re.match(r"今年|去年|上年|本年", text[previous_start:])
+        if DATED_YEAR.match(text, previous_start) or re.match(r"今年|去年|上年|本年", text[previous_start:])
         else None
     )
 
@@ -823,7 +745,7 @@ def _dated_pairs(rule: Rule, text: str, targets: list[tuple[Amount, Slot, bool]]
     pairs = {slot.derive_minus[0]: slot.derive_minus[1] for slot in rule.inputs if slot.derive_minus}
     if not pairs:
         return targets
-    years = {amount.start: _year_of(text, amount) for amount, target, _ in targets if target.name in pairs}
+    years = {amount.start: year_of(text, amount) for amount, target, _ in targets if target.name in pairs}
     adjusted = list(targets)
     for current, previous_name in pairs.items():
         same = [(amount, years[amount.start]) for amount, target, _ in targets if target.name == current]
@@ -836,23 +758,6 @@ def _dated_pairs(rule: Rule, text: str, targets: list[tuple[Amount, Slot, bool]]
             if target.name == current and years.get(amount.start) == reference - 1:
                 adjusted[index] = (amount, previous_slot, True)
     return adjusted
-
-
-_RELATIVE_YEAR = re.compile(r"(前年)|(去年|上年|上一年|上年度|last year)|(今年|本年|当年|本年度|this year)")
-
-
-def _year_of(text: str, amount: Amount) -> int | None:
-    """The calendar year an amount is dated by: the nearest "2023年" before it in its clause (not a year of
-    registration), or 前年/去年/今年 counted back from NOTICE_YEAR (only their order matters to a pair)."""
-    start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
-    found = [
-        *((m.start(), int(m.group(1))) for m in _DATED_YEAR.finditer(text, start, amount.start)),
-        *((m.start(), NOTICE_YEAR - 3 + m.lastindex) for m in _RELATIVE_YEAR.finditer(text.lower(), start, amount.start)),
-    ]
-    if not found:
-        return None
-    year = max(found)[1]
-    return year + 2000 if year < 100 else year
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -1292,7 +1197,9 @@ def _find_parts(
                 if key is not None:
                     count = _option_count(context, rule, key, start, end)
                 elif rule.formula.kind == "fixed" and _TOTAL.search(body):
-                    count = _recipient_count(context, position, start, frozenset(item.position for item in own.values()))
+                    count = _recipient_count(
+                        context, position, start, frozenset(item.position for item in own.values())
+                    )
                 else:
                     count = None
                 found.append(_Part(rule, chosen, position, used, scores.get(rule.id, 0.0), word, count, (start, end)))
@@ -1483,7 +1390,7 @@ def _repeat_parts(parts: list[_Part], text: str) -> list[_Part]:
     if times_match is None:
         return parts
     word = times_match.group(1) or times_match.group(2)
-    times = 2 if word in ("两", "twice") else _small_number(word)
+    times = 2 if word in ("两", "twice") else small_number(word)
     result: list[_Part] = []
     for part in parts:
         result.append(part)
@@ -1513,377 +1420,6 @@ def _number_repeats(calculations: Sequence[Calculation]) -> list[Calculation]:
 # ----------------------------------------------------------------------------- per-unit prices and year windows
 
 
-def _with_unit_prices(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], dict[int, str]]:
-    """A per-unit price ("每台40万元", "40万元/台", "3台×40万", "rmb 1 million each") becomes the total for the count it
-    goes with (the nearest unused count before it, else after it, with no other sum of money in between):
-    3台 × 40万元 = 120万元. Returns the amounts and, by the total's start, the multiplication as text."""
-    lowered = text.lower()
-    counts = sorted(
-        [a for a in amounts if a.kind == "count"] + _english_counts(lowered, amounts), key=lambda a: a.start
-    )
-    money = [a for a in amounts if a.kind == "money"]
-    used: set[int] = set()
-    result: list[Amount] = []
-    products: dict[int, str] = {}
-    for amount in amounts:
-        count = _count_for(lowered, amount, counts, money, used) if amount.kind == "money" else None
-        if count is None:
-            result.append(amount)
-            continue
-        used.add(count.start)
-        total = tidy(count.value * amount.value)
-        products[amount.start] = f"{count.text} × {format_money(amount.value)} = {format_money(total)}"
-        result.append(Amount(total, "money", f"{count.text}×{amount.text}", amount.start, amount.end))
-    return result, products
-
-
-def _with_unit_rents(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], dict[int, str], bool]:
-    """A rent per ㎡ and period ("每平米每月60元", "月租金每平米60块", "60元/平方米/月") times the area the question
-    states is the annual rent: 4000㎡ × 60元/㎡/月 × 12个月 = 288万元. A price per ㎡ whose period or area is not
-    stated is dropped (the rule then asks for the annual rent) rather than read as a rent of 60元. Returns the
-    amounts, by the annual rent's start the multiplication as text, and whether a price per ㎡ was quoted at all."""
-    lowered = text.lower()
-    markers: list[tuple[int, int]] = []
-    prices: dict[int, str | None] = {}  # start of a price per ㎡ -> its period (月, 天, 年) or None
-    for amount in amounts:
-        if amount.kind != "money":
-            continue
-        window = max(0, amount.start - 16)
-        before = _PER_AREA_BEFORE.search(lowered[window : amount.start])
-        after = _PER_AREA_AFTER.match(lowered, amount.end)
-        if before is None and after is None:
-            continue
-        period = None
-        if after is not None:
-            markers.append((after.start(), after.end()))
-            period = after.group("period") or after.group("period_en")
-        if before is not None:
-            markers.append((window + before.start(), amount.start))
-            period = period or before.group("period")
-        prices[amount.start] = _PERIODS[period][0] if period else _period_of_clause(lowered, amount)
-    if not prices:
-        return list(amounts), {}, False
-    areas = [a for a in amounts if a.kind == "area" and not any(start <= a.start < end for start, end in markers)]
-    result: list[Amount] = []
-    products: dict[int, str] = {}
-    for amount in amounts:
-        if amount.kind == "area" and amount not in areas:
-            continue  # "一平米" names the unit of a price, not an area
-        if amount.start not in prices:
-            result.append(amount)
-            continue
-        period = prices[amount.start]
-        area = next((a for a in reversed(areas) if a.end <= amount.start), None) or next(iter(areas), None)
-        if period is None or area is None:
-            continue
-        times = dict(_PERIODS.values())[period]
-        total = tidy(area.value * amount.value * times)
-        per = f"{format_money(amount.value)}/㎡/{period}"
-        span = "" if times == 1 else f" × {times}{'个月' if period == '月' else period}"
-        products[amount.start] = f"{format_quantity(area.value, 'area')} × {per}{span} = {format_money(total)}"
-        result.append(Amount(total, "money", amount.text, amount.start, amount.end))
-    return result, products, True
-
-
-_SCALED = (
-    (Decimal(2), re.compile(r"翻(?:了)?一?倍|增加一倍|多一倍|加倍|\bdoubled?\b|twice as (?:much|high|large)")),
-    (Decimal("0.5"), re.compile(r"减半|少一半|砍半|只有一半|\bhalved?\b|half as (?:much|high|large)")),
-)
-
-
-def _with_scaled_follow_up(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], dict[int, str]]:
-    """A follow-up that scales the earlier figure instead of giving a new one ("保费要是翻一倍呢", "投资减半呢"): the
-    earlier turn's sum of money (the one in a clause naming what the follow-up names, when it had several) is
-    multiplied. Nothing when the follow-up states a sum of its own."""
-    start = _follow_up_start(text)
-    if start is None:
-        return list(amounts), {}
-    lowered = text.lower()
-    factor, match = next(
-        ((factor, found) for factor, pattern in _SCALED if (found := pattern.search(lowered, start))), (None, None)
-    )
-    money = [amount for amount in amounts if amount.kind == "money"]
-    if factor is None or match is None or any(amount.start >= start for amount in money):
-        return list(amounts), {}
-    earlier = [amount for amount in money if amount.end <= start]
-    if len(earlier) > 1:
-        named = set(re.findall(r"[\u4e00-\u9fff]{2}", lowered[start : match.start()]))
-
-        def clause(amount: Amount) -> str:
-            begin = max((m.end() for m in SEGMENT_BREAK.finditer(lowered, 0, amount.start)), default=0)
-            return lowered[begin : amount.end]
-
-        earlier = [amount for amount in earlier if any(word in clause(amount) for word in named)]
-    if len(earlier) != 1:
-        return list(amounts), {}
-    scaled = earlier[0]
-    total = tidy(scaled.value * factor)
-    note = f"{format_money(scaled.value)} × {factor.normalize():f} = {format_money(total)}"
-    replaced = Amount(total, "money", scaled.text, scaled.start, scaled.end)
-    return [replaced if amount is scaled else amount for amount in amounts], {scaled.start: note}
-
-
-def _with_monthly_rents(
-    text: str, amounts: Sequence[Amount], per_area: Mapping[int, str]
-) -> tuple[list[Amount], dict[int, str]]:
-    """A whole rent per month ("租金每月8万元", "月租金8万", "8万元/月") is 12 times that a year, the yearly rent the
-    rent rules read: 8万元/月 × 12个月 = 96万元. Only in a clause about rent (租); prices per ㎡ are already done."""
-    lowered = text.lower()
-    result: list[Amount] = []
-    products: dict[int, str] = {}
-    for amount in amounts:
-        if amount.kind != "money" or amount.start in per_area:
-            result.append(amount)
-            continue
-        clause_start = max((m.end() for m in SEGMENT_BREAK.finditer(lowered, 0, amount.start)), default=0)
-        before = _MONTH_BEFORE.search(lowered[max(clause_start, amount.start - 12) : amount.start])
-        after = _MONTH_AFTER.match(lowered, amount.end)
-        following = SEGMENT_BREAK.search(lowered, amount.end)
-        clause = lowered[clause_start : following.start() if following else len(lowered)]
-        if (before is None and after is None) or not _RENT_WORD.search(clause):
-            result.append(amount)
-            continue
-        total = tidy(amount.value * 12)
-        products[amount.start] = f"{format_money(amount.value)}/月 × 12个月 = {format_money(total)}"
-        result.append(Amount(total, "money", amount.text, amount.start, amount.end))
-    return result, products
-
-
-def _period_of_clause(text: str, amount: Amount) -> str | None:
-    """The rent period a clause names around a price per ㎡ ("月租金每平米60块" -> 月); None when it names none."""
-    start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
-    following = SEGMENT_BREAK.search(text, amount.end)
-    clause = text[start : following.start() if following else len(text)]
-    return next((period for period, words in _PERIOD_WORDS if words.search(clause)), None)
-
-
-def _with_registration_years(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], list[tuple[Decimal, str]]]:
-    """A year of registration ("2017年注册的", "成立于2020年", "registered in 2019") becomes the years since
-    registration up to the notice's year (NOTICE_YEAR − 2017 = 7年), read like "注册7年"; with the note that says so."""
-    found = list(amounts)
-    notes: list[tuple[Decimal, str]] = []
-    for match in _REGISTERED_IN.finditer(text):
-        group = next(index for index in (1, 2, 3) if match.group(index))
-        year = int(match.group(group))
-        if year > NOTICE_YEAR or any(a.start <= match.start(group) < a.end for a in amounts):
-            continue
-        years = Decimal(NOTICE_YEAR - year)
-        start, end = match.start(group), match.end(group)
-        if text[end : end + 1] == "年":
-            end += 1
-        found.append(Amount(years, "years", text[start:end], start, end))
-        notes.append((years, f"自注册之日起年限按{NOTICE_YEAR}年（政策发布年份）− {year}年 = {years}年计算"))
-    for match in _REGISTERED_AGO.finditer(text):
-        if not any(a.kind == "years" and a.start <= match.start(1) < a.end for a in found):
-            found.append(
-                Amount(Decimal(_small_number(match.group(1).lower())), "years", match.group(1), *match.span(1))
-            )
-    found.sort(key=lambda amount: amount.start)
-    return found, notes
-
-
-_DATE = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\s*月\s*([12]\d|3[01]|0?[1-9])\s*[日号]")
-
-
-def _with_date_gap(
-    text: str, amounts: Sequence[Amount], rules: Sequence[Rule]
-) -> tuple[list[Amount], list[tuple[Decimal, str]]]:
-    """Two dates of one year ("比赛6月20日开始，6月5日才去备案") give the days between them, read where a rule's
-    days slot (赛前备案提前天数) has its cue: the later date's clause or the earlier's, whichever holds the cue
-    (备案); with the note that says so. Nothing unless exactly two dates and such a cue."""
-    dates = list(_DATE.finditer(text))
-    if len(dates) != 2:
-        return list(amounts), []
-    cues = {cue.lower() for rule in rules for slot in rule.inputs if slot.kind == "days" for cue in slot.cues}
-    if not cues:
-        return list(amounts), []
-    lowered = text.lower()
-
-    def clause(match: re.Match[str]) -> str:
-        start = max((m.end() for m in SEGMENT_BREAK.finditer(lowered, 0, match.start())), default=0)
-        end = SEGMENT_BREAK.search(lowered, match.end())
-        return lowered[start : end.start() if end else len(lowered)]
-
-    cued = [match for match in dates if any(cue in clause(match) for cue in cues)]
-    if len(cued) != 1:
-        return list(amounts), []
-    try:
-        days = [datetime.date(NOTICE_YEAR, int(m.group(1)), int(m.group(2))) for m in dates]
-    except ValueError:
-        return list(amounts), []
-    gap = Decimal(abs((days[1] - days[0]).days))
-    earlier, later = sorted(dates, key=lambda m: days[dates.index(m)])
-    note = f"按{later.group(0)} − {earlier.group(0)} 相差{gap}日计算"
-    at = cued[0]
-    gap_amount = Amount(gap, "days", at.group(0), at.start(), at.end())
-    return sorted([*amounts, gap_amount], key=lambda amount: amount.start), [(gap, note)]
-
-
-def _with_count_windows(
-    text: str, amounts: Sequence[Amount], rules: Sequence[Rule]
-) -> tuple[list[Amount], dict[int, str]]:
-    """Counts of items a rule counts only within a window ("在孵期间或毕业后1年内": count_within {毕业, 1年}).
-    In a sentence that speaks of the window's word, an item described outside it ("1家是毕业2年后才通过的") is not
-    counted: a total split up after 其中 or a colon ("4家，其中3家在孵期间通过，1家毕业2年后") becomes 4家 − 1家 = 3家 (its parts
-    are not counts of their own); items listed one by one are added up without the ones outside. Returns the
-    amounts (each such sentence's counts folded into one) and, by that count's start, the arithmetic as text."""
-    windows = {slot.count_within for rule in rules for slot in rule.inputs if slot.count_within}
-    counts = [amount for amount in amounts if amount.kind == "count"]
-    if not windows or not counts:
-        return list(amounts), {}
-    dropped: set[int] = set()
-    replaced: dict[int, Amount] = {}
-    products: dict[int, str] = {}
-    starts = [0, *(match.end() for match in SENTENCE_END.finditer(text))]
-    for begin, finish in zip(starts, [*starts[1:], len(text)], strict=True):
-        if not any(word in text[begin:finish] for word, _ in windows):
-            continue
-        inside = [count for count in counts if begin <= count.start < finish]
-        reasons = {count.start: why for count in inside if (why := _outside_window(text, count, inside, windows))}
-        split = _BREAKDOWN.search(text, begin, finish)  # "4家，其中…", "3家…：2家…，1家…"
-        breakdown = split.start() if split else -1
-        total = next((count for count in reversed(inside) if count.end <= breakdown), None) if breakdown >= 0 else None
-        if total is not None:
-            parts = [count for count in inside if count.start > total.start]
-            excluded = [count for count in parts if count.start in reasons]
-            value = total.value - sum((count.value for count in excluded), Decimal(0))
-            shown = _count_text(value, total)
-            if excluded:
-                minus = "".join(f" − {count.text}（{reasons[count.start]}）" for count in excluded)
-                products[total.start] = f"{total.text}{minus} = {shown}"
-        elif reasons:
-            total, parts = inside[0], inside[1:]
-            kept = [count for count in inside if count.start not in reasons]
-            value = sum((count.value for count in kept), Decimal(0))
-            shown = _count_text(value, total)
-            added = f"{' + '.join(count.text for count in kept)} = {shown}" if len(kept) > 1 else shown
-            outside = "；".join(f"{count.text}{reasons[count.start]}" for count in inside if count.start in reasons)
-            products[total.start] = f"{added}（{outside}，不计入）"
-        else:
-            continue
-        dropped.update(count.start for count in parts)
-        replaced[total.start] = Amount(max(value, Decimal(0)), "count", total.text, total.start, total.end)
-    result = [replaced.get(amount.start, amount) for amount in amounts if amount.start not in dropped]
-    return result, products
-
-
-_BREAKDOWN = re.compile(r"其中|[：:](?=\s*[\d一二两三四五六七八九十]+\s*[家个项])")
-
-
-def _count_text(value: Decimal, like: Amount) -> str:
-    """A count written with the unit of `like` ("3家", "2个")."""
-    unit = like.text.rstrip()[-1:]
-    return f"{tidy(value):f}{'' if unit.isdigit() else unit}"
-
-
-def _outside_window(
-    text: str, count: Amount, counts: Sequence[Amount], windows: set[tuple[str, Decimal]]
-) -> str | None:
-    """Why a counted item lies outside a window ("毕业2年后，超过毕业后1年"), or None: its description (up to the
-    next count or clause end) has the window's word followed by a number of years above the window."""
-    following = SEGMENT_BREAK.search(text, count.end)
-    end = min([following.start() if following else len(text), *(c.start for c in counts if c.start > count.start)])
-    item = text[count.end : end]
-    for word, limit in windows:
-        at = item.find(word)
-        if at < 0:
-            continue
-        after = at + len(word)
-        for amount in find_amounts(item[after:]):
-            if amount.kind == "years" and amount.start <= WINDOW_REACH and amount.value > limit:
-                return f"{word}{item[after : after + amount.end]}，超过{word}后{format_quantity(limit, 'years')}"
-    return None
-
-
-def _count_for(
-    text: str, price: Amount, counts: Sequence[Amount], money: Sequence[Amount], used: set[int]
-) -> Amount | None:
-    before = [c for c in counts if c.end <= price.start and c.start not in used]
-    after = [c for c in counts if c.start >= price.end and c.start not in used]
-    multiplied_before = bool(before) and _TIMES_SIGN.fullmatch(text[before[-1].end : price.start]) is not None
-    multiplied_after = bool(after) and _TIMES_SIGN.fullmatch(text[price.end : after[0].start]) is not None
-    if multiplied_before:
-        return before[-1]
-    if multiplied_after:
-        return after[0]
-    if not (_PRICE_BEFORE.search(text[max(0, price.start - 24) : price.start]) or _PRICE_AFTER.match(text, price.end)):
-        return None
-    if before and not any(before[-1].end <= m.start and m.end <= price.start for m in money):
-        return before[-1]
-    if after and not any(price.end <= m.start and m.end <= after[0].start for m in money):
-        return after[0]
-    return None
-
-
-def _with_english_items(text: str, amounts: Sequence[Amount]) -> list[Amount]:
-    """The amounts plus counts of items written in English ("two of our organic-certified products" -> 2, the
-    number's own span, so that the option it counts follows it closely)."""
-    found = [
-        Amount(Decimal(_small_number(match.group(1))), "count", str(_small_number(match.group(1))), *match.span(1))
-        for match in _EN_ITEMS.finditer(text.lower())
-        if not any(a.start <= match.start() < a.end for a in amounts)
-    ]
-    return sorted([*amounts, *found], key=lambda amount: amount.start) if found else list(amounts)
-
-
-def _english_counts(text: str, amounts: Sequence[Amount]) -> list[Amount]:
-    """Counts written "3 imported robots" (the unit word need not follow the number directly)."""
-    found = []
-    for match in _EN_COUNT.finditer(text):
-        if any(a.start <= match.start() < a.end for a in amounts):
-            continue
-        value = _small_number(match.group(1))
-        found.append(Amount(Decimal(value), "count", match.group(0), match.start(), match.end()))
-    return found
-
-
-def _small_number(token: str) -> int:
-    if token.isdigit():
-        return int(token)
-    if token in _EN_NUMBERS:
-        return _EN_NUMBERS[token]
-    try:
-        return cn_to_int(token)
-    except ValueError:
-        return 0
-
-
-def _year_window(text: str, total_years: Decimal) -> tuple[Decimal, Decimal | None] | None:
-    """(first year, number of years or None for that year alone) named in the text: 第三年 -> (3, None),
-    第三、四年 -> (3, 2), 前两年 -> (1, 2), 后两年 -> (total − 1, 2), the third year -> (3, None)."""
-    lowered = text.lower()
-    if match := _YEAR_ORDINAL.search(lowered):
-        first = _small_number(match.group(1))
-        last = _small_number(match.group(2)) if match.group(2) else 0
-        if first >= 1:
-            return Decimal(first), (Decimal(last - first + 1) if last > first else None)
-    if match := _YEAR_FIRST.search(lowered):
-        count = _small_number(match.group(1))
-        if count >= 1:
-            return Decimal(1), Decimal(count)
-    if match := _YEARS_OF_AWARD.search(lowered):  # "三年加起来", "连续三年"
-        count = _small_number(match.group(1) or match.group(2))
-        if count >= 1:
-            return Decimal(1), Decimal(count)
-    if match := _YEAR_LAST.search(lowered):
-        count = _small_number(match.group(1))
-        if 1 <= count <= total_years:
-            return total_years - count + 1, Decimal(count)
-    if match := _EN_YEAR_SPAN.search(lowered):
-        count = _small_number(match.group(2))
-        if match.group(1) == "first":
-            return Decimal(1), Decimal(count)
-        if 1 <= count <= total_years:
-            return total_years - count + 1, Decimal(count)
-    if match := _EN_YEAR_ORDINAL.search(lowered):
-        if match.group(3):
-            return Decimal(int(match.group(3))), None
-        first = _EN_ORDINALS[match.group(1)]
-        last = _EN_ORDINALS[match.group(2)] if match.group(2) else 0
-        return Decimal(first), (Decimal(last - first + 1) if last > first else None)
-    return None
-
-
 def _one_rate(formula: Any, first: Decimal, years: Decimal) -> bool:
     """Whether every year of the window is paid at the same rate."""
     rates = set()
@@ -1904,7 +1440,7 @@ def _apply_year_window(rule: Rule, text: str, assignments: dict[str, _Assignment
         return assignments
     total_years = sum((segment.years for segment in formula.segments), Decimal(0))
     follow_up = _follow_up_start(text)  # "第一年能补多少？ 那三年加起来呢？": the follow-up's years win
-    window = (_year_window(text[follow_up:], total_years) if follow_up is not None else None) or _year_window(
+    window = (year_window(text[follow_up:], total_years) if follow_up is not None else None) or year_window(
         text, total_years
     )
     if window is None:

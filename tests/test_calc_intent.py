@@ -9,15 +9,14 @@ from decimal import Decimal
 import pytest
 
 from assistant.calc_intent import (
-    NOTICE_YEAR,
     _cue_occurrences,
     _follow_up_start,
-    _year_window,
     extract_inputs,
     is_calculation_request,
     plan_calculation,
 )
 from assistant.calculator import format_calculation
+from assistant.figures import NOTICE_YEAR, year_window
 from assistant.retrieve import normalise_question
 from assistant.rules import find_rule, load_rules
 from assistant.settings import PROJECT_ROOT
@@ -585,7 +584,7 @@ def test_a_follow_up_changes_a_part_of_a_sum():
     ],
 )
 def test_year_windows_of_a_four_year_schedule(text, window):
-    assert _year_window(text, Decimal(4)) == window
+    assert year_window(text, Decimal(4)) == window
 
 
 @pytest.mark.parametrize(
@@ -1014,7 +1013,9 @@ def test_a_sum_across_articles_is_cited_first_by_the_article_retrieval_ranks_hig
 
 def test_an_article_retrieval_does_not_rank_near_the_top_adds_no_item():
     # "跨境电商" is a word of the 农产品线上销售 award (A58), but the question is about a trade fair (A46); no 一共
-    question = "我们是做跨境电商的外贸公司，今年3月去德国参加了国际专业展，展位费12万元，住宿另外花了6万，最多能补多少？"
+    question = (
+        "我们是做跨境电商的外贸公司，今年3月去德国参加了国际专业展，展位费12万元，住宿另外花了6万，最多能补多少？"
+    )
     calc = _plan(question, ("A46", "A45", "A60")).calculation
     assert (calc.articles, calc.amount_yuan) == (("A46",), Decimal(84_000))
 
@@ -1400,11 +1401,17 @@ WORDINGS = [
     # -- a follow-up that scales the earlier figure; the part of a staged award asked for
     ("企业买科技保险交了80万保费，最多补多少？ 保费要是翻一倍呢？", 50 * W),
     ("企业买科技保险交了80万保费，最多补多少？ 那保费减半呢？", 20 * W),
-    ("去年11月迁入云栖的空天信息制造企业，一年内设备投资1000万元，固定资产补贴最多多少？ 那达产升规之前能先拿到多少？", 100 * W),
+    (
+        "去年11月迁入云栖的空天信息制造企业，一年内设备投资1000万元，固定资产补贴最多多少？ 那达产升规之前能先拿到多少？",
+        100 * W,
+    ),
     ("迁入云栖的空天信息制造企业，一年内设备投资1000万元，达产升规后拨付的那部分是多少？", 100 * W),
     ("迁入云栖的空天信息制造企业，一年内设备投入1000万，补贴总共能拿多少？听说有一部分要等达产升规后才拨", 200 * W),
     # -- English: counts of items, "N consecutive years"
-    ("This year two of our organic-certified products passed renewal and one green-food product was renewed. How much is the total one-off reward?", 8 * W),
+    (
+        "This year two of our organic-certified products passed renewal and one green-food product was renewed. How much is the total one-off reward?",
+        8 * W,
+    ),
     (
         "An individual business converted into an independent legal-person industrial company and entered the "
         "above-designated-size statistics for the first time. It then stayed above scale for 3 consecutive years with "
@@ -1412,11 +1419,17 @@ WORDINGS = [
         50 * W,
     ),
     # -- a price per person times the people counted
-    ("外贸企业今年3月去德国参展，展位费12万元，去了3个人，往返经济舱机票每人1.5万元，最多能补多少？", Decimal("115500")),
+    (
+        "外贸企业今年3月去德国参展，展位费12万元，去了3个人，往返经济舱机票每人1.5万元，最多能补多少？",
+        Decimal("115500"),
+    ),
     # -- a fixed award counted for each recipient when a total is asked; the items listed before 各 each earn it
     ("我们茶厂有两位师傅今年评上了西湖龙井手工炒制大师，一共能拿多少奖励？", 2 * W),
     ("两家子公司今年都首次认定为高新技术企业，一共能拿多少", 40 * W),
-    ("工业设计作品首次获得世界设计大奖，广告设计作品和视觉设计作品各首次获得一个国内权威设计奖项，一共奖多少？", 70 * W),
+    (
+        "工业设计作品首次获得世界设计大奖，广告设计作品和视觉设计作品各首次获得一个国内权威设计奖项，一共奖多少？",
+        70 * W,
+    ),
     ("我们茶厂有两位师傅今年评上了西湖龙井手工炒制大师，每人能拿多少奖励？", 1 * W),
     # -- "最多能拿多少" after facts earning different awards of one article: their sum; a figure's cue names no award
     ("五星孵化器，有2家在孵企业通过高企备案，最多能拿多少？", 60 * W),
