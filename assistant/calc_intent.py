@@ -168,7 +168,8 @@ _ITEM_WORDS = (
 _ITEM_WORD = re.compile(_ITEM_WORDS)
 _PIECE_BREAK = re.compile(_ITEM_WORDS + r"|[；;，,、。？?！!]|[和与及](?![其他它])")
 _ADDS = re.compile(
-    r"再加|加上|另外|还有|又|再买|再(?:投|申请|拿|获)|之后|后来|以后|连同|同一年|同年|还(?:首次|拿|获|评|通过|买|新)"
+    r"再加|加上|另外|还有|又|再买|再(?:投|申请|拿|获)|之后|后来|以后|连同|同一年|同年"
+    r"|还(?:首次|拿|获|评|通过|买|新|参加|参与|承办|引进|入选|设立|认定)"
     r"|\b(?:plus|also|in addition)\b"
 )
 _EACH = re.compile(r"分别|各自|各是|各为|又是多少|又有多少|又能拿多少|\brespectively\b")
@@ -280,7 +281,11 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     named_articles = _named_articles(text)
     spans = _find_words(text, [word for rule in rules for word in _rule_words(rule)])
     follow_up = _follow_up_start(text)
-    keyword_scores = {rule.id: _keyword_score(rule, spans, len(text), follow_up) for rule in rules}
+    scope_spans = _scope_mentions(text, rules)
+    keyword_scores = {
+        rule.id: _keyword_score(rule, _not_contradicting(rule, spans, scope_spans), len(text), follow_up)
+        for rule in rules
+    }
     relevant = [rule for rule in rules if keyword_scores[rule.id] > 0 or rule.article in named_articles]
     if not relevant:
         return None
@@ -766,6 +771,32 @@ def _dated_pairs(rule: Rule, text: str, targets: list[tuple[Amount, Slot, bool]]
 _LEVEL_ONLY = re.compile(r"^(?:national|provincial|city|district|municipal)(?:[- ]level)?$", re.IGNORECASE)
 
 
+def _scope_mentions(text: str, rules: Sequence[Rule]) -> list[tuple[int, int, str, str]]:
+    """Where the question names an option of a scope fact the rules depend on: (start, end, slot, option key)
+    ("超过了科技型中小企业" -> scale above_sme)."""
+    slots = {spec.slot: rule.input(spec.slot) for rule in rules for spec in rule.conditions if spec.scope}
+    owner = {
+        word.lower(): (name, option.key)
+        for name, slot in slots.items()
+        if slot.kind == "choice"
+        for option in slot.options
+        for word in (option.label, *option.aliases)
+    }
+    return [(start, end, *owner[word.lower()]) for start, end, word in _find_words(text, list(owner))]
+
+
+def _not_contradicting(
+    rule: Rule, spans: Sequence[tuple[int, int, str]], scope_spans: Sequence[tuple[int, int, str, str]]
+) -> list[tuple[int, int, str]]:
+    """The word spans that speak for the rule: a word of the rule inside the name of a scope option the rule does
+    not want is none ("超过了科技型中小企业" does not name the 科技型中小企业 award)."""
+    wanted = {spec.slot: spec.value for spec in rule.conditions if spec.scope and spec.op == "eq"}
+    against = [(low, high) for low, high, slot, key in scope_spans if slot in wanted and wanted[slot] != key]
+    if not against:
+        return list(spans)
+    return [span for span in spans if not any(low <= span[0] and span[1] <= high for low, high in against)]
+
+
 def _rule_words(rule: Rule) -> list[str]:
     words = list(rule.keywords) + list(rule.events)
     if rule.formula.kind == "options" and rule.formula.option_slot:
@@ -968,11 +999,17 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
     if not total and not listed:
         return _plan_side_by_side(context, body, rules, scored, scores)
     articles = list(dict.fromkeys(item[2].article for item in scored[:4]))[:3]
+
+    def weight(parts: Sequence[_Part]) -> tuple[int, int]:
+        """More parts that can be computed first ("龙井手工炒制大师": 龙井 alone names no tea-purchase item), then more."""
+        computable = sum(1 for part in parts if _calculate(part.rule, part.inputs, context).amount_yuan is not None)
+        return computable, len(parts)
+
     best: list[_Part] = []
     for article in articles:
         family = [rule for rule in rules if rule.article == article]
         parts = _find_parts(context, body, family, scores)
-        if len(parts) > len(best):
+        if weight(parts) > weight(best):
             best = parts
     retrieved = [hint for hint in context.hints[:3] if hint.startswith("A")]
     if retrieved and not total:
@@ -984,7 +1021,7 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
         # that only its rule has among all these articles' rules.
         family = [rule for rule in rules if rule.article in articles]
         parts = _find_parts(context, body, family, scores, distinctive_only=True)
-        if len(parts) > len(best) and len({part.rule.article for part in parts}) > 1:
+        if weight(parts) > weight(best) and len({part.rule.article for part in parts}) > 1:
             best = parts
     best = _repeat_parts(best, body)
     if len(best) < 2 and not (best and best[0].count is not None):
@@ -1123,6 +1160,7 @@ def _find_parts(
         for word in rule_words:
             owners[word] = owners.get(word, 0) + 1
     spans = [span for span in context.spans if span[1] <= len(body)]
+    cue_words = {rule.id: {cue.lower() for slot in rule.inputs for cue in slot.cues} for rule in family}
     marks = [word for rule in family for word in rule.marks]
     if marks:
         spans = sorted({*spans, *_find_words(body, marks)})
@@ -1135,6 +1173,9 @@ def _find_parts(
         Evidence is a word no other rule has, or words of the item that together only this rule has ("首次认定" and
         "高企": 首次认定高新技术企业; "首次认定" beside "新雏鹰" names the 新雏鹰 award alone)."""
         inside = inside_words(rule, start, end)
+        if distinctive_only:
+            # across articles an item is named by its award, not by a word that introduces a figure ("实际到账")
+            inside = [span for span in inside if span[2].lower() not in cue_words[rule.id]]
         distinctive = [span for span in inside if owners[span[2].lower()] == 1]
         if not distinctive and inside:
             held = {span[2].lower() for span in inside}
@@ -1539,9 +1580,16 @@ def _mentions(
     for index, (start, _, _) in enumerate(spans):
         overlaps = index > 0 and spans[index - 1][1] > start
         phrase_starts.append(phrase_starts[-1] if overlaps else start)
+    # ... and name the option of their longest word: "exceeds the national [tech-SME] standard" is above_sme
+    longest: dict[int, tuple[int, str]] = {}
+    for (start, end, word), phrase_start in zip(spans, phrase_starts, strict=True):
+        if end - start > longest.get(phrase_start, (0, ""))[0]:
+            longest[phrase_start] = (end - start, owner[word.lower()])
     found: list[tuple[str, int]] = []
     for (start, end, word), phrase_start in zip(spans, phrase_starts, strict=True):
         key = owner[word.lower()]
+        if key != longest[phrase_start][1]:
+            continue
         if _PAYER_WORD.fullmatch(word.lower()) and _PAYOUT_AFTER.match(text, end):
             continue  # "区级奖励多少": who pays, not the 区级 option
         if not any(_NEGATION.search(text[max(0, at - NEGATION_REACH) : at]) for at in {start, phrase_start}):
@@ -1564,6 +1612,9 @@ def _cue_occurrences(text: str, rules: Sequence[Rule]) -> list[tuple[int, int, f
     return [(start, end, frozenset(owners[word.lower()])) for start, end, word in spans]
 
 
+_JOINS_NEXT = re.compile(r"\s*(?:加上?|和|与|及|以及|、|\+)\s*[\u4e00-\u9fff]")
+
+
 def _nearest_cue_slots(
     text: str, amount: Amount, cues: Sequence[tuple[int, int, frozenset[tuple[str, str]]]]
 ) -> frozenset[str] | None:
@@ -1576,7 +1627,7 @@ def _nearest_cue_slots(
     segment_end = following.start() if following else len(text)
     # An aside in brackets speaks of itself: "总投资3000万（含设备和外购软件）" — 设备 does not introduce 3000万.
     asides = [(m.start(), m.end()) for m in _BRACKETED.finditer(text) if not m.start() <= amount.start < m.end()]
-    ranked: list[tuple[int, int, frozenset[str]]] = []
+    ranked: list[tuple[int, int, frozenset[str], bool]] = []
     for start, end, cue_owners in cues:
         relevant = frozenset(name for name, kind in cue_owners if kind == amount.kind)
         if not relevant or any(low <= start < high for low, high in asides):
@@ -1588,13 +1639,15 @@ def _nearest_cue_slots(
         else:
             continue
         generic = int(len(relevant) > 1)
-        ranked.append((distance + GENERIC_CUE_PENALTY * generic, generic, relevant))
+        # "设备加外购软件总投资": a cue joined to the next word by 加/和/、 names a part of a whole, not the figure
+        part = bool(_JOINS_NEXT.match(text, end))
+        ranked.append((distance + GENERIC_CUE_PENALTY * generic, generic, relevant, part))
     if not ranked:
         return None
     ranked.sort(key=lambda item: (item[0], item[1]))
     owners = ranked[0][2]
-    for _, _, other in ranked[1:]:
-        if owners & other:
+    for _, _, other, part in ranked[1:]:
+        if owners & other and not part:
             owners = owners & other
     return owners
 

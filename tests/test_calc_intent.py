@@ -1386,6 +1386,31 @@ def test_a_yearly_schedule_shows_each_years_base():
 
 # (question, amount in yuan): how people word their facts — each row is a wording the calculator once misread
 WORDINGS = [
+    # -- dev24 round: a cue listing the parts of a whole ("设备加外购软件总投资") does not narrow the figure to 设备;
+    # a rule's word inside a scope option it does not want ("超过了科技型中小企业") does not speak for it; across
+    # articles an item is named by its award, not by a figure's cue ("实际到账"); 还参加 adds an item; the list
+    # with more computable items wins ("龙井手工炒制大师": 龙井 alone is no tea-purchase item)
+    ("我们公司在紫金港科技城新上一条产线，设备加外购软件总投资合计1,250万元，技改资助能拿多少？", 50 * W),
+    (
+        "符合科技型中小企业规模的公司，研发投入比上年新增800万元，能补多少？ "
+        "如果我们的经营规模超过了科技型中小企业认定标准，其他不变呢？",
+        40 * W,
+    ),
+    (
+        "A company whose business scale exceeds the national tech-SME standard spent 520 million yuan on R&D this "
+        "year. How much subsidy does it receive directly?",
+        300 * W,
+    ),
+    (
+        "省级认定的企业海外研发机构，省补助资金实际到账120万元，区里奖励多少？ "
+        "我们还有一家外商投资设立的省级外资研发中心，实到省补助资金80万元，两项加起来一共多少？",
+        100 * W,
+    ),
+    (
+        "我们的农产品当年新认证了绿色食品，奖多少？ 如果还参加了区农业农村部门推荐的省外农业展会，加起来一共多少？",
+        43_000,
+    ),
+    ("龙井手工炒制大师奖励 加上绿色食品当年新认证 一共几万", 5 * W),
     # -- a whole rent per month is 12 times that a year; 去年/今年 date the two figures an increase is taken from
     ("紫金港新迁入的集成电路企业，办公用房租金每月8万元，三年租房补贴累计最多多少？", 144 * W),
     ("紫金港新注册的集成电路企业，房租10万元/月，房租补贴最多多少", 150 * W),
