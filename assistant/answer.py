@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from assistant import phrasing
-from assistant.extract import VALUE_PATTERNS, best_passage
+from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value
 from assistant.guard import unknown_citations, unsupported_claims
 from assistant.numerals import cites_other_document
 from assistant.records import Answer, Chunk, Citation, Hit
@@ -31,7 +31,7 @@ WANTS = {
     "department": r"哪个部门|哪些部门|什么部门|哪个单位|哪些单位|谁负责|谁来负责|找谁|责任单位|谁牵头|牵头(部门|单位)|哪.{0,6}牵头|由谁|负责部门|谁主管|(部门|单位)主管|主管(部门|单位)(是|为)?(哪|谁|什么)|归谁管|哪里申请|which (department|unit|office|bureau)|who (is )?(responsible|in charge|leads?)|responsible (unit|department)|\blead(s|ing)? (department|unit)",
     "date": r"什么时候|何时|哪天|日期|哪一天|有效期|截止|多久|期限|when|what date|valid",
     "percent": r"比例|百分之|几成|多少%|百分比|费率|利率|税率|增长率|增速|增幅|增长多少|涨多少|涨幅|几个点|比重|占比|percent|percentage|\brate\b|\bgrowth (target|rate)\b",
-    "count": r"多少家|几家|多少个|几个|多少亩|多少场|多少所|多少户|多少张|多少吨|多少人|多少栋|多少平方米|多少支|多少项|how many|\bnumber of\b",
+    "count": r"多少家|几家|多少个|几个|多少亩|多少场|多少所|多少户|多少张|多少吨|多少人|多少栋|多少平方米|多少支|多少项|几[张支项所场亩户栋吨名位]|how many|\bnumber of\b",
     "amount": r"多少钱|多少万|多少亿|金额|(补助|补贴|奖励|资助|奖金|资金|钱|标准|补|奖|给|拿|领|发)[^，。？?,]{0,6}(多少|几万|几百万)|多少.{0,2}(补|奖|钱)|几块|几元|几毛|面值|面额|最多多少|最高多少|最多能|最高能|奖金|预算|how much|amount|budget",
     "value": r"多少|(?<![第哪])几(?!条|部分|项)",  # not "第几条" / "哪几条": those name articles
 }
@@ -45,6 +45,7 @@ _FOLLOW_UP = re.compile(
     r"|那一?[笔项份](奖励?|补贴|补助|资助|钱)?[，,。？?]|那个(奖励?|补贴|补助|资助)|(刚才|前面|上面|之前|上次)(那|说的|问的)"
     r"|\b(this|that|it|them|these)\b\W*$|\bfor (this|that|it)\b"
 )
+_ASK_SPLIT = re.compile(r"(?<=[？?])\s*")
 _LIST_ARTICLES = re.compile(
     r"(负责|管|牵头|涉及).{0,6}(哪些|什么|几条)|哪些(条|政策|条款)|(which|what) (articles|policies)"
 )
@@ -354,10 +355,18 @@ def _is_calculation(question: str) -> bool:
     return is_calculation_request(question)
 
 
+# A department named as a noun, not asked for: "要会同几张清单的牵头单位" asks how many
+_DEPARTMENT_NOUN = re.compile(r"责任单位|牵头(部门|单位)")
+
+
 def wanted_value(question: str) -> str:
     text = normalise_question(question)
     for kind, pattern in WANTS.items():
-        if re.search(pattern, text, re.I):
+        if match := re.search(pattern, text, re.I):
+            if kind == "department" and _DEPARTMENT_NOUN.fullmatch(match.group(0)):
+                other = next((k for k, p in WANTS.items() if k != "department" and re.search(p, text, re.I)), "")
+                if other and not re.search(r"[是为](哪|谁|什么)|哪个|哪些|谁", text):
+                    return other
             return kind
     return ""
 
@@ -548,7 +557,7 @@ class Assistant:
                 chunk = turn.hits[0].chunk
                 answer = phrasing.article_answer(turn.question, chunk, turn.language)
             case _:
-                answer = self._fact_answer(turn)
+                answer = self._fact_answers(turn)
         answer = self._verify(turn, replace(answer, route=answer.route or turn.route))
         if self.chat_model is not None and not answer.refused and answer.route != "clarify":
             answer = self._with_llm(turn, answer)
@@ -598,6 +607,17 @@ class Assistant:
             notes=(*extractive.notes, "llm: used"),
         )
 
+    def _fact_answers(self, turn: Turn) -> Answer:
+        """A question asking two things in two sentences ("直投基金今年投几个项目？子基金要组建几支？") gets each
+        answered from the same retrieved articles, the whole question as context and each ask as its focus."""
+        asks = [ask for ask in _ASK_SPLIT.split(turn.question) if ask.strip() and wanted_value(ask)]
+        if len(asks) < 2:
+            return self._fact_answer(turn)
+        parts = [self._fact_answer(replace(turn, question=ask, wants=wanted_value(ask))) for ask in asks]
+        if any(part.refused for part in parts):
+            return self._fact_answer(turn)
+        return replace(phrasing.merge_asks(parts), question=turn.question)
+
     def _fact_answer(self, turn: Turn) -> Answer:
         candidates = [h.chunk for h in turn.hits[:3]]
         if turn.language == "zh":
@@ -632,6 +652,8 @@ class Assistant:
         if figure_wanted and not _states_value(turn.wants, judged):
             # The notice speaks of it but states no such value (e.g. 算力券): say so instead of guessing.
             return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
+        if figure_wanted:
+            window = extend_to_value(window, sentence, turn.wants)
         return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language, turn.wants)
 
     def _figure_elsewhere(

@@ -13,7 +13,7 @@ from assistant.retrieve import matched_weight, normalise_question
 VALUE_PATTERNS = {
     "amount": re.compile(r"\d[\d.]*\s*(万元|亿元|元|万|亿)"),
     "percent": re.compile(r"\d[\d.]*\s*%|百分点|分之|一倍"),
-    "count": re.compile(r"\d[\d.]*\s*万?\s*(家|个|亩|场|所|户|张|吨|人|栋|平方米|方|支|套)"),
+    "count": re.compile(r"\d[\d.]*\s*万?\s*(家|个|亩|场|所|户|张|吨|人|栋|平方米|方|支|套|项|名|位)"),
     "date": re.compile(r"\d{4}\s*年|\d+\s*月|\d+\s*日|全年|期限"),
     "value": re.compile(r"\d|分之|[一二两三四五六七八九十百千]+(个|家|项|条|所)"),
 }
@@ -95,3 +95,17 @@ def sentences(chunk: Chunk) -> list[str]:
     body = re.sub(r"^[(（][一二三四五六七八九十]+[)）]", "", chunk.text.strip())
     body = re.sub(r"[(（]\s*(责任单位\s*[:：])?[^()（）]*[)）]\s*$", "", body) if chunk.kind == "article" else body
     return [s for s in _SENTENCE_END.split(body.replace("\n", "。")) if s.strip("。； ")]
+
+
+def extend_to_value(window: str, sentence: str, wants: str) -> str:
+    """The window, carried on to the first clause after it that holds the asked-for kind of value when the window
+    itself holds none ("加快推动子基金组建," + … + "成立组建5支基金"); the window as it is otherwise."""
+    pattern = VALUE_PATTERNS.get(wants)
+    if pattern is None or pattern.search(window) or window not in sentence:
+        return window
+    start = sentence.index(window)
+    clauses = [c for c in _CLAUSE_END.split(sentence[start + len(window) :]) if c]
+    for index, clause in enumerate(clauses):
+        if pattern.search(clause):
+            return (window + "".join(clauses[: index + 1])).rstrip(",，:：;；")
+    return window

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -225,6 +226,18 @@ def merge_answers(parts: Sequence[Answer]) -> Answer:
         language=parts[0].language,
         route=parts[0].route,
     )
+
+
+def merge_asks(parts: Sequence[Answer]) -> Answer:
+    """One answer to a question that asks two things in two sentences ("投几个项目？子基金要组建几支？"): each
+    ask's lead first, in order, then each quote once."""
+    if len(parts) == 1:
+        return parts[0]
+    leads = list(dict.fromkeys(part.answer.split("\n\n", 1)[0] for part in parts))
+    tails = list(dict.fromkeys(part.answer.split("\n\n", 1)[1] for part in parts if "\n\n" in part.answer))
+    merged = merge_answers(parts)
+    evidence = tuple(dict.fromkeys(merged.evidence))
+    return replace(merged, answer="\n".join(leads) + ("\n\n" + "\n\n".join(tails) if tails else ""), evidence=evidence)
 
 
 def _document_reply(question: str, chunk: Chunk, quote: str, lead: str, lead_en: str, language: str) -> Answer:

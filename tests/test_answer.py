@@ -268,6 +268,27 @@ def test_a_statement_with_lead_is_not_a_department_question():
     assert wanted_value("企业牵头建的省重点实验室刚获批，区里一次性奖多少？") == "amount"
     assert wanted_value("这件事谁牵头？") == "department"
     assert wanted_value("科技创新政策由哪个部门牵头") == "department"
+    # a department named as a noun beside another ask: that ask is what is wanted
+    assert wanted_value("各领域牵头单位制定配套政策时，要会同几张要素保障清单的牵头单位？") == "count"
+    assert wanted_value("第十八条的牵头单位") == "department"
+    assert wanted_value("第十八条的牵头单位是哪个？几张清单？") == "department"
+
+
+def test_two_asks_in_two_sentences_are_both_answered(fake_assistant):
+    answer = fake_assistant.ask("直投基金今年计划投几个项目？子基金要组建几支？")
+    assert (answer.refused, answer.citations) == (False, ("A20",))
+    lead = answer.answer.split("\n\n")[0]
+    assert "20个" in lead and "5支" in lead
+    assert answer.answer.count("原文（第二十条）") == 2  # one quote per ask, each once
+
+
+def test_a_lead_goes_on_to_the_clause_holding_the_asked_figure():
+    from assistant.extract import extend_to_value
+
+    sentence = "加快推动子基金组建,围绕人工智能、科技成果转化等领域,成立组建5支基金,加大产业基金对科创产业支持力度;"
+    assert extend_to_value("加快推动子基金组建,", sentence, "count") == sentence[: sentence.index("5支基金") + 4]
+    assert extend_to_value("成立组建5支基金,", sentence, "count") == "成立组建5支基金,"
+    assert extend_to_value("加快推动子基金组建,", sentence, "date") == "加快推动子基金组建,"
 
 
 @pytest.mark.parametrize(
