@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 from assistant import phrasing
-from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value
+from assistant.amounts import find_amounts
+from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value, stated_figure
 from assistant.guard import unknown_citations, unsupported_claims
 from assistant.numerals import cites_other_document
 from assistant.records import Answer, Chunk, Citation, Hit
@@ -45,6 +46,12 @@ _FOLLOW_UP = re.compile(
     r"|那一?[笔项份](奖励?|补贴|补助|资助|钱)?[，,。？?]|那个(奖励?|补贴|补助|资助)|(刚才|前面|上面|之前|上次)(那|说的|问的)"
     r"|\b(this|that|it|them|these)\b\W*$|\bfor (this|that|it)\b"
 )
+# A total of figures the notice states: asked for, items joined, about budgets
+_SUM_ASKED = re.compile(
+    r"一共|合计|合起来|加起来|加在一起|总共|共计|两项|两块|\bin total\b|\baltogether\b|\bcombined\b"
+)
+_ITEM_JOIN = re.compile(r"再加上|加上|以及|\bplus\b|\bas well as\b")
+_BUDGET_WORD = re.compile(r"预算|安排|资金|\bbudget|\ballocat")
 _ASK_SPLIT = re.compile(r"(?<=[？?])\s*")
 _LIST_ARTICLES = re.compile(
     r"(负责|管|牵头|涉及).{0,6}(哪些|什么|几条)|哪些(条|政策|条款)|(which|what) (articles|policies)"
@@ -443,6 +450,8 @@ class Assistant:
         if turn.route:
             return turn
         question = normalise_question(turn.standalone)
+        if (summed := self._stated_sum(turn, question)) is not None:
+            return replace(turn, route="stated_sum", outcome=summed)
         if self.rules and _is_calculation(question):
             from assistant.calc_intent import plan_calculation
 
@@ -553,6 +562,8 @@ class Assistant:
                     for part in dict.fromkeys(route.replace("document_issuer", "document_date").split("+"))
                 ]
                 answer = phrasing.merge_answers(parts)
+            case "stated_sum":
+                answer = turn.outcome
             case "lookup":
                 chunk = turn.hits[0].chunk
                 answer = phrasing.article_answer(turn.question, chunk, turn.language)
@@ -606,6 +617,31 @@ class Assistant:
             amount_yuan=amount,
             notes=(*extractive.notes, "llm: used"),
         )
+
+    def _stated_sum(self, turn: Turn, question: str) -> Answer | None:
+        """A total of budget lines the notice states, asked without figures of the question's own ("西湖龙井茶产业
+        发展资金，加上美丽乡村建设资金，一共多少", "再加上生态环境项目的资金呢"): each item joined by 加上/plus is
+        matched to the one clause stating its sum; None unless every item finds its own."""
+        if not (_SUM_ASKED.search(question) and _ITEM_JOIN.search(question) and _BUDGET_WORD.search(question)):
+            return None
+        # ("两块合起来": two parts, not 2元)
+        if any(a.kind == "money" and not a.text.endswith("块") for a in find_amounts(question)):
+            return None
+        items = [item for item in _ITEM_JOIN.split(question) if item.strip()]
+        searched = [h.chunk for item in items for h in self.retriever.search(item, k=3)]
+        candidates = list({c.id: c for c in [*(h.chunk for h in turn.hits[:5]), *searched]}.values())
+        figures = []
+        for item in items:
+            grams = {
+                g: w for g, w in self.retriever.query_grams(item, by_words=True).items() if g not in QUESTION_WORDS
+            }
+            figure = stated_figure(grams, candidates) if grams else None
+            if figure is None:
+                return None
+            figures.append(figure)
+        if len({(chunk.id, clause) for chunk, clause, _, _ in figures}) != len(figures):
+            return None
+        return phrasing.stated_sum_answer(turn.question, figures, turn.language)
 
     def _fact_answers(self, turn: Turn) -> Answer:
         """A question asking two things in two sentences ("直投基金今年投几个项目？子基金要组建几支？") gets each

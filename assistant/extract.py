@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.amounts import Amount, find_amounts
 from assistant.records import Chunk
 from assistant.retrieve import matched_weight, normalise_question
 
@@ -109,3 +110,38 @@ def extend_to_value(window: str, sentence: str, wants: str) -> str:
         if pattern.search(clause):
             return (window + "".join(clauses[: index + 1])).rstrip(",，:：;；")
     return window
+
+
+# A stated figure is taken for an item only when its clause holds this share of the item's weighted grams that the
+# chunks hold at all, and outscores every other clause stating a sum by this ratio (set on dev19/dev22/dev24).
+STATED_FIGURE_SHARE = 0.35
+STATED_FIGURE_MARGIN = 1.25
+
+
+def stated_figure(grams: dict[str, float], chunks: Sequence[Chunk]) -> tuple[Chunk, str, str, Amount] | None:
+    """(chunk, clause, sentence, amount): the one clause of the chunks stating a single sum of money that best
+    matches an item of a question ("西湖龙井茶产业发展与保护资金" -> "支持西湖龙井茶产业发展与保护资金989万元");
+    None unless that clause holds at least STATED_FIGURE_SHARE of the item's weight that these chunks hold at all
+    (the item's asides, "区里今年", match nothing anyway)."""
+    texts = [normalise_question(chunk.text) for chunk in chunks]
+    total = sum(w for g, w in grams.items() if any(g in text for text in texts))
+    scored: list[tuple[float, float, Chunk, str, str, Amount]] = []
+    for rank, chunk in enumerate(chunks):
+        weight = 1.0 - 0.05 * rank
+        for sentence in sentences(chunk):
+            for clause in (c for c in _CLAUSE_END.split(sentence) if c):
+                money = [amount for amount in find_amounts(clause) if amount.kind == "money"]
+                if len(money) != 1:
+                    continue
+                matched = matched_weight(normalise_question(clause), grams)
+                scored.append(
+                    (matched * weight, matched, chunk, clause.strip().rstrip(",，:：;；。"), sentence, money[0])
+                )
+    if not scored:
+        return None
+    scored.sort(key=lambda item: -item[0])
+    score, matched, chunk, clause, sentence, amount = scored[0]
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    if matched < STATED_FIGURE_SHARE * total or score < STATED_FIGURE_MARGIN * runner_up:
+        return None
+    return chunk, clause, sentence.strip(), amount

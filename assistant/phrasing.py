@@ -240,6 +240,47 @@ def merge_asks(parts: Sequence[Answer]) -> Answer:
     return replace(merged, answer="\n".join(leads) + ("\n\n" + "\n\n".join(tails) if tails else ""), evidence=evidence)
 
 
+def stated_sum_answer(question: str, figures: Sequence[tuple[Chunk, str, str, Any]], language: str) -> Answer:
+    """The sum of sums of money the notice states ("龙井茶产业资金加上美丽乡村建设资金，一共多少"): the total, each
+    figure with its clause, and the addition as a calculation record (so the number guard accepts the total)."""
+    from assistant.amounts import format_money, format_money_en
+    from assistant.calculator import Calculation
+
+    total = sum((amount.value for _, _, _, amount in figures), Decimal(0))
+    chunks = list({chunk.id: chunk for chunk, _, _, _ in figures}.values())
+    labels = "、".join(chunk.label for chunk in chunks)
+    trace = " + ".join(format_money(amount.value) for _, _, _, amount in figures) + f" = {format_money(total)}"
+    if language == "en":
+        where = ", ".join(_en_label(chunk) for chunk in chunks)
+        lead = f"{format_money_en(total)} ({format_money(total)}) in total under {where}. "
+    else:
+        lead = ""
+    lead += f"合计{format_money(total)}（{labels}）。计算：{trace}"
+    quotes = "\n".join(_quote(chunk, clause) for chunk, clause, _, _ in figures)
+    calculation = Calculation(
+        rule_id="stated-sum",
+        rule_name="原文所列资金合计",
+        article=chunks[0].id,
+        article_label=chunks[0].label,
+        clause="；".join(clause for _, clause, _, _ in figures),
+        amount_yuan=total,
+        is_maximum=False,
+        trace=trace,
+        payout="资金",
+        articles=tuple(chunk.id for chunk in chunks),
+    )
+    return Answer(
+        question,
+        f"{lead}\n\n{quotes}",
+        tuple(chunk.id for chunk in chunks),
+        tuple(Citation(chunk.id, chunk.label, clause) for chunk, clause, _, _ in figures),
+        calculation=calculation,
+        amount_yuan=float(total),
+        language=language,
+        route="stated_sum",
+    )
+
+
 def _document_reply(question: str, chunk: Chunk, quote: str, lead: str, lead_en: str, language: str) -> Answer:
     text = (lead_en + lead) if language == "en" else lead
     return Answer(

@@ -274,6 +274,32 @@ def test_a_statement_with_lead_is_not_a_department_question():
     assert wanted_value("第十八条的牵头单位是哪个？几张清单？") == "department"
 
 
+def test_a_total_of_budget_lines_the_notice_states_is_added_up(fake_assistant):
+    answer = fake_assistant.ask(
+        "乡村振兴预算里，西湖龙井茶产业发展与保护资金，加上美丽乡村、美丽城镇和美丽宜居示范村建设资金，两块合起来多少钱？"
+    )
+    assert (answer.route, answer.refused, answer.citations, answer.amount_yuan) == (
+        "stated_sum",
+        False,
+        ("A52",),
+        22_390_000,
+    )
+    assert answer.answer.startswith("合计2239万元（第五十二条）。计算：989万元 + 1250万元 = 2239万元")
+    assert [c.quote for c in answer.evidence] == [
+        "支持西湖龙井茶产业发展与保护资金989万元",
+        "支持美丽乡村、美丽城镇和美丽宜居示范村建设资金1250万元",
+    ]
+    # a follow-up adding a line to the earlier turn's
+    history = [{"role": "user", "content": "道路提升改造、路口路段治堵等交通项目安排了多少资金？"}]
+    answer = fake_assistant.ask("再加上生态环境项目的资金，一共多少？", history)
+    assert (answer.route, answer.amount_yuan) == ("stated_sum", 1_825_000_000)
+
+
+def test_an_item_the_notice_states_no_sum_for_is_no_stated_sum(fake_assistant):
+    answer = fake_assistant.ask("西湖龙井茶产业发展资金，加上火星探测项目的资金，一共安排了多少？")
+    assert answer.route != "stated_sum" and answer.amount_yuan is None
+
+
 def test_two_asks_in_two_sentences_are_both_answered(fake_assistant):
     answer = fake_assistant.ask("直投基金今年计划投几个项目？子基金要组建几支？")
     assert (answer.refused, answer.citations) == (False, ("A20",))
