@@ -333,8 +333,18 @@ def with_registration_years(text: str, amounts: Sequence[Amount]) -> tuple[list[
     for match in _REGISTERED_AGO.finditer(text):
         if not any(a.kind == "years" and a.start <= match.start(1) < a.end for a in found):
             found.append(Amount(Decimal(small_number(match.group(1).lower())), "years", match.group(1), *match.span(1)))
+    for match in _REGISTERED_NTH.finditer(text):
+        # "注册第3年的企业": in its third year since registration, read as 3年 (the notice counts whole years)
+        if not any(a.kind == "years" and a.start <= match.start(1) < a.end for a in found):
+            years = Decimal(small_number(match.group(1)))
+            found.append(Amount(years, "years", match.group(0)[match.group(0).index("第") :], *match.span(1)))
     found.sort(key=lambda amount: amount.start)
     return found, notes
+
+
+_REGISTERED_NTH = re.compile(
+    r"(?:注册|成立|设立|创办|开业|落户)(?:的|后|以来)?\s*第\s*([一二两三四五六七八九十\d]+)\s*(?:个)?年"
+)
 
 
 _DATE = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\s*月\s*([12]\d|3[01]|0?[1-9])\s*[日号]")

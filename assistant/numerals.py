@@ -89,7 +89,9 @@ def _numbers(pattern: re.Pattern[str], text: str) -> list[int]:
     return found
 
 
-_SECTION_REFERENCE = re.compile(rf"第\s*({_CN_NUMBER}|\d)\s*(?:部分|个领域|大类)|(?<![A-Za-z])[Ss]ection\s*(\d)(?!\d)")
+_SECTION_REFERENCE = re.compile(
+    rf"第\s*({_CN_NUMBER}|\d)\s*(?:部分|个领域|大类|大块|块|板块|个板块|个方面|方面)|(?<![A-Za-z])[Ss]ection\s*(\d)(?!\d)"
+)
 
 
 def find_section_refs(text: str) -> list[int]:

@@ -1391,6 +1391,9 @@ WORDINGS = [
     # articles an item is named by its award, not by a figure's cue ("实际到账"); 还参加 adds an item; the list
     # with more computable items wins ("龙井手工炒制大师": 龙井 alone is no tea-purchase item)
     ("我们公司在紫金港科技城新上一条产线，设备加外购软件总投资合计1,250万元，技改资助能拿多少？", 50 * W),
+    # "注册第3年": in its third year since registration
+    ("紫金港一家注册第三年的生物医药企业，购置仪器设备的技改项目总投资1.2亿元，最多能补多少？", 480 * W),
+    ("紫金港一家注册第七年的生物医药企业，购置仪器设备的技改项目总投资1.2亿元，最多能补多少？", 0),
     (
         "符合科技型中小企业规模的公司，研发投入比上年新增800万元，能补多少？ "
         "如果我们的经营规模超过了科技型中小企业认定标准，其他不变呢？",

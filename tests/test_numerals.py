@@ -67,7 +67,14 @@ def test_parse_article_number_rejects_non_numbers(typed):
 
 @pytest.mark.parametrize(
     ("question", "sections"),
-    [("第二部分讲什么", [2]), ("第7部分和第三个领域", [7, 3]), ("section 5", [5]), ("第二条", [])],
+    [
+        ("第二部分讲什么", [2]),
+        ("第7部分和第三个领域", [7, 3]),
+        ("section 5", [5]),
+        ("第二条", []),
+        ("文件第六大块政策主要管哪方面", [6]),
+        ("第三板块讲什么", [3]),
+    ],
 )
 def test_find_section_refs(question, sections):
     from assistant.numerals import find_section_refs
