@@ -80,6 +80,7 @@ class Turn:
     all_chunks: tuple[Chunk, ...] = ()
     reason: str = ""  # why a refusal, for logs and the benchmark
     unstated: UnstatedAsk | None = None  # route "unstated": what was asked that the notice never gives
+    summed: Answer | None = None  # route "stated_sum": the total of the budget lines asked for, composed
 
 
 @dataclass(frozen=True)
@@ -362,8 +363,9 @@ def _is_calculation(question: str) -> bool:
     return is_calculation_request(question)
 
 
-# A department named as a noun, not asked for: "要会同几张清单的牵头单位" asks how many
+# A department named as a noun, not asked for: "要会同几张清单的牵头单位" asks how many (unless it asks which)
 _DEPARTMENT_NOUN = re.compile(r"责任单位|牵头(部门|单位)")
+_ASKS_WHICH = re.compile(r"[是为](哪|谁|什么)|哪个|哪些|谁")
 
 
 def wanted_value(question: str) -> str:
@@ -372,7 +374,7 @@ def wanted_value(question: str) -> str:
         if match := re.search(pattern, text, re.I):
             if kind == "department" and _DEPARTMENT_NOUN.fullmatch(match.group(0)):
                 other = next((k for k, p in WANTS.items() if k != "department" and re.search(p, text, re.I)), "")
-                if other and not re.search(r"[是为](哪|谁|什么)|哪个|哪些|谁", text):
+                if other and not _ASKS_WHICH.search(text):
                     return other
             return kind
     return ""
@@ -451,7 +453,7 @@ class Assistant:
             return turn
         question = normalise_question(turn.standalone)
         if (summed := self._stated_sum(turn, question)) is not None:
-            return replace(turn, route="stated_sum", outcome=summed)
+            return replace(turn, route="stated_sum", summed=summed)
         if self.rules and _is_calculation(question):
             from assistant.calc_intent import plan_calculation
 
@@ -562,8 +564,8 @@ class Assistant:
                     for part in dict.fromkeys(route.replace("document_issuer", "document_date").split("+"))
                 ]
                 answer = phrasing.merge_answers(parts)
-            case "stated_sum":
-                answer = turn.outcome
+            case "stated_sum" if turn.summed is not None:
+                answer = turn.summed
             case "lookup":
                 chunk = turn.hits[0].chunk
                 answer = phrasing.article_answer(turn.question, chunk, turn.language)

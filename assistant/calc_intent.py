@@ -1,37 +1,36 @@
 """From a question to a calculation: detect a computation request, choose the rule, fill its inputs, calculate.
 
-Rule choice (deterministic, no model): each rule scores its keywords found in the question (longer words
-weigh more, later mentions a little more), the inputs the question fills for it (an amount introduced by one
-of the slot's cue words counts most), scope facts the question states (紫金港/云栖, 生物医药, 科技型中小企业 ...:
-a match adds, a contradiction subtracts), retrieval's article hints and an explicit "第三十四条". Close scores
-across different rules -> ask which one (candidates). Rules of one `group` (e.g. the four 第十四条 R&D cases)
-are variants: the best-supported one is calculated and the others are reported as alternatives when an
-unknown fact (经营规模) decides between them; of the variants for the same enterprise (新增额的5%, or with 年度研发投入额
-1亿元以上 a direct 200万元) the one that applies wins, the higher when both do. Later mentions override earlier ones
-(follow-ups are appended, after a sentence end or a space; a follow-up's words weigh double). A word right after a
-negation ("不是本地企业拆分的", "非制造业", "not a manufacturer") does not state its fact (a flag takes the other
-value, a two-option choice the other option). Cue words inside a bracketed aside ("3000万（含设备和外购软件）") do
-not introduce amounts outside it.
+Rule choice (deterministic, no model): each rule scores its keywords found in the question (longer words weigh more,
+later mentions a little more), the inputs the question fills for it (an amount introduced by one of the slot's cue
+words counts most), scope facts the question states (紫金港/云栖, 生物医药, 科技型中小企业 ...: a match adds, a contradiction
+subtracts), retrieval's article hints and an explicit "第三十四条". Close scores across different rules -> ask which one
+(candidates). Rules of one `group` (e.g. the four 第十四条 R&D cases) are variants: the best-supported one is calculated
+and the others are reported as alternatives when an unknown fact (经营规模) decides between them; of the variants for
+the same enterprise (新增额的5%, or with 年度研发投入额 1亿元以上 a direct 200万元) the one that applies wins, the higher when both
+do. Later mentions override earlier ones (follow-ups are appended, after a sentence end or a space; a follow-up's
+words weigh double). A word right after a negation ("不是本地企业拆分的", "非制造业", "not a manufacturer") does not state its
+fact (a flag takes the other value, a two-option choice the other option). Cue words inside a bracketed aside
+("3000万（含设备和外购软件）") do not introduce amounts outside it.
 
-Only the cue words of rules the question is about compete for its amounts. Figures written in other forms are
-worked out first by assistant.figures (a price per unit times its count, a rent per ㎡ or per month as a yearly rent,
-a year of registration as years, two dates as days, counts within a window, a follow-up that doubles the earlier
-figure); "第三年" / "前两年" pick years of a yearly schedule. A 紫金港/云栖 rule answers only a question about it: its place stated, its article named, or (when retrieval
-gave its ranking) its article ranked first — shared words (房租, 平台, 技改, 营收) of another article's topic do not bring
-the place in, and when such a rule is the best match no other rule answers instead. When its place is then the only
-missing fact, it is computed for that place and the answer leads with that condition ("若位于紫金港科技城，…").
-Amounts dated by years ("2023年研发投入1800万元，2024年…2600万元") are the previous and this year's; of values listed
-together for a slot that must hold every year ("增幅分别是12%、9%、15%") the lowest decides; items outside a counting
-window ("1家是毕业2年后才通过的") are not counted; "区级奖励多少" names who pays, not a 区级 option; "再次入选" is not a
-first time; a kind the clause excludes ("汽车销售除外") makes that rule not eligible rather than choosing another.
-A question listing several awards ("…，又…，一共", "另外", "同时", "两次") gets their sum (calculator.combine,
-shared caps applied): awards of one article, or of several articles when each item has a word only its rule has
-("首次入选重点软件企业…首次认定高新技术企业，两项一共"; "承担了一项…" alone lists nothing); in an item, an option's name
-("绿色食品") gives way to another rule's own word ("续展"); a rule that `includes` another (个转企并首次上规) brings it
-along unless only the extra is asked for ("额外", "再奖"). A count attached to a named option ("2个有机食品",
-"两部作品各拿了市级…") multiplies that option's award, and so does a count of recipients before a fixed award when a
-total is asked ("两位师傅…评上了炒制大师，一共") or the items listed before 各 ("广告设计作品和视觉设计作品各…"); a sum across articles is cited first by the article retrieval
-ranks highest. Of several options of one choice the question names ("空天信息软件开发类"), a rule reads the one it is for.
+Only the cue words of rules the question is about compete for its amounts. Figures written in other forms are worked
+out first by assistant.figures (a price per unit times its count, a rent per ㎡ or per month as a yearly rent, a year
+of registration as years, two dates as days, counts within a window, a follow-up that doubles the earlier figure);
+"第三年" / "前两年" pick years of a yearly schedule. A 紫金港/云栖 rule answers only a question about it: its place stated, its
+article named, or (when retrieval gave its ranking) its article ranked first — shared words (房租, 平台, 技改, 营收) of
+another article's topic do not bring the place in, and when such a rule is the best match no other rule answers
+instead. When its place is then the only missing fact, it is computed for that place and the answer leads with that
+condition ("若位于紫金港科技城，…"). Amounts dated by years ("2023年研发投入1800万元，2024年…2600万元") are the previous and this year's;
+of values listed together for a slot that must hold every year ("增幅分别是12%、9%、15%") the lowest decides; items outside
+a counting window ("1家是毕业2年后才通过的") are not counted; "区级奖励多少" names who pays, not a 区级 option; "再次入选" is not a first
+time; a kind the clause excludes ("汽车销售除外") makes that rule not eligible rather than choosing another. A question
+listing several awards ("…，又…，一共", "另外", "同时", "两次") gets their sum (calculator.combine, shared caps applied):
+awards of one article, or of several articles when each item has a word only its rule has
+("首次入选重点软件企业…首次认定高新技术企业，两项一共"; "承担了一项…" alone lists nothing); in an item, an option's name ("绿色食品") gives way to
+another rule's own word ("续展"); a rule that `includes` another (个转企并首次上规) brings it along unless only the extra is
+asked for ("额外", "再奖"). A count attached to a named option ("2个有机食品", "两部作品各拿了市级…") multiplies that option's award,
+and so does a count of recipients before a fixed award when a total is asked ("两位师傅…评上了炒制大师，一共") or the items listed
+before 各 ("广告设计作品和视觉设计作品各…"); a sum across articles is cited first by the article retrieval ranks highest. Of
+several options of one choice the question names ("空天信息软件开发类"), a rule reads the one it is for.
 """
 
 from __future__ import annotations
@@ -209,9 +208,8 @@ _NEGATION = re.compile(
 _JOINED_TURN = re.compile(r"(?<=[^\x00-\x7f?!])\s+(?=\S)|(?<=[?!])\s+(?=[^\x00-\x7f])")
 FOLLOW_UP_WEIGHT = 2.0
 COUNT_REACH = 8  # characters between a count and the option it counts ("两部作品各拿了市级")
-RECIPIENT_REACH = (
-    16  # characters between a count and the fixed award it counts ("两位师傅今年评上了西湖龙井手工炒制大师")
-)
+# characters between a count and the fixed award it counts ("两位师傅今年评上了西湖龙井手工炒制大师")
+RECIPIENT_REACH = 16
 # What one fixed award is given for: people, enterprises, works, projects ("两位师傅", "2家企业", "三件作品")
 _RECIPIENT_UNIT = re.compile(r"[位名人家件部项个所支款]$|companies$")
 # "广告设计作品和视觉设计作品各拿了一个…": the items listed before 各 each earn it
