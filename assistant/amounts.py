@@ -61,6 +61,8 @@ _UNITS: tuple[tuple[str, re.Pattern[str], Decimal], ...] = (
     ),
     ("money", re.compile(r"\s?(?:元|块钱|块|人民币|yuan|RMB|CNY)", re.IGNORECASE), Decimal(1)),
     ("percent", re.compile(r"\s?(?:%|个百分点|百分点|percent|per cent|pct)", re.IGNORECASE), Decimal("0.01")),
+    # "八成" is 80% ("成本", "成立", "成果", "一成不变" … are words, not tenths)
+    ("percent", re.compile(r"成(?![本立功为果员交品熟长不效绩])"), Decimal("0.1")),
     ("area", re.compile(r"\s?(?:平方米|平方|平米|㎡|m²|m2|sqm|square met(?:er|re)s?)", re.IGNORECASE), Decimal(1)),
     ("months", re.compile(r"\s?(?:个月|months?)", re.IGNORECASE), Decimal(1)),
     (

@@ -69,6 +69,7 @@ from assistant.figures import (
     with_monthly_rents,
     with_registration_years,
     with_scaled_follow_up,
+    with_shares_of,
     with_unit_prices,
     with_unit_rents,
     year_of,
@@ -291,7 +292,8 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     amounts, rent_products, rent_quoted = with_unit_rents(text, amounts)
     amounts, month_products = with_monthly_rents(text, amounts, rent_products)
     amounts, scaled_products = with_scaled_follow_up(text, amounts, _follow_up_start(text))
-    products = {**products, **scaled_products}
+    amounts, share_products, referents = with_shares_of(text, amounts)
+    products = {**products, **scaled_products, **share_products}
     rent_products = {**rent_products, **month_products}
     amounts, year_notes = with_registration_years(text, amounts)
     amounts, day_notes = with_date_gap(text, amounts, relevant)
@@ -302,7 +304,7 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
         text=text,
         amounts=tuple(amounts),
         products={**products, **rent_products, **count_products},
-        cues=_cue_occurrences(text, relevant),
+        cues=[cue for cue in _cue_occurrences(text, relevant) if not any(lo <= cue[0] < hi for lo, hi in referents)],
         spans=spans,
         named_articles=named_articles,
         hints=tuple(article_hints),

@@ -280,6 +280,49 @@ def with_scaled_follow_up(
     return [replaced if amount is scaled else amount for amount in amounts], {scaled.start: note}
 
 
+# "国家补助实际到账的钱正好是投入额的三成": a sum given as a share of another figure the question states
+_SHARE_OF = re.compile(r"(?:是|为|相当于|只有|仅为|达到了?)\s*(?:了)?(?P<referent>[\u4e00-\u9fff]{1,8}?)(?:的)\s*$")
+
+
+def with_shares_of(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], dict[int, str], list[tuple[int, int]]]:
+    """A sum of money given as a share of another ("立项金额1.5亿元，实际完成投资是立项金额的八成" -> 1.2亿元): the
+    share of the latest earlier sum whose clause names the referent (立项金额, 投入额 -> 投入) becomes a sum of money,
+    placed where "是" stands so that the clause's own cue (实际完成投资, 实际到账) introduces it. Nothing when the share's
+    clause states a sum of its own or no earlier sum matches the referent. Returns the amounts, the products shown
+    in the trace, and the spans naming the referent ("是立项金额的八成"): their words are no cues of the new sum."""
+    result = list(amounts)
+    products: dict[int, str] = {}
+    referents: list[tuple[int, int]] = []
+    for amount in amounts:
+        if amount.kind != "percent":
+            continue
+        clause_start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
+        match = _SHARE_OF.search(text, clause_start, amount.start)
+        if match is None or any(a.kind == "money" and clause_start <= a.start < amount.start for a in amounts):
+            continue
+        referent = match.group("referent")
+        key = referent.removesuffix("额").removesuffix("金额")[:2] or referent[:2]
+
+        def clause_of(other: Amount) -> str:
+            begin = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, other.start)), default=0)
+            return text[begin : other.start]
+
+        bases = [a for a in amounts if a.kind == "money" and a.end <= clause_start and key in clause_of(a)]
+        if not bases:
+            continue
+        base = bases[-1]
+        total = tidy(base.value * amount.value)
+        at = match.start()
+        result.remove(amount)
+        result.append(Amount(total, "money", amount.text, at, at + 1))
+        products[at] = (
+            f"{referent}{format_money(base.value)} × {format_quantity(amount.value, 'percent')} = {format_money(total)}"
+        )
+        referents.append((at, amount.end))
+    result.sort(key=lambda item: item.start)
+    return result, products, referents
+
+
 def with_monthly_rents(
     text: str, amounts: Sequence[Amount], per_area: Mapping[int, str]
 ) -> tuple[list[Amount], dict[int, str]]:

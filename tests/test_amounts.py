@@ -290,6 +290,9 @@ def test_formatted_money_parses_back_to_the_same_value(value):
         ("3人获评", [(D(3), "count", "3人")]),
         ("300人民币", [(D(300), "money", "300人民币")]),
         ("5人次", []),
+        ("是立项金额的八成", [(D("0.8"), "percent", "八成")]),
+        ("一成不变", []),
+        ("3成本", []),
     ],
 )
 def test_works_products_and_people_are_counted_but_departments_are_not(text, expected):

@@ -1391,6 +1391,17 @@ WORDINGS = [
     # articles an item is named by its award, not by a figure's cue ("实际到账"); 还参加 adds an item; the list
     # with more computable items wins ("龙井手工炒制大师": 龙井 alone is no tea-purchase item)
     ("我们公司在紫金港科技城新上一条产线，设备加外购软件总投资合计1,250万元，技改资助能拿多少？", 50 * W),
+    # a sum given as a share of another the question states ("是立项金额的八成", "是投入额的三成")
+    (
+        "紫金港一家注册第三年的生物医药企业，购置仪器设备的技改项目立项金额1.5亿元，实际完成投资是立项金额的八成，"
+        "按实际投资最多能补多少？",
+        480 * W,
+    ),
+    ("紫金港生物医药企业注册两年，购置仪器设备立项金额1.5亿元，实际完成投资是立项金额的六成，最多能补多少？", 0),
+    (
+        "我们承担了一个国家重点科研任务，项目实际投入2000万元，国家补助实际到账的钱正好是投入额的三成，区里最多配套多少？",
+        150 * W,
+    ),
     # "注册第3年": in its third year since registration
     ("紫金港一家注册第三年的生物医药企业，购置仪器设备的技改项目总投资1.2亿元，最多能补多少？", 480 * W),
     ("紫金港一家注册第七年的生物医药企业，购置仪器设备的技改项目总投资1.2亿元，最多能补多少？", 0),
