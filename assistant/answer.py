@@ -648,10 +648,10 @@ class Assistant:
     def _fact_answers(self, turn: Turn) -> Answer:
         """A question asking two things in two sentences ("直投基金今年投几个项目？子基金要组建几支？") gets each
         answered from the same retrieved articles, the whole question as context and each ask as its focus."""
-        asks = [ask for ask in _ASK_SPLIT.split(turn.question) if ask.strip() and wanted_value(ask)]
+        asks = [(ask, wants) for ask in _ASK_SPLIT.split(turn.question) if ask.strip() and (wants := wanted_value(ask))]
         if len(asks) < 2:
             return self._fact_answer(turn)
-        parts = [self._fact_answer(replace(turn, question=ask, wants=wanted_value(ask))) for ask in asks]
+        parts = [self._fact_answer(replace(turn, question=ask, wants=wants)) for ask, wants in asks]
         if any(part.refused for part in parts):
             return self._fact_answer(turn)
         return replace(phrasing.merge_asks(parts), question=turn.question)

@@ -62,6 +62,7 @@ from assistant.figures import (
     SEGMENT_BREAK,
     SENTENCE_END,
     YEARS_OF_AWARD,
+    clause_begin,
     small_number,
     with_count_windows,
     with_date_gap,
@@ -291,7 +292,7 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     amounts, products = with_unit_prices(text, with_english_items(text, find_amounts(text)))
     amounts, rent_products, rent_quoted = with_unit_rents(text, amounts)
     amounts, month_products = with_monthly_rents(text, amounts, rent_products)
-    amounts, scaled_products = with_scaled_follow_up(text, amounts, _follow_up_start(text))
+    amounts, scaled_products = with_scaled_follow_up(text, amounts, follow_up)
     amounts, share_products, referents = with_shares_of(text, amounts)
     products = {**products, **scaled_products, **share_products}
     rent_products = {**rent_products, **month_products}
@@ -523,7 +524,7 @@ def _staged_asked(text: str) -> bool | None:
     lowered = text.lower()
     for later, pattern in ((False, _STAGE_BEFORE), (True, _STAGE_AFTER)):
         for match in pattern.finditer(lowered):
-            begin = max((m.end() for m in SENTENCE_END.finditer(lowered, 0, match.start())), default=0)
+            begin = clause_begin(lowered, match.start(), SENTENCE_END)
             end = SENTENCE_END.search(lowered, match.end())
             sentence = lowered[begin : end.start() if end else len(lowered)]
             if _ASKING.search(sentence) and not _TOTAL.search(sentence):
@@ -647,7 +648,7 @@ def extract_inputs(
     if cues is None:
         cues = _cue_occurrences(text, [rule])
     assigned: dict[str, _Assignment] = {}
-    follow_up_at = _follow_up_start(text)
+    follow_up = _follow_up_start(text)
     for slot in rule.inputs:
         if slot.kind == "choice":
             keys = [option.key for option in slot.options]
@@ -657,7 +658,7 @@ def extract_inputs(
             # "空天信息软件开发类总部企业" names two industries: the one this rule is for is the one meant for it;
             # what a follow-up says ("其实是做汽车销售的") replaces what the earlier turn said
             own = [item for item in named if _scope_wants(rule, slot.name, item[0])]
-            latest = [item for item in named if follow_up_at is not None and item[1] >= follow_up_at]
+            latest = [item for item in named if follow_up is not None and item[1] >= follow_up]
             if latest or own or named:
                 key, position = (latest or own or named)[-1]
                 assigned[slot.name] = _Assignment(key, True, position)
@@ -668,7 +669,6 @@ def extract_inputs(
             if found is not None:
                 assigned[slot.name] = _Assignment(found[0] == "yes", True, found[1])
     numeric = {slot.name: slot for slot in rule.inputs if slot.kind not in ("choice", "flag")}
-    follow_up = _follow_up_start(text)
     targets: list[tuple[Amount, Slot, bool]] = []
     for amount in amounts:
         candidates = [slot for slot in numeric.values() if slot.kind == amount.kind]
@@ -728,14 +728,14 @@ def _parallel_target(text: str, amount: Amount, targets: Sequence[tuple[Amount, 
     its own ("2023年研发投入1800万，2024年2000万")."""
     if not targets or not targets[-1][2] or targets[-1][0].kind != amount.kind:
         return None
-    clause_start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
+    clause_start = clause_begin(text, amount.start)
     if not re.fullmatch(
         r"\s*(?:(?:19|20)?\d\d\s*年(?:度)?|今年|去年|上年|本年)\s*(?:是|为|做到了?|达到了?)?\s*",
         text[clause_start : amount.start],
     ):
         return None
     previous = targets[-1][0]
-    previous_start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, previous.start)), default=0)
+    previous_start = clause_begin(text, previous.start)
     return (
         targets[-1][1]
         if DATED_YEAR.match(text, previous_start) or re.match(r"今年|去年|上年|本年", text[previous_start:])
@@ -1006,11 +1006,12 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
         return computable, len(parts)
 
     best: list[_Part] = []
+    best_weight = weight(best)
     for article in articles:
         family = [rule for rule in rules if rule.article == article]
         parts = _find_parts(context, body, family, scores)
-        if weight(parts) > weight(best):
-            best = parts
+        if (parts_weight := weight(parts)) > best_weight:
+            best, best_weight = parts, parts_weight
     retrieved = [hint for hint in context.hints[:3] if hint.startswith("A")]
     if retrieved and not total:
         # without 一共 an article retrieval does not rank near the top is no item of this question ("跨境电商的
@@ -1021,7 +1022,7 @@ def _plan_combined(context: _Context, rules: Sequence[Rule], scored: Sequence[_S
         # that only its rule has among all these articles' rules.
         family = [rule for rule in rules if rule.article in articles]
         parts = _find_parts(context, body, family, scores, distinctive_only=True)
-        if weight(parts) > weight(best) and len({part.rule.article for part in parts}) > 1:
+        if len({part.rule.article for part in parts}) > 1 and weight(parts) > best_weight:
             best = parts
     best = _repeat_parts(best, body)
     if len(best) < 2 and not (best and best[0].count is not None):
@@ -1345,7 +1346,7 @@ def _recipient_count(context: _Context, position: int, start: int, read: frozens
 def _each_listed(text: str, position: int) -> Amount | None:
     """The count of items listed before 各 in the clause of the word at `position`: "广告设计作品和视觉设计作品各拿了一个
     国内权威设计奖项" counts 2 (the joined items before 各); None without 各 or with one item."""
-    clause_start = max((match.end() for match in SEGMENT_BREAK.finditer(text, 0, position)), default=0)
+    clause_start = clause_begin(text, position)
     each = [match for match in _EACH_OF.finditer(text, clause_start, position)]
     if not each:
         return None
@@ -1622,7 +1623,7 @@ def _nearest_cue_slots(
     the nearest cue (before the amount preferred, specific before generic) decides, and the other cues of the
     clause narrow a generic one ("营收首次突破1亿": 突破 could be 营业收入 or 产值, 营收 says 营业收入).
     None when the clause has no cue of that kind."""
-    segment_start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
+    segment_start = clause_begin(text, amount.start)
     following = SEGMENT_BREAK.search(text, amount.end)
     segment_end = following.start() if following else len(text)
     # An aside in brackets speaks of itself: "总投资3000万（含设备和外购软件）" — 设备 does not introduce 3000万.

@@ -152,10 +152,15 @@ YEARS_OF_AWARD = re.compile(
 _RELATIVE_YEAR = re.compile(r"(前年)|(去年|上年|上一年|上年度|last year)|(今年|本年|当年|本年度|this year)")
 
 
+def clause_begin(text: str, position: int, breaks: re.Pattern[str] = SEGMENT_BREAK) -> int:
+    """Where the clause (or, with SENTENCE_END, the sentence) holding `position` starts."""
+    return max((match.end() for match in breaks.finditer(text, 0, position)), default=0)
+
+
 def year_of(text: str, amount: Amount) -> int | None:
     """The calendar year an amount is dated by: the nearest "2023年" before it in its clause (not a year of
     registration), or 前年/去年/今年 counted back from NOTICE_YEAR (only their order matters to a pair)."""
-    start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
+    start = clause_begin(text, amount.start)
     found = [
         *((m.start(), int(m.group(1))) for m in DATED_YEAR.finditer(text, start, amount.start)),
         *(
@@ -267,7 +272,7 @@ def with_scaled_follow_up(
         named = set(re.findall(r"[\u4e00-\u9fff]{2}", lowered[start : match.start()]))
 
         def clause(amount: Amount) -> str:
-            begin = max((m.end() for m in SEGMENT_BREAK.finditer(lowered, 0, amount.start)), default=0)
+            begin = clause_begin(lowered, amount.start)
             return lowered[begin : amount.end]
 
         earlier = [amount for amount in earlier if any(word in clause(amount) for word in named)]
@@ -296,7 +301,7 @@ def with_shares_of(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], 
     for amount in amounts:
         if amount.kind != "percent":
             continue
-        clause_start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
+        clause_start = clause_begin(text, amount.start)
         match = _SHARE_OF.search(text, clause_start, amount.start)
         if match is None or any(a.kind == "money" and clause_start <= a.start < amount.start for a in amounts):
             continue
@@ -304,7 +309,7 @@ def with_shares_of(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], 
         key = referent.removesuffix("额").removesuffix("金额")[:2] or referent[:2]
 
         def clause_of(other: Amount) -> str:
-            begin = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, other.start)), default=0)
+            begin = clause_begin(text, other.start)
             return text[begin : other.start]
 
         bases = [a for a in amounts if a.kind == "money" and a.end <= clause_start and key in clause_of(a)]
@@ -335,7 +340,7 @@ def with_monthly_rents(
         if amount.kind != "money" or amount.start in per_area:
             result.append(amount)
             continue
-        clause_start = max((m.end() for m in SEGMENT_BREAK.finditer(lowered, 0, amount.start)), default=0)
+        clause_start = clause_begin(lowered, amount.start)
         before = _MONTH_BEFORE.search(lowered[max(clause_start, amount.start - 12) : amount.start])
         after = _MONTH_AFTER.match(lowered, amount.end)
         following = SEGMENT_BREAK.search(lowered, amount.end)
@@ -351,7 +356,7 @@ def with_monthly_rents(
 
 def _period_of_clause(text: str, amount: Amount) -> str | None:
     """The rent period a clause names around a price per ㎡ ("月租金每平米60块" -> 月); None when it names none."""
-    start = max((m.end() for m in SEGMENT_BREAK.finditer(text, 0, amount.start)), default=0)
+    start = clause_begin(text, amount.start)
     following = SEGMENT_BREAK.search(text, amount.end)
     clause = text[start : following.start() if following else len(text)]
     return next((period for period, words in _PERIOD_WORDS if words.search(clause)), None)
@@ -408,7 +413,7 @@ def with_date_gap(
     lowered = text.lower()
 
     def clause(match: re.Match[str]) -> str:
-        start = max((m.end() for m in SEGMENT_BREAK.finditer(lowered, 0, match.start())), default=0)
+        start = clause_begin(lowered, match.start())
         end = SEGMENT_BREAK.search(lowered, match.end())
         return lowered[start : end.start() if end else len(lowered)]
 
