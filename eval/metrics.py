@@ -18,6 +18,7 @@ from eval.runner import Case, Prediction
 ANSWER_WINDOW = 250  # facts must appear in the direct answer: its first 250 characters
 AMOUNT_TOLERANCE_YUAN = Decimal("0.5")  # two amounts are equal when they differ by less than half a yuan
 NO_KIND = "(none)"
+PASS, ABSTAINED, CONFIDENT_WRONG, ERROR = "pass", "abstained", "confident_wrong", "error"
 
 PASS_DEFINITION = (
     "An **answerable** case passes when all of these hold: the answer is not a refusal; "
@@ -25,7 +26,15 @@ PASS_DEFINITION = (
     f"every fact group has one of its strings in the first {ANSWER_WINDOW} characters of the answer; "
     "if the case has `amount_yuan`, the predicted amount is within 0.5 yuan of it. "
     "An **unanswerable** case (`answerable: false`) passes when the answer is a refusal and states no amount "
-    "(`amount_yuan` is null). A case without `answerable` counts as answerable."
+    "(`amount_yuan` is null). A case without `answerable` counts as answerable. "
+    "An answer that asks the user back (route `clarify`) never passes an answerable case: it is an abstention."
+)
+
+OUTCOME_DEFINITION = (
+    "Every failure is one of: **abstained** — refused, or asked the user back, on an answerable case (or asked back "
+    "on an unanswerable one): the user is told the assistant is not sure; **confident-wrong** — answered, not refused "
+    "and not asked back, and wrong: a wrong or missing amount, a missing fact, a wrong first citation, or an answer "
+    "to an unanswerable case; **error** — the predictor raised. Confident-wrong is the failure that misleads a user."
 )
 
 FACT_MATCHING = (
@@ -54,6 +63,8 @@ METRIC_DEFINITIONS: tuple[tuple[str, str], ...] = (
     ("refusal precision", "Refusal is the positive class: refused cases that are unanswerable / all refused cases."),
     ("refusal recall", "Unanswerable cases that were refused / all unanswerable cases."),
     ("false-refusal rate", "Answerable cases that were refused / all answerable cases."),
+    ("confident-wrong", "Labelled cases answered (not refused, not asked back) and wrong / all labelled cases."),
+    ("abstained", "Labelled cases that failed by refusing or asking back / all labelled cases."),
     ("latency p50 / p95", "Nearest-rank percentiles of the per-question wall time of every prediction, in ms."),
 )
 
@@ -170,6 +181,17 @@ class CaseResult:
     passed: bool
     reasons: tuple[str, ...] = ()
 
+    @property
+    def outcome(self) -> str:
+        """pass | abstained | confident_wrong | error (see OUTCOME_DEFINITION)."""
+        if self.passed:
+            return PASS
+        if self.prediction.error:
+            return ERROR
+        if self.prediction.refused or self.prediction.asked_back:
+            return ABSTAINED
+        return CONFIDENT_WRONG
+
 
 def judge(case: Case, prediction: Prediction) -> CaseResult:
     """Apply PASS_DEFINITION to one labelled case; reasons are listed in a fixed order."""
@@ -181,10 +203,14 @@ def judge(case: Case, prediction: Prediction) -> CaseResult:
             reasons.append("should have refused")
         if prediction.amount_yuan is not None:
             reasons.append(f"stated an amount on an unanswerable case: {_format_amount(prediction.amount_yuan)}")
+        if prediction.asked_back and not prediction.refused:
+            reasons.append("asked back instead of refusing")
         return CaseResult(case, prediction, passed=not reasons, reasons=tuple(reasons))
 
     if prediction.refused:
         reasons.append("false refusal")
+    elif prediction.asked_back:
+        reasons.append("asked back")
     if case.gold:
         first = prediction.citations[0] if prediction.citations else None
         if first is None:
@@ -233,6 +259,10 @@ class Scores:
     latency_p50_ms: float | None
     latency_p95_ms: float | None
     results: tuple[CaseResult, ...] = field(default=())
+    confident_wrong: Rate = Rate(0, 0)
+    abstained: Rate = Rate(0, 0)
+    confident_wrong_by_kind: dict[str, Rate] = field(default_factory=dict)
+    abstained_by_kind: dict[str, Rate] = field(default_factory=dict)
 
     @property
     def failures(self) -> tuple[CaseResult, ...]:
@@ -249,9 +279,12 @@ def score(cases: Sequence[Case], predictions: Sequence[Prediction], system: str 
     labelled = [c for c in cases if c.labelled]
     results = tuple(judge(c, by_id.get(c.id) or _missing_prediction(c, system)) for c in labelled)
 
-    kinds: dict[str, list[bool]] = {}
+    kinds: dict[str, list[CaseResult]] = {}
     for r in results:
-        kinds.setdefault(r.case.kind or NO_KIND, []).append(r.passed)
+        kinds.setdefault(r.case.kind or NO_KIND, []).append(r)
+
+    def share(of: Sequence[CaseResult], outcome: str) -> Rate:
+        return Rate(sum(r.outcome == outcome for r in of), len(of))
 
     ranked = [r for r in results if not r.case.expects_refusal and r.case.gold]
     ranks = [first_gold_rank(r.prediction.citations, r.case.gold or ()) for r in ranked]
@@ -266,7 +299,7 @@ def score(cases: Sequence[Case], predictions: Sequence[Prediction], system: str 
     return Scores(
         system=system,
         pass_rate=Rate(sum(r.passed for r in results), len(results)),
-        pass_by_kind={kind: Rate(sum(passes), len(passes)) for kind, passes in kinds.items()},
+        pass_by_kind={kind: share(of, PASS) for kind, of in kinds.items()},
         hit_at_1=Rate(sum(rank == 1 for rank in ranks), len(ranks)),
         hit_at_3=Rate(sum(rank is not None and rank <= 3 for rank in ranks), len(ranks)),
         mrr=Rate(sum(1 / rank for rank in ranks if rank is not None), len(ranks)),
@@ -291,4 +324,8 @@ def score(cases: Sequence[Case], predictions: Sequence[Prediction], system: str 
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
         results=results,
+        confident_wrong=share(results, CONFIDENT_WRONG),
+        abstained=share(results, ABSTAINED),
+        confident_wrong_by_kind={kind: share(of, CONFIDENT_WRONG) for kind, of in kinds.items()},
+        abstained_by_kind={kind: share(of, ABSTAINED) for kind, of in kinds.items()},
     )

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from eval.metrics import FACT_MATCHING, METRIC_DEFINITIONS, PASS_DEFINITION, CaseResult, Rate, Scores
+from eval.metrics import (
+    FACT_MATCHING,
+    METRIC_DEFINITIONS,
+    OUTCOME_DEFINITION,
+    PASS_DEFINITION,
+    CaseResult,
+    Rate,
+    Scores,
+)
 
 ANSWER_PREVIEW = 60  # characters of the answer shown in the failure table
 
@@ -54,6 +62,8 @@ def summary_table(scores: Sequence[Scores]) -> str:
         ("refusal precision", [format_rate(s.refusal_precision) for s in scores]),
         ("refusal recall", [format_rate(s.refusal_recall) for s in scores]),
         ("false-refusal rate", [format_rate(s.false_refusal_rate) for s in scores]),
+        ("confident-wrong", [format_rate(s.confident_wrong) for s in scores]),
+        ("abstained", [format_rate(s.abstained) for s in scores]),
         ("latency p50", [format_ms(s.latency_p50_ms) for s in scores]),
         ("latency p95", [format_ms(s.latency_p95_ms) for s in scores]),
         ("failures", [str(len(s.failures)) for s in scores]),
@@ -67,15 +77,27 @@ def kinds_in_order(scores: Sequence[Scores]) -> list[str]:
 
 
 def kind_table(scores: Sequence[Scores]) -> str:
-    """Pass rate per kind, one column per system."""
+    """Pass rate, confident-wrong and abstained per kind: three columns per system."""
     rows = []
     for kind in kinds_in_order(scores):
-        rows.append([kind, *[format_rate(s.pass_by_kind.get(kind, Rate(0, 0))) for s in scores]])
-    return _table(["kind", *[s.system for s in scores]], rows)
+        cells = []
+        for s in scores:
+            cells += [
+                format_rate(s.pass_by_kind.get(kind, Rate(0, 0))),
+                format_rate(s.confident_wrong_by_kind.get(kind, Rate(0, 0))),
+                format_rate(s.abstained_by_kind.get(kind, Rate(0, 0))),
+            ]
+        rows.append([kind, *cells])
+    header = [f"{s.system} {column}" for s in scores for column in ("pass", "confident-wrong", "abstained")]
+    return _table(["kind", *header], rows)
+
+
+OUTCOME_LABELS = {"confident_wrong": "**confident-wrong**", "abstained": "abstained", "error": "error"}
 
 
 def failure_table(failures: Sequence[CaseResult]) -> str:
-    """Every failed case with its reasons, what it cited and how its answer starts."""
+    """Every failed case with its outcome (confident-wrong first), reasons, what it cited and how its answer starts."""
+    failures = sorted(failures, key=lambda r: r.outcome != "confident_wrong")
     rows = []
     for r in failures:
         answer = r.prediction.answer
@@ -84,13 +106,14 @@ def failure_table(failures: Sequence[CaseResult]) -> str:
             [
                 r.case.id,
                 r.case.kind,
+                OUTCOME_LABELS.get(r.outcome, r.outcome),
                 r.case.question,
                 "; ".join(r.reasons),
                 " ".join(r.prediction.citations) or "—",
                 preview or "—",
             ]
         )
-    return _table(["id", "kind", "question", "reason(s)", "cited", "answer starts"], rows)
+    return _table(["id", "kind", "outcome", "question", "reason(s)", "cited", "answer starts"], rows)
 
 
 def draw_chart(scores: Sequence[Scores], path: str | Path) -> Path:
@@ -158,7 +181,8 @@ def render_report(
         parts += [f"![Pass rate per kind]({chart})", ""]
     if notes:
         parts += ["## Notes", "", *[f"- {note}" for note in notes], ""]
-    parts += ["## Definitions", "", "**Pass.** " + PASS_DEFINITION, "", "**Fact matching.** " + FACT_MATCHING, ""]
+    parts += ["## Definitions", "", "**Pass.** " + PASS_DEFINITION, "", "**Outcomes.** " + OUTCOME_DEFINITION, ""]
+    parts += ["**Fact matching.** " + FACT_MATCHING, ""]
     parts += [_table(["metric", "definition"], [list(row) for row in METRIC_DEFINITIONS]), ""]
     parts += ["## Failures", ""]
     for i, s in enumerate(scores):

@@ -59,6 +59,7 @@ class Reply:
     citations: tuple[str, ...] = ()
     amount_yuan: float | None = None
     refused: bool = False
+    asked_back: bool = False  # the answer asks the user for what it is missing (route "clarify")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Prediction:
     latency_ms: float
     system: str = "assistant"
     error: str = ""  # set when the predictor raised; the case is then scored as a failure
+    asked_back: bool = False  # asked the user back instead of answering: an abstention, never a pass
 
     def to_dict(self, *, with_system: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -83,6 +85,7 @@ class Prediction:
             "citations": list(self.citations),
             "amount_yuan": self.amount_yuan,
             "refused": self.refused,
+            "asked_back": self.asked_back,
             "latency_ms": self.latency_ms,
         }
         if with_system:
@@ -116,6 +119,7 @@ class AssistantPredictor:
             citations=tuple(str(c) for c in data.get("citations") or ()),
             amount_yuan=None if amount is None else float(amount),
             refused=bool(data.get("refused", False)),
+            asked_back=data.get("route") == "clarify",
         )
 
 
@@ -156,6 +160,7 @@ def run_predictor(predictor: Predictor, cases: Sequence[Case], *, progress: bool
                 latency_ms=latency_ms,
                 system=predictor.name,
                 error=error,
+                asked_back=reply.asked_back,
             )
         )
     return predictions
@@ -255,6 +260,7 @@ def prediction_from_dict(row: dict[str, Any], where: str = "prediction") -> Pred
         latency_ms=float(row.get("latency_ms") or 0.0),
         system=str(row.get("system") or "assistant"),
         error=str(row.get("error") or ""),
+        asked_back=bool(row.get("asked_back", False)),
     )
 
 

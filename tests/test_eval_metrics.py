@@ -172,6 +172,50 @@ def test_a_prediction_error_is_a_reason():
     assert judge(case, _prediction(refused=True, error="RuntimeError: boom")).reasons == ("error: RuntimeError: boom",)
 
 
+def test_asking_back_on_an_answerable_calculation_is_an_abstention_not_a_pass():
+    case = Case(id="x", question="q", gold=("A14",), amount_yuan=100000.0, answerable=True, labelled=True)
+    asked = judge(case, _prediction(citations=("A14",), asked_back=True, answer="我的理解：…请确认"))
+    assert asked.passed is False
+    assert asked.outcome == "abstained"
+    assert asked.reasons == ("asked back", "wrong amount: got none, expected 100,000元")
+
+
+def test_a_wrong_amount_stated_as_fact_is_confident_wrong_and_a_refusal_is_abstained():
+    case = Case(id="x", question="q", gold=("A14",), amount_yuan=100000.0, answerable=True, labelled=True)
+    assert judge(case, _prediction(citations=("A14",), amount_yuan=90000.0)).outcome == "confident_wrong"
+    assert judge(case, _prediction(refused=True)).outcome == "abstained"
+    assert judge(case, _prediction(citations=("A14",), amount_yuan=100000.0)).outcome == "pass"
+    assert judge(case, _prediction(error="RuntimeError: boom")).outcome == "error"
+
+
+def test_answering_an_unanswerable_case_is_confident_wrong_and_asking_back_is_abstained():
+    case = Case(id="x", question="q", answerable=False, labelled=True)
+    assert judge(case, _prediction(citations=("A3",))).outcome == "confident_wrong"
+    assert judge(case, _prediction(asked_back=True)).outcome == "abstained"
+    assert judge(case, _prediction(asked_back=True)).reasons == ("should have refused", "asked back instead of refusing")
+
+
+def test_scores_count_confident_wrong_and_abstained_overall_and_per_kind():
+    cases = [
+        Case(id="a", question="q", kind="calculation", amount_yuan=1.0, labelled=True),
+        Case(id="b", question="q", kind="calculation", amount_yuan=1.0, labelled=True),
+        Case(id="c", question="q", kind="fact", gold=("A1",), labelled=True),
+        Case(id="d", question="q", kind="fact", gold=("A1",), labelled=True),
+    ]
+    predictions = [
+        _prediction(id="a", amount_yuan=2.0),
+        _prediction(id="b", asked_back=True),
+        _prediction(id="c", citations=("A1",)),
+        _prediction(id="d", refused=True),
+    ]
+    scores = score(cases, predictions)
+    assert (scores.confident_wrong.numerator, scores.confident_wrong.denominator) == (1, 4)
+    assert (scores.abstained.numerator, scores.abstained.denominator) == (2, 4)
+    assert scores.confident_wrong_by_kind["calculation"].value == 0.5
+    assert scores.confident_wrong_by_kind["fact"].value == 0.0
+    assert scores.abstained_by_kind["fact"].value == 0.5
+
+
 def test_every_failure_reason_of_the_fixture_is_exact(fixture_scores):
     assert {r.case.id: r.reasons for r in fixture_scores.failures} == {
         "c2": ("wrong article: cited A3, expected A2", "missing fact: 区财政局 | 财政局"),

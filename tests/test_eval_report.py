@@ -63,6 +63,8 @@ def test_summary_table_has_one_row_per_metric_and_one_column_per_system(fixture_
         "refusal precision",
         "refusal recall",
         "false-refusal rate",
+        "confident-wrong",
+        "abstained",
         "latency p50",
         "latency p95",
         "failures",
@@ -97,7 +99,7 @@ def test_the_report_has_every_section_and_embeds_the_chart_by_relative_path(fixt
     assert "![Pass rate per kind](report.png)" in text
     assert "| lookup | 0.0% (0/1) |" in text
     assert "**Pass.** An **answerable** case passes when" in text
-    c7_row = "| c7 | lookup | 第十八条讲什么？ | false refusal; wrong article: no citation, expected A18/S2 | — | "
+    c7_row = "| c7 | lookup | abstained | 第十八条讲什么？ | false refusal; wrong article: no citation, expected A18/S2 | — | "
     assert c7_row + "抱歉，我无法回答。 |" in text.splitlines()
 
 
@@ -118,7 +120,7 @@ def test_table_cells_escape_pipes_and_newlines(fixture_scores):
         prediction=replace(fixture_scores.failures[0].prediction, answer="x" * 70),
     )
     row = failure_table([result]).splitlines()[2]
-    assert row.startswith("| c2 | fact | A\\|B C | ")
+    assert row.startswith("| c2 | fact | **confident-wrong** | A\\|B C | ")
     assert row.endswith(" | A3 A2 | " + "x" * 60 + "… |")
 
 

@@ -199,7 +199,7 @@ def test_predictions_round_trip_through_jsonl(tmp_path):
     write_predictions(path, predictions)
     assert load_predictions(path) == predictions
     first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
-    assert list(first) == ["id", "question", "answer", "citations", "amount_yuan", "refused", "latency_ms"]
+    assert list(first) == ["id", "question", "answer", "citations", "amount_yuan", "refused", "asked_back", "latency_ms"]
     assert first["answer"] == "给予最高20万元奖励。"
 
 
@@ -238,7 +238,7 @@ def test_cli_on_a_labelled_dataset_writes_the_report_and_chart_and_prints_the_su
     assert f"Full report with every failure: {tmp_path / 'pred.md'}" in printed
     report = (tmp_path / "pred.md").read_text(encoding="utf-8")
     assert "### assistant: 1 failure(s)" in report
-    c4_row = "| c4 | calculation | 技改投资1250万元能拿多少？ | wrong amount: got 480,000元, expected 500,000元 | "
+    c4_row = "| c4 | calculation | **confident-wrong** | 技改投资1250万元能拿多少？ | wrong amount: got 480,000元, expected 500,000元 | "
     assert c4_row + "A34 | 48万元。 |" in report.splitlines()
     assert "- 1 case(s) without gold fields were answered but not scored" in report
 
