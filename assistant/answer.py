@@ -398,15 +398,17 @@ class Assistant:
         from assistant.embeddings import make_embedder, make_query_embedder
         from assistant.index import open_index
         from assistant.llm import make_chat_model
-        from assistant.notice import load_chunks
+        from assistant.notice import load_chunks, load_everyday
         from assistant.rules import load_rules
 
         settings = settings or Settings.from_env()
         chunks = load_chunks(settings)
         embedder = make_embedder(settings)
-        collection = open_index(settings, chunks, embedder, progress=progress)
+        everyday = load_everyday(settings)
+        collection = open_index(settings, chunks, embedder, everyday=everyday, progress=progress)
         lexicon = Lexicon.load(settings.knowledge_dir / "lexicon.yaml")
-        retriever = Retriever(chunks, make_query_embedder(settings, embedder), collection, lexicon, settings.fusion)
+        query_embedder = make_query_embedder(settings, embedder)
+        retriever = Retriever(chunks, query_embedder, collection, lexicon, settings.fusion, everyday=everyday)
         rules = load_rules(settings.knowledge_dir / "awards.yaml")
         scope = Scope.load(settings.knowledge_dir / "scope.yaml")
         if chat_model is None:

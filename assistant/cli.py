@@ -89,10 +89,11 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
 def _index(settings: Settings, force: bool) -> int:
     from assistant.embeddings import make_embedder
     from assistant.index import open_index
-    from assistant.notice import load_chunks
+    from assistant.notice import load_chunks, load_everyday
 
     chunks = load_chunks(settings)
-    collection = open_index(settings, chunks, make_embedder(settings), force=force, progress=True)
+    everyday = load_everyday(settings)
+    collection = open_index(settings, chunks, make_embedder(settings), everyday=everyday, force=force, progress=True)
     print(f"index {settings.collection}: {collection.count()} chunks, fingerprint {collection.metadata['fingerprint']}")
     return 0
 

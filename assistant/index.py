@@ -11,7 +11,7 @@ import logging
 import shutil
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assistant.embeddings import Embedder
@@ -44,10 +44,27 @@ class ChromaEmbeddingFunction:
         return True
 
 
-def index_fingerprint(notice_text: str, embedder_name: str) -> str:
-    """Changes whenever the notice text, the embedding model or the chunker changes."""
-    raw = "\n".join([hashlib.sha256(notice_text.encode()).hexdigest(), embedder_name, CHUNKER_VERSION])
-    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+EVERYDAY_SEPARATOR = "~"  # an everyday entry's id: <chunk id>~<n>, e.g. A18~3
+
+
+def everyday_entries(everyday: Mapping[str, Sequence[str]]) -> list[tuple[str, str, str]]:
+    """(entry id, chunk id, text) of every everyday entry, in file order: the extra vectors that point to a chunk."""
+    return [
+        (f"{cid}{EVERYDAY_SEPARATOR}{n}", cid, text) for cid, texts in everyday.items() for n, text in enumerate(texts)
+    ]
+
+
+def parent_id(entry_id: str) -> str:
+    """The chunk an index row stands for: itself, or the chunk an everyday entry points to."""
+    return entry_id.split(EVERYDAY_SEPARATOR, 1)[0]
+
+
+def index_fingerprint(notice_text: str, embedder_name: str, everyday: Mapping[str, Sequence[str]] | None = None) -> str:
+    """Changes whenever the notice text, the everyday entries, the embedding model or the chunker changes."""
+    parts = [hashlib.sha256(notice_text.encode()).hexdigest(), embedder_name, CHUNKER_VERSION]
+    if everyday:
+        parts.append(hashlib.sha256(repr(everyday_entries(everyday)).encode()).hexdigest())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
 def make_client(settings: Settings) -> Any:
@@ -75,13 +92,22 @@ def _current(collection: Any, fingerprint: str, expected: int) -> bool:
 
 
 def open_index(
-    settings: Settings, chunks: Sequence[Chunk], embedder: Embedder, *, force: bool = False, progress: bool = False
+    settings: Settings,
+    chunks: Sequence[Chunk],
+    embedder: Embedder,
+    *,
+    everyday: Mapping[str, Sequence[str]] | None = None,
+    force: bool = False,
+    progress: bool = False,
 ) -> Any:
-    """Return the Chroma collection for these chunks, (re)building it when missing, stale, corrupt or forced.
+    """Return the Chroma collection for these chunks (and their everyday entries, each an extra row pointing to
+    its chunk), (re)building it when missing, stale, corrupt or forced.
 
     A file lock in data_dir makes concurrent builders wait for one build instead of racing.
     """
-    fingerprint = index_fingerprint(read_notice(settings), embedder.name)
+    everyday = {cid: texts for cid, texts in (everyday or {}).items() if any(c.id == cid for c in chunks)}
+    fingerprint = index_fingerprint(read_notice(settings), embedder.name, everyday)
+    expected = len(chunks) + len(everyday_entries(everyday))
     with _lock(settings), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
@@ -89,7 +115,7 @@ def open_index(
                 _check_embedded_store(settings)
             client = make_client(settings)
             collection = _get_collection(client, collection_name(settings, fingerprint), embedder)
-            if collection is not None and not force and _current(collection, fingerprint, len(chunks)):
+            if collection is not None and not force and _current(collection, fingerprint, expected):
                 return collection
         except Exception as error:  # a corrupt embedded store: start over rather than serve from it
             if settings.chroma_host:
@@ -103,7 +129,7 @@ def open_index(
             "forced" if force else ("missing" if collection is None else "stale (notice, model or chunker changed)")
         )
         log.warning("building index %s: %s", settings.collection, reason)
-        return _build(client, settings, chunks, embedder, fingerprint, progress)
+        return _build(client, settings, chunks, everyday, embedder, fingerprint, progress)
 
 
 def _check_embedded_store(settings: Settings) -> None:
@@ -157,7 +183,13 @@ def _get_collection(client: Any, name: str, embedder: Embedder) -> Any:
 
 
 def _build(
-    client: Any, settings: Settings, chunks: Sequence[Chunk], embedder: Embedder, fingerprint: str, progress: bool
+    client: Any,
+    settings: Settings,
+    chunks: Sequence[Chunk],
+    everyday: Mapping[str, Sequence[str]],
+    embedder: Embedder,
+    fingerprint: str,
+    progress: bool,
 ) -> Any:
     name = collection_name(settings, fingerprint)
     if not settings.chroma_host:
@@ -171,7 +203,8 @@ def _build(
         metadata={"fingerprint": "building", "embedder": embedder.name},
         configuration={"hnsw": {"space": "cosine"}},
     )
-    bar = _progress_bar(len(chunks), progress)
+    entries = everyday_entries(everyday)
+    bar = _progress_bar(len(chunks) + len(entries), progress)
     # Similar lengths in a batch waste less padding: sort by length before batching.
     ordered = sorted(chunks, key=lambda c: len(c.text))
     for i in range(0, len(ordered), BATCH):
@@ -184,6 +217,17 @@ def _build(
             embeddings=[list(map(float, v)) for v in vectors],
         )
         bar(len(batch))
+    # Everyday entries are questions, so they are embedded as queries: question-to-question similarity.
+    for i in range(0, len(entries), BATCH * 4):
+        rows = entries[i : i + BATCH * 4]
+        vectors = embedder.embed_queries([text for _, _, text in rows])
+        collection.upsert(
+            ids=[entry_id for entry_id, _, _ in rows],
+            documents=[text for _, _, text in rows],
+            metadatas=[{"id": entry_id, "kind": "everyday", "parent": cid} for entry_id, cid, _ in rows],
+            embeddings=[list(map(float, v)) for v in vectors],
+        )
+        bar(len(rows))
     # The fingerprint is written last: an interrupted build is never mistaken for a current one.
     collection.modify(metadata={"fingerprint": fingerprint, "embedder": embedder.name})
     return collection

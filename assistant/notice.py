@@ -165,6 +165,28 @@ def load_chunks(settings: Settings) -> list[Chunk]:
     return list(_load_chunks_cached(str(path), path.stat().st_mtime_ns))
 
 
+EVERYDAY_FILE = "everyday.yaml"
+
+
+def load_everyday(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Everyday words and questions per chunk id (关联问题, knowledge/everyday.yaml); {} when the file is absent."""
+    path = Path(settings.knowledge_dir) / EVERYDAY_FILE
+    return dict(_load_everyday_cached(str(path), path.stat().st_mtime_ns if path.exists() else 0))
+
+
+@cache
+def _load_everyday_cached(path: str, mtime_ns: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not mtime_ns:
+        return ()
+    import yaml
+
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return tuple(
+        (str(cid), tuple(dict.fromkeys(str(e).strip() for e in entries or () if str(e).strip())))
+        for cid, entries in raw.items()
+    )
+
+
 def notice_fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 

@@ -93,3 +93,41 @@ def test_a_near_tie_goes_to_the_chunk_holding_the_topic(fake_assistant):
     # not when the other chunk is well behind, nor when the leader holds the topic as well
     assert retriever._promote_topic(question, [("A47", 1.0), ("S5", 0.8)])[0] == ("A47", 1.0)
     assert retriever._promote_topic("首次认定的高新技术企业奖励多少", [("A18", 1.0), ("A17", 0.99)])[0][0] == "A18"
+
+
+# --- everyday entries (knowledge/everyday.yaml): extra rows that point to their chunk ----------------------
+
+
+def test_everyday_entries_are_indexed_as_rows_that_point_to_their_chunk(fake_assistant):
+    from assistant.index import everyday_entries
+
+    retriever = fake_assistant.retriever
+    entries = everyday_entries(retriever.everyday)
+    assert len(entries) > 500
+    assert retriever.collection.count() == len(retriever.chunks) + len(entries)
+    row = retriever.collection.get(ids=["A66~0"], include=["metadatas"])
+    assert row["metadatas"][0]["parent"] == "A66"
+
+
+def test_a_word_only_an_everyday_entry_holds_finds_its_article(fake_assistant):
+    # "外卖骑手" is nowhere in the notice; the everyday entries tie it to article 66 (new forms of employment).
+    retriever = fake_assistant.retriever
+    assert "外卖" not in retriever.by_id["A66"].text
+    assert retriever.search("外卖骑手有什么保障", k=1)[0].chunk.id == "A66"
+    assert retriever.everyday_bm25_scores("外卖骑手")["A66"] > 0
+
+
+def test_everyday_words_count_as_the_topic_of_their_chunk(fake_assistant):
+    retriever = fake_assistant.retriever
+    a66 = retriever.by_id["A66"]
+    assert retriever.topic_coverage("外卖骑手工伤保险", a66) == 1.0
+    assert retriever.topic_coverage("外卖骑手工伤保险", retriever.by_id["A18"]) < 0.5
+
+
+def test_the_index_fingerprint_changes_with_the_everyday_entries():
+    from assistant.index import index_fingerprint
+
+    plain = index_fingerprint("notice", "model")
+    assert index_fingerprint("notice", "model", {}) == plain  # no entries: the fingerprint of a plain index
+    assert index_fingerprint("notice", "model", {"A1": ("问题",)}) != plain
+    assert index_fingerprint("notice", "model", {"A1": ("问题",)}) != index_fingerprint("notice", "model", {"A2": ("问题",)})
