@@ -765,9 +765,19 @@ def _content_words(text: str) -> set[str]:
 
 
 def relevance(question: str, chunk: Chunk, lexicon: Lexicon) -> float:
-    """Share of the question's content words (and the notice terms they stand for) that occur in the chunk."""
-    words = _content_words(lexicon.expand(question))
-    if not words:
-        return 0.0
+    """Share of the question's content words (and the notice terms they stand for) that occur in the chunk.
+    A Latin-letter term the chunk holds verbatim, in any case ("reits", "GMP"), counts as a matched word."""
     text = normalise_question(chunk.text)
-    return sum(1 for w in words if w in text) / len(words)
+    words = _content_words(lexicon.expand(question))
+    latin = {w for w in _LATIN_TERM.findall(normalise_question(question)) if _holds_latin(text, w)} - words
+    if not words and not latin:
+        return 0.0
+    return (sum(1 for w in words if w in text) + len(latin)) / (len(words) + len(latin))
+
+
+_LATIN_TERM = re.compile(r"[a-z][a-z0-9&+-]+")
+
+
+def _holds_latin(text: str, term: str) -> bool:
+    """A Latin term as a whole word of (normalised, lower-case) text: "ip" in "打造ip", not in "ship"."""
+    return re.search(rf"(?<![a-z]){re.escape(term)}(?![a-z])", text) is not None

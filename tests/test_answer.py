@@ -538,3 +538,14 @@ def test_the_new_policy_is_no_pasted_standard(fake_assistant):
         "我们做进出口贸易，不属于制造业，2024年短期出口信用保险投保费交了820万元，按新政策资助能拿多少？"
     )
     assert (answer.refused, answer.amount_yuan) == (False, 4920000.0)
+
+
+def test_a_latin_term_the_article_holds_verbatim_counts_in_any_case(chunks):
+    from assistant.answer import relevance
+    from assistant.retrieve import Lexicon
+
+    a8 = next(c for c in chunks if c.id == "A8")  # "…不动产投资信托基金(REITs)等方式…"
+    lexicon = Lexicon({})
+    assert relevance("REITs有什么支持", a8, lexicon) == 1.0
+    assert relevance("reits有什么支持", a8, lexicon) == 1.0
+    assert relevance("ship有什么支持", a8, lexicon) == 0.0  # not a whole word of the article
