@@ -58,11 +58,11 @@ from assistant.calculator import (
 )
 from assistant.figures import (
     DATED_YEAR,
-    NOTICE_YEAR,
     SEGMENT_BREAK,
     SENTENCE_END,
     YEARS_OF_AWARD,
     clause_begin,
+    notice_year,
     small_number,
     with_count_windows,
     with_date_gap,
@@ -78,147 +78,63 @@ from assistant.figures import (
 )
 from assistant.numerals import find_article_refs
 from assistant.rules import NUMERIC_KINDS, ConditionSpec, Rule, Slot
+from assistant.vocabulary import pattern, words
 
-FOLLOW_UP_OPENING = re.compile(
-    r"那么|那|如果|要是|假如|假设|换成|改成|若是|若|哦|噢|对了|其实|what about|how about|and if|what if", re.IGNORECASE
-)
-_ASKS_AGAIN = re.compile(r"呢|\b(what about|how about|and if|what if)\b", re.IGNORECASE)
+FOLLOW_UP_OPENING = pattern("calc_follow_up_opening", flags=re.IGNORECASE)
+_ASKS_AGAIN = pattern("calc_asks_again", flags=re.IGNORECASE)
 AMBIGUITY_MARGIN = 0.75
 HINT_WEIGHTS = (1.6, 0.6, 0.3, 0.2, 0.1)  # retrieval's article ranking breaks ties; it does not override keywords
 FOLLOWING_CUE_PENALTY = 1  # a cue after the amount ("30万保费") is a little weaker than one right before it
 GENERIC_CUE_PENALTY = 2  # a cue shared by several slots ("花了", "投资") says less than a specific one
 
-_ASK_PATTERNS = (
-    r"(能|可以|可|最多|最高|一共|总共|大概|大约|预计|估计)?(拿|领|获得?|申请|申领|补|奖|报|返|得|享受|给)(到)?(多少|几)",
-    r"(奖|补)[\u4e00-\u9fff](多少|几)",  # a typo in the award word: "奖历多少", "补铁多少"
-    r"(补贴|补助|奖励|资助|奖金|扶持|支持|返还|减免|配套|担保费|保费|资金|经费|奖补|金额)"
-    r"(金额|额度|资金|标准|比例上限)?(是|有|为|能有|大概|会是|最多|最高|一共|总共)?(是|有|为)?(多少|几)",
-    r"(最多|最高|一共|总共|合计|共计|总计|加起来|累计)(能|可以|可|会)?(有|是|为)?(多少|几)",
-    r"多少(钱|补贴|补助|奖励|资助|奖金|扶持资金|担保费)",
-    r"算一下|算算|帮我算|计算|测算|估算|核算|能补|补多少|奖多少",
-    r"(有什么|有哪些|有没有|有啥|什么样的?)(补贴|补助|奖励|资助|扶持|支持|优惠)",
-    r"(有|给|能拿到?|能领到?|可以拿到?|能获得|能享受)[\u4e00-\u9fff]{0,6}?(补贴|补助|奖励|资助)(吗|么|嘛)",
-    r"(能|可以|可)(拿|领|获得|享受|申请)(什么|哪些|啥)",
-    # terse: "高企 首次认定 + 首次上规模 一共最多?", "… 绩效奖励最多?"
-    r"(一共|总共|合计|共计|总计|加起来|最多|最高)\s*(是|有)?\s*(多少)?\s*[?？]\s*$",
-)
-_ASK = re.compile("|".join(_ASK_PATTERNS))
-_ASK_EN = re.compile(
-    r"\bhow much\b|\bcalculat|\bestimat"
-    r"|\bwhat (?:subsidy|subsidies|award|awards|grant|grants|amount|support|funding|reward)\b"
-    r"|\bwhat(?:'s| is| are| was| would be| will be)? (?:the |our |my |its )?"
-    r"(?:(?:maximum|max|total|possible|one-off|one-time|annual|expected|highest|matching|district|[a-z]+-level) )*"
-    r"(?:subsidy|subsidies|awards?|rewards?|grants?|support|funding|bonus(?:es)?|allowances?|(?:guarantee |service |financing )?fees?)"
-    r"\b(?! rates?\b)"
-    r"|\b(?:can|could|will|would|do|does|shall)\b[^.?!]*\b(?:get|receive|claim|obtain|qualify)\b|\beligible\b|\bentitled\b"
-    r"|\btotal (?:subsidy|subsidies|award|awards|reward|rewards|grant|grants|amount|support|funding)\b"
-    r"|\bwhat does\b[^.?!]*\b(?:pay|give|offer|grant)\b"
-    r"|\bwhat(?:'s| is)? the (?:maximum |max |possible )?total\b|\bhow much in total\b",
-    re.IGNORECASE,
-)
+_ASK = pattern("calc_ask")
+_ASK_EN = pattern("calc_ask_en", flags=re.IGNORECASE)
 # Words that make a sentence with an amount a computation request even without a question word
 # ("新注册零售企业全年社零额1.5亿元").
-_DOMAIN_WORDS = (
-    "投入",
-    "投资",
-    "社零",
-    "营收",
-    "营业收入",
-    "收入",
-    "房租",
-    "租金",
-    "购置",
-    "购买",
-    "采购",
-    "保费",
-    "展位",
-    "估值",
-    "产值",
-    "研发",
-    "收购",
-    "担保",
-    "销售额",
-    "补贴",
-    "补助",
-    "奖励",
-    "资助",
-    "买",
-    "每台",
-    "设备",
-    "审计",
-)
-_DOMAIN_WORDS_EN = re.compile(
-    r"\b(?:invest\w*|spent|spend\w*|paid|premiums?|rents?|rental|sales|revenues?|costs?|bought|purchased"
-    r"|loans?|guarantee[sd]?|financing|r&d)\b",
-    re.IGNORECASE,
-)
+_DOMAIN_WORDS_EN = pattern("calc_domain_words_en", flags=re.IGNORECASE)
 PLACE_SLOT = "location"  # 紫金港科技城 / 云栖小镇: rules of 第三十四、三十五条 exist only for their place
 RENT_SLOT = "annual_rent"  # what a rent per ㎡ and month times the area is (年房租额)
 RENT_QUOTE_SUPPORT = 1.0  # a rent quoted per ㎡ speaks for the rent rules even before the area is known
 # Several awards in one question: words that ask for the sum, words that separate the items, words that ask
 # for each amount separately (no sum then), and "两次" for an award granted once per occurrence.
-_TOTAL = re.compile(
-    r"一共|总共|合计|共计|总计|加起来|加在一起|合起来|累计|两项|几项|多项|[两二三四2-4]次|(?:资助|奖励|补助|补贴)加(?=\S)"
-    r"|\bin total\b|\baltogether\b|\bcombined\b|\btotal\b|\bboth\b|\btogether\b|\btwice\b"
-)
-_ITEM_WORDS = (
-    r"又|另外|另有|同时|同年|同一年|此外|以及|并且|而且|之后|随后|后来|然后|再加上|加上|还有|外加|另一[件项个]|一件|一项|[+＋&]"
-    r"|还(?=[获拿取被评首新有])|并(?=[获拿取])"
-    r"|\band also\b|\band\b|\bplus\b|\balso\b|\bas well as\b|\bthen\b|\blater\b|\bin addition\b|\bbesides\b"
-)
-_ITEM_WORD = re.compile(_ITEM_WORDS)
-_PIECE_BREAK = re.compile(_ITEM_WORDS + r"|[；;，,、。？?！!]|[和与及](?![其他它])")
-_ADDS = re.compile(
-    r"再加|加上|另外|还有|又|再买|再(?:投|申请|拿|获)|之后|后来|以后|连同|同一年|同年"
-    r"|还(?:首次|拿|获|评|通过|买|新|参加|参与|承办|引进|入选|设立|认定)"
-    r"|\b(?:plus|also|in addition)\b"
-)
-_EACH = re.compile(r"分别|各自|各是|各为|又是多少|又有多少|又能拿多少|\brespectively\b")
-_TIMES = re.compile(r"([两二三四2-4])\s*次|\b(twice)\b")
-_EXTRA_ONLY = re.compile(r"额外|另外再|再(?:奖|给|补|拿|发)|\badditional\b|\bextra\b")
+_TOTAL = pattern("calc_total")
+_ITEM_WORD = pattern("calc_item_word")
+_PIECE_BREAK = pattern("calc_item_word", r"{}|[；;，,、。？?！!]|[和与及](?![其他它])")
+_ADDS = pattern("calc_adds")
+_EACH = pattern("calc_each")
+_TIMES = pattern("calc_times")
+_EXTRA_ONLY = pattern("calc_extra_only")
 # The part of a staged award asked for ("其中50%达产升规后拨付"): what comes first, or what comes once the stage is met
-_STAGE_BEFORE = re.compile(
-    r"(?:达产|升规)(?:之前|以前|前)|先(?:拿|给|拨|发|到账|领)|首期|第一笔|\bbefore\b|\bup ?front\b"
-)
-_STAGE_AFTER = re.compile(r"(?:达产|升规)(?:之后|以后|后)|剩下|剩余的|余下|尾款|\bremaining\b|\bafter (?:reaching|it)")
-_ASKING = re.compile(r"多少|几|\bhow much\b|\bwhat\b")
+_STAGE_BEFORE = pattern("calc_stage_before")
+_STAGE_AFTER = pattern("calc_stage_after")
+_ASKING = pattern("calc_asking")
 # "第三年", "第三、四年", "前两年", "后两年", "the third year", "the first two years"
 # "前两年每年能补多少", "the first two years, per year": the window's years are asked one at a time
-_PER_YEAR = re.compile(r"年\s*[里内中]?\s*的?\s*(?:平均)?每一?年|years?,?\s*(?:per|each) year|years?,?\s*annually")
-_BRACKETED = re.compile(r"[（(][^（()）]*[)）]")
+_PER_YEAR = pattern("calc_per_year")
+_BRACKETED = pattern("calc_bracketed")
 # The notice is the district's: a district word right before a payout ("区级奖励多少", "区里最多补多少", the clause's own
 # "区级给予") names who pays, not a 区级 option of the award.
-_PAYER_WORD = re.compile(r"区级|区里|区财政|区政府|district|district-level")
-_PAYOUT_AFTER = re.compile(
-    r"\s*(?:财政|政府)?\s*(?:最多|最高|一共|总共|大概|大约|能|可以|可|会|再|还|又)*\s*"
-    r"(?:给予|给|奖励|奖|补助|补贴|补|资助|配套|发放|发|兑现|拿|pays?|gives?|awards?|grants?|subsid)",
-    re.IGNORECASE,
-)
+_PAYER_WORD = pattern("calc_payer_word")
+_PAYOUT_AFTER = pattern("calc_payout_after", flags=re.IGNORECASE)
 # "复合增长超过25%": the question states a bound, not the value (not "不超过25%", "没有超过")
-_EXCEEDS = re.compile(
-    r"(?:超过了?|超出了?|高于|大于|多于|超)\s*$|\b(?:over|more than|above|exceeding|in excess of)\s*$", re.IGNORECASE
-)
-_EXCEEDS_NEGATED = re.compile(r"(?:没有?|未能?|不|并未|尚未)\s*$")
+_EXCEEDS = pattern("calc_exceeds", flags=re.IGNORECASE)
+_EXCEEDS_NEGATED = pattern("calc_exceeds_negated")
 NEGATION_REACH = 12  # characters before a word searched for its negation ("no longer ", "不属于")
 # A word right after a negation does not state that fact ("不是本地企业拆分的", "非制造业", "不属于汽车销售").
-_NEGATION = re.compile(
-    r"(?:不是|不属于|并非|并不是|并不属于|不再是|没有|没|无|未|非|不|\bnot(?: an?)?|\bnon-?|\bno(?: longer)?|n't|\bnever)\s*"
-    r"(?:是|属于|为|一家|一个)?\s*$",
-    re.IGNORECASE,
-)
+_NEGATION = pattern("calc_negation", flags=re.IGNORECASE)
 # An earlier turn and a follow-up joined by the chain with a space ("…怎么算 那流片补贴呢"): later words weigh more.
-_JOINED_TURN = re.compile(r"(?<=[^\x00-\x7f?!])\s+(?=\S)|(?<=[?!])\s+(?=[^\x00-\x7f])")
+_JOINED_TURN = pattern("calc_joined_turn")
 FOLLOW_UP_WEIGHT = 2.0
 COUNT_REACH = 8  # characters between a count and the option it counts ("两部作品各拿了市级")
 # characters between a count and the fixed award it counts ("两位师傅今年评上了西湖龙井手工炒制大师")
 RECIPIENT_REACH = 16
 # What one fixed award is given for: people, enterprises, works, projects ("两位师傅", "2家企业", "三件作品")
-_RECIPIENT_UNIT = re.compile(r"[位名人家件部项个所支款]$|companies$")
+_RECIPIENT_UNIT = pattern("calc_recipient_unit")
 # "广告设计作品和视觉设计作品各拿了一个…": the items listed before 各 each earn it
-_EACH_OF = re.compile(r"各(?![自是为])")
-_LIST_JOIN = re.compile(r"以及|[和与及、]")
+_EACH_OF = pattern("calc_each_of")
+_LIST_JOIN = pattern("calc_list_join")
 # "两个成果分别获得A和B": the count is of the items listed after it, each its own award
-_RESPECTIVELY = re.compile(r"分别|依次|各自")
+_RESPECTIVELY = pattern("calc_respectively")
 
 
 @dataclass(frozen=True)
@@ -268,7 +184,9 @@ def is_calculation_request(question: str) -> bool:
     if _ASK.search(text) or _ASK_EN.search(text):
         return True
     amounts = [amount for amount in find_amounts(text) if amount.kind in ("money", "percent", "area", "weight")]
-    return bool(amounts) and (any(word in text for word in _DOMAIN_WORDS) or bool(_DOMAIN_WORDS_EN.search(text)))
+    return bool(amounts) and (
+        any(word in text for word in words("calc_domain_words")) or bool(_DOMAIN_WORDS_EN.search(text))
+    )
 
 
 def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequence[str] = ()) -> CalcOutcome | None:
@@ -415,7 +333,8 @@ def _plan_single(context: _Context, rules: Sequence[Rule], scored: list[_Scored]
 
 
 # "三年房租分别是60万、80万、100万": a figure for each year, listed after 分别/依次/每年分别
-_EACH_YEAR = re.compile(r"(?:分别|依次|每年分别|逐年)(?:是|为)?\s*$")
+_EACH_YEAR = pattern("calc_each_year")
+_LIST_SEPARATOR = pattern("calc_list_separator")
 
 
 def _yearly_bases(rule: Rule, context: _Context) -> list[Decimal]:
@@ -427,7 +346,7 @@ def _yearly_bases(rule: Rule, context: _Context) -> list[Decimal]:
             continue
         listed = [amount]
         for following in money[index + 1 :]:
-            if not re.fullmatch(r"\s*[、，,和及]\s*", context.text[listed[-1].end : following.start]):
+            if not _LIST_SEPARATOR.fullmatch(context.text[listed[-1].end : following.start]):
                 break
             listed.append(following)
         if len(listed) >= 2:
@@ -472,9 +391,7 @@ def _rule_inputs(rule: Rule, context: _Context) -> dict[str, _Assignment]:
 
 
 # the lower tier was received: said outright, or implied by a tier reached again later ("第二年营收又首次突破了5亿")
-_RECEIVED_BEFORE = re.compile(
-    r"已经?(?:拿|领|获得?)(?:过|到)|(?:拿|领)过了|已经?获奖|already (?:received|got)|又(?:首次)?突破|这次|再次突破|晋档"
-)
+_RECEIVED_BEFORE = pattern("calc_received_before")
 
 
 def _with_earlier_tier(rule: Rule, context: _Context, assignments: dict[str, _Assignment]) -> dict[str, _Assignment]:
@@ -522,8 +439,8 @@ def _staged_asked(text: str) -> bool | None:
     first (False), or the whole (None): the stage word must stand in the sentence that asks ("那达产升规之前能先拿到
     多少？"), not in an aside ("总共能拿多少？听说有一部分要等达产升规后才拨")."""
     lowered = text.lower()
-    for later, pattern in ((False, _STAGE_BEFORE), (True, _STAGE_AFTER)):
-        for match in pattern.finditer(lowered):
+    for later, stage in ((False, _STAGE_BEFORE), (True, _STAGE_AFTER)):
+        for match in stage.finditer(lowered):
             begin = clause_begin(lowered, match.start(), SENTENCE_END)
             end = SENTENCE_END.search(lowered, match.end())
             sentence = lowered[begin : end.start() if end else len(lowered)]
@@ -723,22 +640,26 @@ def _stated(text: str, amount: Amount) -> Decimal:
     return Above(amount.value)
 
 
+# a clause that is only a year before its figure ("，2024年2000万"), and one that opens with a relative year ("今年…")
+_YEAR_ONLY_OPENING = pattern(
+    "calc_relative_year", r"\s*(?:(?:19|20)?\d\d\s*年(?:度)?|{})\s*(?:是|为|做到了?|达到了?)?\s*"
+)
+_RELATIVE_YEAR_OPENING = pattern("calc_relative_year")
+
+
 def _parallel_target(text: str, amount: Amount, targets: Sequence[tuple[Amount, Slot, bool]]) -> Slot | None:
     """The slot of the figure before, when both stand in clauses that open with a year and this one has no cue of
     its own ("2023年研发投入1800万，2024年2000万")."""
     if not targets or not targets[-1][2] or targets[-1][0].kind != amount.kind:
         return None
     clause_start = clause_begin(text, amount.start)
-    if not re.fullmatch(
-        r"\s*(?:(?:19|20)?\d\d\s*年(?:度)?|今年|去年|上年|本年)\s*(?:是|为|做到了?|达到了?)?\s*",
-        text[clause_start : amount.start],
-    ):
+    if not _YEAR_ONLY_OPENING.fullmatch(text[clause_start : amount.start]):
         return None
     previous = targets[-1][0]
     previous_start = clause_begin(text, previous.start)
     return (
         targets[-1][1]
-        if DATED_YEAR.match(text, previous_start) or re.match(r"今年|去年|上年|本年", text[previous_start:])
+        if DATED_YEAR.match(text, previous_start) or _RELATIVE_YEAR_OPENING.match(text, previous_start)
         else None
     )
 
@@ -746,7 +667,7 @@ def _parallel_target(text: str, amount: Amount, targets: Sequence[tuple[Amount, 
 def _dated_pairs(rule: Rule, text: str, targets: list[tuple[Amount, Slot, bool]]) -> list[tuple[Amount, Slot, bool]]:
     """Amounts of a slot that a derivation subtracts from (新增额 = 本年 − 上年) dated by their years
     ("2023年研发投入1800万元，2024年研发投入2600万元"): the latest year's stays this year's, the year before goes to
-    the previous year's slot. One dated amount of NOTICE_YEAR − 1 beside an undated one is the previous year's."""
+    the previous year's slot. One dated amount of the notice's year − 1 beside an undated one is the previous year's."""
     pairs = {slot.derive_minus[0]: slot.derive_minus[1] for slot in rule.inputs if slot.derive_minus}
     if not pairs:
         return targets
@@ -757,7 +678,7 @@ def _dated_pairs(rule: Rule, text: str, targets: list[tuple[Amount, Slot, bool]]
         dated = [year for _, year in same if year is not None]
         if len(same) < 2 or not dated:
             continue
-        reference = max(dated) if len(set(dated)) > 1 else NOTICE_YEAR
+        reference = max(dated) if len(set(dated)) > 1 else notice_year()
         previous_slot = rule.input(previous_name)
         for index, (amount, target, _) in enumerate(adjusted):
             if target.name == current and years.get(amount.start) == reference - 1:
@@ -768,7 +689,7 @@ def _dated_pairs(rule: Rule, text: str, targets: list[tuple[Amount, Slot, bool]]
 # ----------------------------------------------------------------------------- scoring
 
 
-_LEVEL_ONLY = re.compile(r"^(?:national|provincial|city|district|municipal)(?:[- ]level)?$", re.IGNORECASE)
+_LEVEL_ONLY = pattern("calc_level_only", flags=re.IGNORECASE)
 
 
 def _scope_mentions(text: str, rules: Sequence[Rule]) -> list[tuple[int, int, str, str]]:
@@ -1094,7 +1015,7 @@ def _plan_side_by_side(
     return _summed(parts, calculations, rules)
 
 
-_MOST = re.compile(r"最多|最高|\b(?:maximum|at most)\b")
+_MOST = pattern("calc_most")
 
 
 def _most_of_several(context: _Context, body: str, found: Sequence[_Part], rules: Sequence[Rule]) -> CalcOutcome | None:
@@ -1572,8 +1493,8 @@ def _mentions(
 ) -> list[tuple[str, int]]:
     """Every option the text names, in order, as (key, position); negated words as in _last_mention."""
     owner: dict[str, str] = {}
-    for key, words in options:
-        for word in words:
+    for key, option_words in options:
+        for word in option_words:
             owner.setdefault(word.lower(), key)
     spans = _find_words(text, [word for _, words in options for word in words])
     # Overlapping words are one phrase, negated as a whole: 不是[本地企业拆分]出来 with 拆分出来.
@@ -1613,7 +1534,7 @@ def _cue_occurrences(text: str, rules: Sequence[Rule]) -> list[tuple[int, int, f
     return [(start, end, frozenset(owners[word.lower()])) for start, end, word in spans]
 
 
-_JOINS_NEXT = re.compile(r"\s*(?:加上?|和|与|及|以及|、|\+)\s*[\u4e00-\u9fff]")
+_JOINS_NEXT = pattern("calc_joins_next")
 
 
 def _nearest_cue_slots(

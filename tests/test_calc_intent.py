@@ -16,7 +16,7 @@ from assistant.calc_intent import (
     plan_calculation,
 )
 from assistant.calculator import format_calculation
-from assistant.figures import NOTICE_YEAR, year_window
+from assistant.figures import notice_year, year_window
 from assistant.retrieve import normalise_question
 from assistant.rules import find_rule, load_rules
 from assistant.settings import PROJECT_ROOT
@@ -758,7 +758,7 @@ def test_a_rent_per_square_metre_without_its_period_or_area_asks_for_the_annual_
 
 
 def test_a_year_of_registration_counts_up_to_the_notice_year():
-    assert NOTICE_YEAR == 2024
+    assert notice_year() == 2024
     calc = _plan("紫金港生物医药企业2017年注册的，今年设备投了2000万，能拿4%的补贴吗").calculation
     assert calc.amount_yuan == 0
     assert [(c.name, c.detail) for c in calc.conditions if c.status == "unmet"] == [
