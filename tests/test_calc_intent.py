@@ -8,13 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.calc_intent import (
-    _cue_occurrences,
-    _follow_up_start,
-    extract_inputs,
-    is_calculation_request,
-    plan_calculation,
-)
+from assistant.calc_inputs import cue_occurrences, extract_inputs, follow_up_start
+from assistant.calc_intent import is_calculation_request, plan_calculation
 from assistant.calculator import format_calculation
 from assistant.figures import notice_year, year_window
 from assistant.retrieve import normalise_question
@@ -823,7 +818,7 @@ def test_an_aside_in_brackets_keeps_its_cue_words_to_itself():
     rule = find_rule(RULES, "zijingang-tech-renovation")
     context_rules = [rule, find_rule(RULES, "zijingang-biomed-equipment")]
     text = "紫金港科技城的智能制造企业，技改项目总投资3000万（含设备和外购软件），能资助多少？"
-    found = extract_inputs(rule, text, cues=_cue_occurrences(text, context_rules))
+    found = extract_inputs(rule, text, cues=cue_occurrences(text, context_rules))
     assert found["tech_renovation_investment"].value == Decimal(3000 * W)
 
 
@@ -837,7 +832,7 @@ def test_an_aside_in_brackets_keeps_its_cue_words_to_itself():
     ],
 )
 def test_where_an_appended_follow_up_starts(text, start):
-    assert _follow_up_start(text) == start
+    assert follow_up_start(text) == start
 
 
 # A year-on-year increase in R&D spending, however it is phrased, is 第十四条's 新增额 (5%); the scale words say
