@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from assistant.amounts import Amount
+from assistant.amounts import Amount, format_quantity
 from assistant.calc_inputs import Assignment, apply_year_window, extract_inputs, mentions
 from assistant.calculator import (
     UNKNOWN,
@@ -25,7 +25,7 @@ from assistant.figures import (
     clause_begin,
     small_number,
 )
-from assistant.rules import ConditionSpec, Rule
+from assistant.rules import NUMERIC_KINDS, ConditionSpec, Rule
 from assistant.vocabulary import pattern
 
 PLACE_SLOT = "location"  # 紫金港科技城 / 云栖小镇: rules of 第三十四、三十五条 exist only for their place
@@ -52,6 +52,9 @@ class CalcOutcome:
     clarification: str | None = None  # Chinese question when something is missing or the rule is ambiguous
     candidates: tuple[str, ...] = ()  # rule ids when ambiguous (best first)
     parts: tuple[Rule, ...] = ()  # the rules added up in a combined calculation
+    # with a clarification about an uncertain reading: the calculation as read, its amount withheld (the answer
+    # shows the figures and formula it would rest on and cites them)
+    reading: Calculation | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ def calculate_rule(rule: Rule, inputs: dict[str, Any], context: QuestionContext)
     """calculate(), then: a place-specific rule whose place is the only unknown is computed for that place with
     the assumption stated; a base amount that came from "3台，每台40万元" shows its multiplication."""
     calc = calculate(rule, inputs)
+    calc = dataclasses.replace(calc, read_inputs=read_inputs(rule, inputs))
     if calc.amount_yuan is None and not calc.errors:
         calc = _assume_place(rule, inputs, calc)
     calc = _with_read_notes(rule, inputs, calc, context)
@@ -173,6 +177,15 @@ def calculate_rule(rule: Rule, inputs: dict[str, Any], context: QuestionContext)
     if rule.formula.staged_share is not None and (later := _staged_asked(context.text)) is not None:
         calc = staged_part(calc, rule.formula.staged_share, rule.formula.staged_when, later=later)
     return calc
+
+
+def read_inputs(rule: Rule, inputs: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The figures the rule reads, as (label, value) in the rule's order: ("技术改造项目总投资额", "800万元")."""
+    return tuple(
+        (slot.label, format_quantity(inputs[slot.name], slot.kind))
+        for slot in rule.inputs
+        if slot.kind in NUMERIC_KINDS and slot.name in inputs
+    )
 
 
 def _staged_asked(text: str) -> bool | None:

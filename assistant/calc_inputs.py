@@ -51,9 +51,21 @@ _JOINED_TURN = pattern("calc_joined_turn")
 
 @dataclass(frozen=True)
 class Assignment:
+    """A value the question gives a slot, and how it was bound to that slot (see READINGS)."""
+
     value: Any
     by_cue: bool
     position: int
+    how: str = "cue"
+
+
+# How a value was bound to its slot: "cue" (a cue word of the slot in the figure's clause, an option's word, or the
+# figure's own form such as a rent per ㎡), "negated" (the negated word of the other of two options or of a flag's
+# other value, "不是进口的"), or inferred: "parallel" (no cue; a clause opening with a year after a figure of that
+# kind, "2023年研发投入650万，2024年800万"), "default" (no cue; the rule's one slot of that kind). An answer states an
+# amount only when no figure it rests on is inferred where another of the rule's values could be meant
+# (calc_certainty).
+INFERRED_READINGS = frozenset({"parallel", "default"})
 
 
 def extract_inputs(
@@ -79,22 +91,28 @@ def extract_inputs(
             keys = [option.key for option in slot.options]
             # "不是进口的": of two options, a negated one names the other; of more, it names none
             other = {keys[0]: keys[1], keys[1]: keys[0]} if len(keys) == 2 else None
-            named = mentions(text, [(option.key, (option.label, *option.aliases)) for option in slot.options], other)
+            negated_at: set[int] = set()
+            options = [(option.key, (option.label, *option.aliases)) for option in slot.options]
+            named = mentions(text, options, other, negated_at)
             # "空天信息软件开发类总部企业" names two industries: the one this rule is for is the one meant for it;
             # what a follow-up says ("其实是做汽车销售的") replaces what the earlier turn said
             own = [item for item in named if _scope_wants(rule, slot.name, item[0])]
             latest = [item for item in named if follow_up is not None and item[1] >= follow_up]
             if latest or own or named:
                 key, position = (latest or own or named)[-1]
-                assigned[slot.name] = Assignment(key, True, position)
+                how = "negated" if position in negated_at else "cue"
+                assigned[slot.name] = Assignment(key, True, position, how)
         elif slot.kind == "flag":
-            found = _last_mention(text, [("no", slot.no), ("yes", slot.yes)], {"no": "yes", "yes": "no"})
-            if slot.several == "no" and (denied := _last_mention(text, [("no", slot.no)], {"no": "yes"})):
+            negated_at = set()
+            found = _last_mention(text, [("no", slot.no), ("yes", slot.yes)], {"no": "yes", "yes": "no"}, negated_at)
+            if slot.several == "no" and (denied := _last_mention(text, [("no", slot.no)], {"no": "yes"}, negated_at)):
                 found = denied if denied[0] == "no" else found
             if found is not None:
-                assigned[slot.name] = Assignment(found[0] == "yes", True, found[1])
+                how = "negated" if found[1] in negated_at else "cue"
+                assigned[slot.name] = Assignment(found[0] == "yes", True, found[1], how)
     numeric = {slot.name: slot for slot in rule.inputs if slot.kind not in ("choice", "flag")}
     targets: list[tuple[Amount, Slot, bool]] = []
+    readings: dict[int, str] = {}  # amount start -> how it was bound
     for amount in amounts:
         candidates = [slot for slot in numeric.values() if slot.kind == amount.kind]
         if not candidates:
@@ -114,6 +132,9 @@ def extract_inputs(
             target = next((slot for slot in candidates if slot.name in cue_slots), None)
         if target is not None:
             targets.append((amount, target, by_cue))
+            readings[amount.start] = (
+                "cue" if cue_slots is not None else "parallel" if parallel is not None else "default"
+            )
     for amount, target, by_cue in _dated_pairs(rule, text, targets):
         previous = assigned.get(target.name)
         in_follow_up = follow_up is not None and amount.start >= follow_up
@@ -132,10 +153,12 @@ def extract_inputs(
             )
         except ValueError:
             continue
+        how = readings.get(amount.start, "cue")
         if listed and previous is not None:
             value = min(value, previous.value)  # every year must reach the threshold: the lowest decides
             by_cue = by_cue or previous.by_cue
-        assigned[target.name] = Assignment(value, by_cue, amount.start)
+            how = "cue" if "cue" in (how, previous.how) else how
+        assigned[target.name] = Assignment(value, by_cue, amount.start, how)
     return assigned
 
 
@@ -324,19 +347,26 @@ def _substring_starts(text: str, needle: str) -> list[int]:
 
 
 def _last_mention(
-    text: str, options: Sequence[tuple[str, Sequence[str]]], negated: dict[str, str] | None = None
+    text: str,
+    options: Sequence[tuple[str, Sequence[str]]],
+    negated: dict[str, str] | None = None,
+    negated_at: set[int] | None = None,
 ) -> tuple[str, int] | None:
     """The option whose words occur last in the text (longest match wins where words overlap). A word right after a
     negation ("不是本地企业拆分的", "不属于汽车销售") names the option `negated` maps it to (a flag's other value), or
     nothing."""
-    found = mentions(text, options, negated)
+    found = mentions(text, options, negated, negated_at)
     return found[-1] if found else None
 
 
 def mentions(
-    text: str, options: Sequence[tuple[str, Sequence[str]]], negated: dict[str, str] | None = None
+    text: str,
+    options: Sequence[tuple[str, Sequence[str]]],
+    negated: dict[str, str] | None = None,
+    negated_at: set[int] | None = None,
 ) -> list[tuple[str, int]]:
-    """Every option the text names, in order, as (key, position); negated words as in _last_mention."""
+    """Every option the text names, in order, as (key, position); negated words as in _last_mention (their
+    positions are added to `negated_at`: an option read from a negation is inferred, not stated)."""
     owner: dict[str, str] = {}
     for key, option_words in options:
         for word in option_words:
@@ -363,7 +393,16 @@ def mentions(
             found.append((key, start))
         elif negated and key in negated:
             found.append((negated[key], start))
+            if negated_at is not None:
+                negated_at.add(start)
     return found
+
+
+def negation_before(text: str, at: int) -> int | None:
+    """Where a negation right before position `at` starts ("不是首次认定" -> the 不), or None."""
+    window_start = max(0, at - NEGATION_REACH)
+    match = _NEGATION.search(text[window_start:at])
+    return window_start + match.start() if match else None
 
 
 def cue_occurrences(text: str, rules: Sequence[Rule]) -> list[tuple[int, int, frozenset[tuple[str, str]]]]:

@@ -58,6 +58,7 @@ from assistant.calc_apply import (
     rule_inputs,
     yearly_bases,
 )
+from assistant.calc_certainty import part_asked, uncertain_reading
 from assistant.calc_inputs import (
     Assignment,
     articles_named,
@@ -179,8 +180,24 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
         return combined
     single = _plan_single(context, rules, scored)
     if combined is not None and (single.calculation is None or single.calculation.amount_yuan is None):
-        return combined  # of the awards listed only one can be computed yet: give it, name the others
-    return single
+        single = combined  # of the awards listed only one can be computed yet: give it, name the others
+    return _unless_uncertain(single, context)
+
+
+def _unless_uncertain(outcome: CalcOutcome, context: QuestionContext) -> CalcOutcome:
+    """An amount only when every value it rests on has a certain role; otherwise the rule, its formula, how each
+    figure was read and what to confirm (calc_certainty), with no amount."""
+    calc = outcome.calculation
+    if outcome.rule is None or calc is None or calc.amount_yuan is None:
+        return outcome
+    if calc.parts:  # a sum: each item's figures were read within its own item; only the question's ask is checked
+        question = part_asked(calc, context.text)
+    else:
+        question = uncertain_reading(outcome.rule, rule_inputs(outcome.rule, context), context)
+    if question is None:
+        return outcome
+    reading = dataclasses.replace(calc, amount_yuan=None, amount_min_yuan=None, alternatives=(), missing=(question,))
+    return CalcOutcome(outcome.rule, outcome.inputs, None, question, parts=outcome.parts, reading=reading)
 
 
 def _plan_single(context: QuestionContext, rules: Sequence[Rule], scored: list[Scored]) -> CalcOutcome:

@@ -1033,8 +1033,6 @@ DATED_SPEND = [
     # short years, and "从…涨到…"
     ("科技型中小企业规模，23年研发投入1800万，24年做到了2000万，研发投入补助最多能拿多少？", 2000, 1800, 10 * W),
     ("科技型中小企业规模，研发投入从1800万涨到2600万，能补多少", 2600, 1800, 40 * W),
-    # the second year's figure has no cue of its own: it is the same kind as the first
-    ("科技型中小企业规模，2023年研发投入1800万，2024年2000万，能补多少", 2000, 1800, 10 * W),
 ]
 
 
@@ -1601,3 +1599,82 @@ WORDINGS = [
 @pytest.mark.parametrize(("question", "amount"), WORDINGS, ids=[q[0][:24] for q in WORDINGS])
 def test_wordings_people_use_give_the_exact_amount(question, amount):
     assert _plan(question).calculation.amount_yuan == Decimal(amount)
+
+
+# ----------------------------------------------------------------------------- never confidently wrong (issue 13)
+
+
+def test_a_second_yearly_figure_without_a_cue_is_shown_as_read_and_asked_about_instead_of_computed():
+    outcome = _plan("科技型中小企业规模，2023年研发投入650万，2024年800万，能补多少")
+    assert outcome.calculation is None
+    assert outcome.rule.id == "rd-subsidy-sme"
+    assert outcome.clarification == (
+        "研发投入增量补助（科技型中小企业规模）（第十四条）：按年度研发投入新增额的不超过5%计算，最高200万元。\n"
+        "我的理解：年度研发投入新增额 = 150万元（2024年800万元 − 2023年650万元）；经营规模：符合科技型中小企业认定标准。\n"
+        "为避免算错，请先确认：请问贵公司本年度研发投入比上一年度新增了多少？"
+    )
+    assert outcome.reading.amount_yuan is None  # the calculation as read, its amount withheld
+
+
+def test_two_yearly_figures_each_introduced_by_its_own_words_are_computed():
+    outcome = _plan("去年全年研发投入1800万，今年做到了2300万，最多能拿多少")
+    assert outcome.clarification is None
+    assert outcome.calculation.amount_yuan == Decimal(25 * W)
+
+
+def test_figures_dated_against_their_slots_are_shown_in_year_order_and_asked_about():
+    outcome = _plan("前年研发投入650万，去年研发投入是800万，补多少")
+    assert outcome.calculation is None
+    assert "我的理解：年度研发投入新增额 = 150万元（去年800万元 − 前年650万元）。" in outcome.clarification
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "研发投入800万，能补多少",  # the spend or the increase?
+        "研发补助：我们是科小，800万，能拿多少",
+    ],
+)
+def test_a_bare_figure_that_could_be_the_spend_or_the_increase_is_asked_about(question):
+    outcome = _plan(question)
+    assert outcome.calculation is None or outcome.calculation.amount_yuan is None
+
+
+def test_a_rule_word_the_question_negates_is_asked_about_not_computed():
+    outcome = _plan("不是首次认定的高新技术企业，能奖多少")
+    assert outcome.calculation is None
+    assert outcome.clarification.endswith(
+        "为避免算错，请先确认：您提到“不是首次认定”，本项政策适用于首次认定的高新技术企业，是否符合？"
+    )
+
+
+def test_a_condition_contradicted_earlier_in_its_clause_is_asked_about():
+    outcome = _plan("我们公司规模早就不算科技型中小企业了，研发投入比去年多了800万，能拿多少")
+    assert outcome.calculation is None
+    assert outcome.clarification.endswith(
+        "为避免算错，请先确认：请问贵公司的经营规模是否符合国家科技型中小企业认定标准（还是已超过该标准）？"
+    )
+
+
+def test_a_negation_of_one_of_two_options_is_still_a_certain_reading():
+    outcome = _plan("紫金港买工业机器人200万，不是进口的，补多少")
+    assert outcome.calculation.amount_yuan is not None
+
+
+def test_a_question_asking_a_part_of_the_total_is_asked_about():
+    outcome = _plan("紫金港技改项目一共投资1000万，一共能补多少，其中区级多少")
+    assert outcome.calculation is None
+    assert outcome.clarification.endswith(
+        "为避免算错，请先确认：您同时问到总额和其中一部分，政策只规定总额的计算方法，未分列其中各部分，您想了解的是哪一项金额？"
+    )
+
+
+def test_a_breakdown_given_with_its_figure_is_no_part_asked():
+    outcome = _plan("紫金港企业技术改造总投资1000万元，其中外购软件200万元，能资助多少？")
+    assert outcome.calculation.amount_yuan == Decimal(40 * W)
+
+
+def test_every_calculation_shows_the_figures_as_read():
+    calc = _plan("紫金港企业技术改造总投资800万元能资助多少？").calculation
+    assert calc.read_inputs == (("技术改造项目总投资额", "800万元"),)
+    assert format_calculation(calc).splitlines()[1] == "按以下数字计算：技术改造项目总投资额 800万元"
