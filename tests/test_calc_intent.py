@@ -1678,3 +1678,28 @@ def test_every_calculation_shows_the_figures_as_read():
     calc = _plan("紫金港企业技术改造总投资800万元能资助多少？").calculation
     assert calc.read_inputs == (("技术改造项目总投资额", "800万元"),)
     assert format_calculation(calc).splitlines()[1] == "按以下数字计算：技术改造项目总投资额 800万元"
+
+
+def test_an_uncertain_reading_reaches_the_user_as_a_clarification_with_the_rule_its_clause_and_no_amount(
+    fake_assistant,
+):
+    answer = fake_assistant.ask("科技型中小企业规模，2023年研发投入650万，2024年800万，能补多少")
+    assert (answer.route, answer.amount_yuan, answer.refused) == ("clarify", None, False)
+    assert answer.citations == ("A14",)
+    assert answer.answer.splitlines()[:3] == [
+        "研发投入增量补助（科技型中小企业规模）（第十四条）：按年度研发投入新增额的不超过5%计算，最高200万元。",
+        "我的理解：年度研发投入新增额 = 150万元（2024年800万元 − 2023年650万元）；经营规模：符合科技型中小企业认定标准。",
+        "为避免算错，请先确认：请问贵公司本年度研发投入比上一年度新增了多少？",
+    ]
+    assert "最高可按新增额5%给予补助" in answer.answer  # the clause is quoted
+    calculation = answer.to_dict()["calculation"]
+    assert (calculation["amount_yuan"], calculation["read_inputs"]) == (
+        None,
+        [["年度研发投入额", "800万元"], ["上年度研发投入额", "650万元"]],
+    )
+
+
+def test_a_computed_answer_shows_the_figures_as_read(fake_assistant):
+    answer = fake_assistant.ask("紫金港企业技术改造总投资800万元能资助多少？")
+    assert answer.amount_yuan == 320000
+    assert answer.answer.splitlines()[1] == "按以下数字计算：技术改造项目总投资额 800万元"
