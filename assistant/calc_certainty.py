@@ -28,7 +28,7 @@ from assistant.rules import NUMERIC_KINDS, Rule, Slot
 from assistant.vocabulary import pattern
 
 # "其中区级多少": an ask right after 其中 with no figure in between asks for a part of the total
-_PART_ASKED = pattern("calc_part_of_total", r"(?:{})[^，,。；;？?！!\d]{0,12}?(?:多少|几|how much)")
+_PART_ASKED = pattern("calc_part_asked")
 _PART_QUESTION = "您同时问到总额和其中一部分，政策只规定总额的计算方法，未分列其中各部分，您想了解的是哪一项金额？"
 _CONFIRM = "为避免算错，请先确认："
 _CONTRADICTION = pattern("calc_contradiction")

@@ -42,7 +42,7 @@ from assistant.figures import (
     small_number,
 )
 from assistant.rules import NUMERIC_KINDS, Rule
-from assistant.vocabulary import pattern
+from assistant.vocabulary import pattern, words
 
 _ITEM_WORD = pattern("calc_item_word")
 _PIECE_BREAK = pattern("calc_item_word", r"{}|[；;，,、。？?！!]|[和与及](?![其他它])")
@@ -87,7 +87,7 @@ def plan_combined(context: QuestionContext, rules: Sequence[Rule], scored: Seque
     body = text[:follow_up] if follow_up is not None else text
     total = TOTAL.search(body)
     # "承担了一项国家重点科研任务" counts one thing: 一项/一件 alone lists no second award
-    listed = any(match.group(0) not in ("一项", "一件") for match in _ITEM_WORD.finditer(body))
+    listed = any(match.group(0) not in words("calc_single_item") for match in _ITEM_WORD.finditer(body))
     scores = {item[2].id: item[0] for item in scored}
     if _EACH.search(body) or (not total and EXTRA_ONLY.search(body)):
         listed = False
@@ -256,9 +256,9 @@ def _find_parts(
     distinctive_only: bool = False,
 ) -> list[_Part]:
     # within one article, a rule's marks tell it from its siblings too ("通过认定" is the 经认定 award, not 创建名单)
-    words = {rule.id: {word.lower() for word in (*words_of_rule(rule), *rule.marks)} for rule in family}
+    word_sets = {rule.id: {word.lower() for word in (*words_of_rule(rule), *rule.marks)} for rule in family}
     owners: dict[str, int] = {}
-    for rule_words in words.values():
+    for rule_words in word_sets.values():
         for word in rule_words:
             owners[word] = owners.get(word, 0) + 1
     spans = [span for span in context.spans if span[1] <= len(body)]
@@ -268,7 +268,7 @@ def _find_parts(
         spans = sorted({*spans, *find_words(body, marks)})
 
     def inside_words(rule: Rule, start: int, end: int) -> list[tuple[int, int, str]]:
-        return [span for span in spans if start <= span[0] and span[1] <= end and span[2].lower() in words[rule.id]]
+        return [span for span in spans if start <= span[0] and span[1] <= end and span[2].lower() in word_sets[rule.id]]
 
     def evidence(rule: Rule, start: int, end: int) -> tuple[int | None, list[str], str]:
         """(position of the rule's own evidence in text[start:end], option keys named there, the word).
