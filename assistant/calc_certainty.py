@@ -22,7 +22,7 @@ from decimal import Decimal
 from assistant.amounts import Amount, format_quantity
 from assistant.calc_apply import QuestionContext
 from assistant.calc_inputs import INFERRED_READINGS, Assignment, negation_before
-from assistant.calculator import Calculation, describe_formula
+from assistant.calculator import describe_formula
 from assistant.figures import clause_begin, year_of
 from assistant.rules import NUMERIC_KINDS, Rule, Slot
 from assistant.vocabulary import pattern
@@ -73,18 +73,6 @@ def uncertain_reading(rule: Rule, assignments: Mapping[str, Assignment], context
     if understood:
         lines.append("我的理解：" + "；".join(understood) + "。")
     lines.append(_CONFIRM + "".join(dict.fromkeys(asks)))
-    return "\n".join(lines)
-
-
-def part_asked(calc: Calculation, text: str) -> str | None:
-    """For a sum of several awards: the question to ask back when the question asks a part of the total
-    ("两项一共多少，其中区级多少"), with each award's formula and the figures as read; None otherwise."""
-    if not _PART_ASKED.search(text.lower()):
-        return None
-    lines = [f"{calc.rule_name}：{calc.formula_text}。"]
-    if calc.read_inputs:
-        lines.append("我的理解：" + "；".join(f"{label} = {value}" for label, value in calc.read_inputs) + "。")
-    lines.append(_CONFIRM + _PART_QUESTION)
     return "\n".join(lines)
 
 

@@ -58,7 +58,7 @@ from assistant.calc_apply import (
     rule_inputs,
     yearly_bases,
 )
-from assistant.calc_certainty import part_asked, uncertain_reading
+from assistant.calc_certainty import uncertain_reading
 from assistant.calc_inputs import (
     Assignment,
     articles_named,
@@ -190,10 +190,9 @@ def _unless_uncertain(outcome: CalcOutcome, context: QuestionContext) -> CalcOut
     calc = outcome.calculation
     if outcome.rule is None or calc is None or calc.amount_yuan is None:
         return outcome
-    if calc.parts:  # a sum: each item's figures were read within its own item; only the question's ask is checked
-        question = part_asked(calc, context.text)
-    else:
-        question = uncertain_reading(outcome.rule, rule_inputs(outcome.rule, context), context)
+    if calc.parts:
+        return outcome  # a sum: each item's figures are read within its item, and each part's amount is shown
+    question = uncertain_reading(outcome.rule, rule_inputs(outcome.rule, context), context)
     if question is None:
         return outcome
     reading = dataclasses.replace(calc, amount_yuan=None, amount_min_yuan=None, alternatives=(), missing=(question,))
