@@ -341,7 +341,7 @@ def combine(calculations: Sequence[Calculation], caps: Sequence[SharedCap] = ())
         per_year=all(part.per_year for part in parts),
         is_fee=all(part.is_fee for part in parts),
         errors=tuple(dict.fromkeys(item for part in parts for item in part.errors)),
-        read_inputs=tuple(dict.fromkeys(item for part in parts for item in part.read_inputs)),
+        read_inputs=_parts_read_inputs(parts),
         notes=tuple(dict.fromkeys([*notes, *(item for part in parts for item in part.notes)])),
         parts=parts,
         articles=tuple(dict.fromkeys(article for part in parts for article in (part.articles or (part.article,)))),
@@ -442,6 +442,20 @@ def format_calculation(calc: Calculation, language: str = "zh") -> str:
         lines.append("说明：" + " ".join(calc.notes))
     lines.append(f"依据：{_basis(calc)}")
     return "\n".join(lines)
+
+
+def _parts_read_inputs(parts: Sequence[Calculation]) -> tuple[tuple[str, str], ...]:
+    """The figures every part read; a label several parts read is named with its part ("紫金港科技城购置进口工业机器人资助：
+    工业机器人设备购置额")."""
+    labels = [label for part in parts for label, _ in dict.fromkeys(part.read_inputs)]
+    shared = {label for label in labels if labels.count(label) > 1}
+    return tuple(
+        dict.fromkeys(
+            (f"{part.rule_name}：{label}" if label in shared else label, value)
+            for part in parts
+            for label, value in part.read_inputs
+        )
+    )
 
 
 def _basis(calc: Calculation) -> str:

@@ -1703,3 +1703,12 @@ def test_a_computed_answer_shows_the_figures_as_read(fake_assistant):
     answer = fake_assistant.ask("紫金港企业技术改造总投资800万元能资助多少？")
     assert answer.amount_yuan == 320000
     assert answer.answer.splitlines()[1] == "按以下数字计算：技术改造项目总投资额 800万元"
+
+
+def test_a_sum_shows_each_parts_figures_named_by_their_award_when_the_labels_repeat():
+    calc = _plan("紫金港科技城企业，进口3台机器人每台80万，国产5台每台30万，能资助多少").calculation
+    assert calc.amount_yuan == Decimal(27 * W)
+    assert calc.read_inputs == (
+        ("紫金港科技城购置进口工业机器人资助：工业机器人设备购置额", "240万元"),
+        ("紫金港科技城购置国产工业机器人资助：工业机器人设备购置额", "150万元"),
+    )
