@@ -55,6 +55,7 @@ from assistant.calc_apply import (
     over_years,
     place_considered,
     place_stated,
+    read_inputs,
     rule_inputs,
     yearly_bases,
 )
@@ -261,7 +262,10 @@ def _plan_single(context: QuestionContext, rules: Sequence[Rule], scored: list[S
     calc = _with_variant_alternatives(calc, rule, inputs, others)
     calc = over_years(rule, calc, text)
     if rule.formula.kind == "schedule" and (annuals := yearly_bases(rule, context)):
-        calc = by_year(rule, inputs, annuals)
+        base = rule.input(rule.formula.base[0])
+        yearly = (base.label, "、".join(format_money(annual) for annual in annuals))
+        figures = tuple(item for item in read_inputs(rule, inputs) if item[0] != base.label)
+        calc = dataclasses.replace(by_year(rule, inputs, annuals), read_inputs=(yearly, *figures))
     if rule.includes and not EXTRA_ONLY.search(text):
         included = [
             calculate_rule(other, inputs_for(other, inputs, context), context) for other in included_rules(rule, rules)

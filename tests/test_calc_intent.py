@@ -1375,6 +1375,7 @@ def test_a_yearly_schedule_shows_each_years_base():
     assert calc.trace.startswith(
         "第1年：60万元 × 50% = 30万元；第2年：80万元 × 50% = 40万元；第3年：100万元 × 50% = 50万元"
     )
+    assert calc.read_inputs[0] == ("年房租额", "60万元、80万元、100万元")
 
 
 # (question, amount in yuan): how people word their facts — each row is a wording the calculator once misread
