@@ -25,7 +25,7 @@ from assistant.figures import (
 )
 from assistant.numerals import find_article_refs
 from assistant.rules import Rule, Slot
-from assistant.vocabulary import pattern
+from assistant.vocabulary import notice_facts, pattern
 
 FOLLOW_UP_OPENING = pattern("calc_follow_up_opening", flags=re.IGNORECASE)
 _ASKS_AGAIN = pattern("calc_asks_again", flags=re.IGNORECASE)
@@ -290,7 +290,8 @@ def apply_year_window(rule: Rule, text: str, assignments: dict[str, Assignment])
 
 
 def articles_named(text: str) -> set[str]:
-    return {f"A{number}" for number in find_article_refs(text) if 1 <= number <= 72}
+    count = notice_facts().article_count
+    return {f"A{number}" for number in find_article_refs(text) if 1 <= number <= count}
 
 
 def find_words(text: str, words: Sequence[str]) -> list[tuple[int, int, str]]:
