@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from assistant.numerals import to_halfwidth
+from assistant.vocabulary import LazyPattern, pattern
 
 KINDS = ("money", "percent", "area", "years", "days", "weight", "count")
 
@@ -44,49 +45,28 @@ _ENGLISH_MULTIPLIERS = {
     "billion": Decimal(1_000_000_000),
     "bn": Decimal(1_000_000_000),
 }
-_ENGLISH_MULTIPLIER = re.compile(r"\s?(thousand|million|billion|mn|bn|wan|k|m)(?![a-z])", re.IGNORECASE)
-_CURRENCY_PREFIX = re.compile(r"(?:RMB|CNY|人民币|¥|￥)\s?$", re.IGNORECASE)
-_RANGE_SEPARATOR = re.compile(r"\s?[-—–~～至到]{1,2}\s?")
+_ENGLISH_MULTIPLIER = pattern("calc_english_multiplier", flags=re.IGNORECASE)
+_CURRENCY_PREFIX = pattern("calc_currency_prefix", flags=re.IGNORECASE)
+_RANGE_SEPARATOR = pattern("calc_range_separator")
 _PERCENT_PREFIX = "百分之"
 _MINUS_SIGNS = "-−负"
 _UNIT_CHARS = "元%年月日天吨台家个项件套名㎡米平方"
-_HALF_YEAR = re.compile(r"(?<![0-9零〇一二两三四五六七八九十个])半年(?!度)")
+_HALF_YEAR = pattern("calc_half_year")
 
-# (kind, regex at the position right after the number, factor applied to the value)
-_UNITS: tuple[tuple[str, re.Pattern[str], Decimal], ...] = (
-    (
-        "foreign",
-        re.compile(r"\s?(?:美元|美金|欧元|港币|港元|日元|英镑|USD|EUR|HKD|dollars?)", re.IGNORECASE),
-        Decimal(1),
-    ),
-    ("money", re.compile(r"\s?(?:元|块钱|块|人民币|yuan|RMB|CNY)", re.IGNORECASE), Decimal(1)),
-    ("percent", re.compile(r"\s?(?:%|个百分点|百分点|percent|per cent|pct)", re.IGNORECASE), Decimal("0.01")),
+# (kind, pattern at the position right after the number, factor applied to the value)
+_UNITS: tuple[tuple[str, LazyPattern, Decimal], ...] = (
+    ("foreign", pattern("calc_unit_foreign", flags=re.IGNORECASE), Decimal(1)),
+    ("money", pattern("calc_unit_money", flags=re.IGNORECASE), Decimal(1)),
+    ("percent", pattern("calc_unit_percent", flags=re.IGNORECASE), Decimal("0.01")),
     # "八成" is 80% ("成本", "成立", "成果", "一成不变" … are words, not tenths)
-    ("percent", re.compile(r"成(?![本立功为果员交品熟长不效绩])"), Decimal("0.1")),
-    ("area", re.compile(r"\s?(?:平方米|平方|平米|㎡|m²|m2|sqm|square met(?:er|re)s?)", re.IGNORECASE), Decimal(1)),
-    ("months", re.compile(r"\s?(?:个月|months?)", re.IGNORECASE), Decimal(1)),
-    (
-        "years",
-        re.compile(
-            r"\s?(?:年(?![度代级份初底末])|周年|(?:(?:consecutive|straight|full|whole)\s+)?(?:years?|yrs?))", re.I
-        ),
-        Decimal(1),
-    ),
-    ("days", re.compile(r"\s?(?:日|天|days?)(?![期报常])", re.IGNORECASE), Decimal(1)),
-    (
-        "days",
-        re.compile(r"\s?(?:个星期|个礼拜|星期|礼拜|周|weeks?)(?![一二三四五六日天末年])", re.IGNORECASE),
-        Decimal(7),
-    ),
-    ("weight", re.compile(r"\s?(?:吨|tonnes?|tons?)", re.IGNORECASE), Decimal(1)),
-    (
-        "count",
-        re.compile(
-            r"\s?(?:台|家|个(?!月|百分点)|项|件|套|名|位|人(?![民次])|所|座|支|部(?![门委分])|款(?!项)|units?|robots?|companies)",
-            re.IGNORECASE,
-        ),
-        Decimal(1),
-    ),
+    ("percent", pattern("calc_unit_tenths"), Decimal("0.1")),
+    ("area", pattern("calc_unit_area", flags=re.IGNORECASE), Decimal(1)),
+    ("months", pattern("calc_unit_months", flags=re.IGNORECASE), Decimal(1)),
+    ("years", pattern("calc_unit_years", flags=re.IGNORECASE), Decimal(1)),
+    ("days", pattern("calc_unit_days", flags=re.IGNORECASE), Decimal(1)),
+    ("days", pattern("calc_unit_weeks", flags=re.IGNORECASE), Decimal(7)),
+    ("weight", pattern("calc_unit_weight", flags=re.IGNORECASE), Decimal(1)),
+    ("count", pattern("calc_unit_count", flags=re.IGNORECASE), Decimal(1)),
 )
 
 
@@ -149,13 +129,10 @@ _EN_WORD_NUMBERS = {
     word: Decimal(index)
     for index, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
 }
-_EN_WORD_SPAN = re.compile(
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?=\s+(?:years?|months?|days?|weeks?)\b)",
-    re.IGNORECASE,
-)
+_EN_WORD_SPAN = pattern("calc_en_word_span", flags=re.IGNORECASE)
 
 # "450w" / "3500W" is how people type 万 on a phone; one character for one, so spans stay valid.
-_W_FOR_WAN = re.compile(r"(?<=\d)[wW](?![a-zA-Z])")
+_W_FOR_WAN = pattern("calc_w_for_wan")
 
 
 def _find_amounts(original: str) -> list[Amount]:
@@ -380,8 +357,8 @@ def _apply_english_multiplier(text: str, end: int, value: Decimal) -> tuple[Deci
 
 
 def _read_unit(text: str, end: int) -> tuple[str | None, int, Decimal]:
-    for kind, pattern, factor in _UNITS:
-        match = pattern.match(text, end)
+    for kind, unit, factor in _UNITS:
+        match = unit.match(text, end)
         if match:
             unit_end = match.end()
             if match.group(0)[-1:].isascii() and match.group(0)[-1:].isalpha():

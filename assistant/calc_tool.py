@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from assistant.calculator import calculate, format_calculation
 from assistant.rules import Rule, close_rule_ids
+from assistant.vocabulary import notice_facts
 
 TOOL_NAME = "xihu_award_calculator"
 
@@ -58,8 +59,9 @@ def make_calculator_tool(rules: Sequence[Rule]) -> BaseTool:
 
 
 def _description(rules: Sequence[Rule]) -> str:
+    facts = notice_facts()
     lines = [
-        "Exact award/subsidy amounts under 西湖区《关于进一步推动经济高质量发展的若干政策》(2024). "
+        f"Exact award/subsidy amounts under {facts.region}{facts.title_quoted}({facts.year}). "
         "Never compute amounts yourself: call this tool and quote its 'text' (amount, trace, clause). "
         "Rules (id — article — name — inputs):"
     ]

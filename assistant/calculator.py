@@ -99,6 +99,8 @@ class Calculation:
     parts: tuple[Calculation, ...] = ()  # set on a combined calculation (combine): the awards that were added up
     articles: tuple[str, ...] = ()  # every article the amount rests on (A39, A18 for a sum across articles)
     premise: str = ""  # the condition the amount rests on, leading the answer ("若位于紫金港科技城")
+    # each figure as the question gave it, (slot label, value): shown so a misreading is seen at a glance
+    read_inputs: tuple[tuple[str, str], ...] = ()
 
     @property
     def article_labels(self) -> str:
@@ -147,6 +149,7 @@ class Calculation:
             "articles": list(self.articles or (self.article,)),
             "amount_min_text": format_money(self.amount_min_yuan) if self.amount_min_yuan is not None else None,
             "premise": self.premise,
+            "read_inputs": [list(item) for item in self.read_inputs],
         }
 
 
@@ -338,6 +341,7 @@ def combine(calculations: Sequence[Calculation], caps: Sequence[SharedCap] = ())
         per_year=all(part.per_year for part in parts),
         is_fee=all(part.is_fee for part in parts),
         errors=tuple(dict.fromkeys(item for part in parts for item in part.errors)),
+        read_inputs=_parts_read_inputs(parts),
         notes=tuple(dict.fromkeys([*notes, *(item for part in parts for item in part.notes)])),
         parts=parts,
         articles=tuple(dict.fromkeys(article for part in parts for article in (part.articles or (part.article,)))),
@@ -415,6 +419,8 @@ def format_calculation(calc: Calculation, language: str = "zh") -> str:
     """The user-facing text: lead sentence, then 计算 (trace), conditions, assumptions, alternatives,
     questions, and the clause with its article label. The lead sentence is English when language == "en"."""
     lines = [_lead_sentence(calc, language)]
+    if calc.read_inputs:
+        lines.append("按以下数字计算：" + "，".join(f"{label} {value}" for label, value in calc.read_inputs))
     if calc.trace and calc.status != "ineligible" and not calc.errors:
         lines.append(f"计算：{calc.trace}")
     elif calc.status == "incomplete" and calc.formula_text:
@@ -436,6 +442,20 @@ def format_calculation(calc: Calculation, language: str = "zh") -> str:
         lines.append("说明：" + " ".join(calc.notes))
     lines.append(f"依据：{_basis(calc)}")
     return "\n".join(lines)
+
+
+def _parts_read_inputs(parts: Sequence[Calculation]) -> tuple[tuple[str, str], ...]:
+    """The figures every part read; a label several parts read is named with its part ("紫金港科技城购置进口工业机器人资助：
+    工业机器人设备购置额")."""
+    labels = [label for part in parts for label, _ in dict.fromkeys(part.read_inputs)]
+    shared = {label for label in labels if labels.count(label) > 1}
+    return tuple(
+        dict.fromkeys(
+            (f"{part.rule_name}：{label}" if label in shared else label, value)
+            for part in parts
+            for label, value in part.read_inputs
+        )
+    )
 
 
 def _basis(calc: Calculation) -> str:

@@ -6,7 +6,7 @@ A question gives its facts in many forms; these functions turn each form into th
 - a rent per ㎡ and period times the area ("月租金每平米60块", 4000㎡) and a whole rent per month ("租金每月8万元") as a
   yearly rent;
 - a follow-up that scales the earlier figure ("保费要是翻一倍呢");
-- a year of registration as the years up to NOTICE_YEAR ("2017年注册的", "registered two years ago");
+- a year of registration as the years up to the notice's year ("2017年注册的", "registered two years ago");
 - two dates as the days between them where a rule's days slot has its cue ("6月20日比赛，6月5日备案");
 - counts inside or outside a counting window ("1家是毕业2年后才通过的"), English item counts ("two of our products");
 - the year a figure is dated by (2023年 / 去年 / 今年) and the years of a schedule a question picks ("第三年", "前两年").
@@ -23,36 +23,23 @@ from decimal import Decimal
 from assistant.amounts import Amount, find_amounts, format_money, format_quantity, tidy
 from assistant.numerals import cn_to_int
 from assistant.rules import Rule
+from assistant.vocabulary import LazyPattern, notice_facts, pattern
 
-_CN_NUMBER = r"[一二两三四五六七八九十\d]+"
-SEGMENT_BREAK = re.compile(r"[，,。；;？?！!\n]")
+SEGMENT_BREAK = pattern("calc_segment_break")
 
-SENTENCE_END = re.compile(r"[。？?！!]")
+SENTENCE_END = pattern("calc_sentence_end")
 
 # Per-unit prices: "每台40万元", "单价40万", "40万元/台", "40万一台", "rmb 1 million each"
-_PRICE_BEFORE = re.compile(
-    r"(?:每一?[台套个件家项辆部只人位]|每个人|人均|单价|单台|单套|each(?: one)?|per (?:unit|robot|set|piece|machine|person)"
-    r"|unit price)"
-    r"\s*(?:的)?(?:价格|售价|价钱|价值|价|of|is|was|at|for|costs?|costing|worth|priced at)?\s*"
-    r"(?:是|为|约|大约|要|花了|花)?\s*$"
-)
+_PRICE_BEFORE = pattern("calc_price_before")
 
-_PRICE_AFTER = re.compile(
-    r"\s*(?:/|每|一)[台套个件辆部只人位]|\s*(?:each|apiece|per (?:unit|robot|set|piece|machine|person)|a piece|a unit)\b"
-)
+_PRICE_AFTER = pattern("calc_price_after")
 
-_TIMES_SIGN = re.compile(r"\s*[×xX*＊]|\s*乘以?")
+_TIMES_SIGN = pattern("calc_times_sign")
 
-_EN_COUNT = re.compile(
-    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[a-z-]+\s+){0,3}?"
-    r"(robots?|units?|machines?|sets?|pieces?)\b"
-)
+_EN_COUNT = pattern("calc_en_count")
 
 # Items counted in English ("two of our organic-certified products", "3 projects"): the number alone is the count
-_EN_ITEMS = re.compile(
-    r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:of (?:our|the|its|their|them)\s+)?(?:[a-z-]+\s+){0,2}?"
-    r"(?:products?|items?|works?|projects?|enterprises|companies|firms|subsidiaries|people|persons|masters|teams)\b"
-)
+_EN_ITEMS = pattern("calc_en_items")
 
 _EN_NUMBERS = {
     "one": 1,
@@ -67,104 +54,76 @@ _EN_NUMBERS = {
     "ten": 10,
 }
 
-_YEAR_ORDINAL = re.compile(
-    rf"第({_CN_NUMBER})(?:个)?(?:年)?(?:\s*(?:[、,，和及与至到~\-—]|以及)+\s*第?({_CN_NUMBER}))?(?:个)?年(?![度份])"
-)
+_YEAR_ORDINAL = pattern("calc_year_ordinal")
 
-_YEAR_FIRST = re.compile(rf"(?:前|头|最初的?)({_CN_NUMBER})(?:个)?年")
+_YEAR_FIRST = pattern("calc_year_first")
 
-_YEAR_LAST = re.compile(rf"(?:后|最后的?)({_CN_NUMBER})(?:个)?年")
+_YEAR_LAST = pattern("calc_year_last")
 
 _EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5}
 
-_EN_YEAR_ORDINAL = re.compile(
-    r"\b(?:the )?(first|1st|second|2nd|third|3rd|fourth|4th|fifth)"
-    r"(?: and (?:the )?(second|2nd|third|3rd|fourth|4th|fifth))? years?\b|\byear (\d)\b"
-)
+_EN_YEAR_ORDINAL = pattern("calc_en_year_ordinal")
 
-_EN_YEAR_SPAN = re.compile(r"\b(first|last) (two|three|2|3) years\b")
+_EN_YEAR_SPAN = pattern("calc_en_year_span")
 
-# The notice was issued on 2024-05-29: "2017年注册的" has been registered for 2024 − 2017 = 7 years when it applies.
-NOTICE_YEAR = 2024
 
-_REGISTERED_IN = re.compile(
-    r"((?:19|20)\d\d)\s*年(?:底|初|中|末|上半年|下半年|\d{1,2}\s*月份?(?:\d{1,2}\s*[日号])?)?\s*(?:就|才|刚|时)?\s*"
-    r"(?:完成了?|正式|办理了?|办好了?|在西湖区?|在紫金港|在云栖)?\s*(?=注册|成立|设立|创办|创立|开业|登记)"
-    r"|(?:注册|成立|设立|创办|创立|开业|登记)(?:于|在|时间是|时间为|日期是|日期为|是在)\s*((?:19|20)\d\d)\s*年"
-    r"|\b(?:registered|founded|established|incorporated|set up)\s+in\s+((?:19|20)\d\d)\b",
-    re.IGNORECASE,
-)
+def notice_year() -> int:
+    """The year the notice was issued (knowledge/notice.yaml): "2017年注册的" has been registered for 2024 − 2017 = 7
+    years when it applies."""
+    return notice_facts().issued.year
+
+
+_REGISTERED_IN = pattern("calc_registered_in", flags=re.IGNORECASE)
 
 # "registered in Zijingang two years ago": the years since registration, in words
-_REGISTERED_AGO = re.compile(
-    r"\b(?:registered|founded|established|incorporated|set up)\b[^.?!]{0,60}?\b"
-    r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?\s+ago\b",
-    re.IGNORECASE,
-)
+_REGISTERED_AGO = pattern("calc_registered_ago", flags=re.IGNORECASE)
 
 # Rent per ㎡ and period: "每平米每月60元", "月租金每平米60块", "60元/平方米/月", "RMB 60 per square metre per month"
-_AREA_UNIT = r"(?:平方米|平方|平米|㎡|m²|m2|平(?!台))"
+_PER_AREA_BEFORE = pattern("calc_per_area_before")
 
-_PER_AREA_BEFORE = re.compile(
-    rf"(?:每|一|1)\s*(?:个)?{_AREA_UNIT}\s*(?:(?:每|一)\s*(?:个)?(?P<period>月|天|日|年))?"
-    r"\s*(?:的)?(?:租金|房租|租价|价格|单价|价)?\s*(?:是|为|约|大约|要|只要|才)?\s*$"
-)
-
-_PER_AREA_AFTER = re.compile(
-    rf"\s*(?:/|每|一)\s*{_AREA_UNIT}(?:\s*(?:/|·|每|一|\.)\s*(?:个)?(?P<period>月|天|日|年))?"
-    r"|\s*per (?:square met(?:er|re)|sqm|m2|㎡)(?:,?\s*(?:per|a) (?P<period_en>month|day|year))?",
-    re.IGNORECASE,
-)
+_PER_AREA_AFTER = pattern("calc_per_area_after", flags=re.IGNORECASE)
 
 # "2023年" and the short "23年" (a year of this century, not a span: "成立23年", "23年内" are no dates)
-DATED_YEAR = re.compile(
-    r"(?<![\d.第了近满共])((?:19|20)\d\d|2\d)\s*年(?:度)?"
-    r"(?!\s*(?:注册|成立|设立|创办|创立|开业|登记|内|以[上内下来]|来|多|左右|前|后|之|间|里|期|的时间))"
-)
+DATED_YEAR = pattern("calc_dated_year")
 
 _PERIODS = {"月": ("月", 12), "month": ("月", 12), "天": ("天", 365), "日": ("天", 365), "day": ("天", 365)}
 
 _PERIODS |= {"年": ("年", 1), "year": ("年", 1)}
 
 _PERIOD_WORDS = (
-    ("月", re.compile(r"月租|每月|每个月|一个月|/月|per month|a month|monthly")),
-    ("天", re.compile(r"日租|每天|每日|一天|/天|/日|per day|a day|daily")),
-    ("年", re.compile(r"年租|每年|一年|/年|per year|a year|annual")),
+    ("月", pattern("calc_period_month")),
+    ("天", pattern("calc_period_day")),
+    ("年", pattern("calc_period_year")),
 )
 
 # A whole rent per month ("办公用房租金每月8万元", "月租金8万", "8万元/月"): the rent rules read a yearly rent
-_MONTH_BEFORE = re.compile(
-    r"(?:每月|每个月|一个月|月租金|月租|月房租|monthly rent(?: of| is| was)?|rent per month(?: of| is| was)?)"
-    r"\s*(?:的)?(?:租金|房租|租)?\s*(?:是|为|约|大约|要|交|付|花了|花)?\s*$"
-)
+_MONTH_BEFORE = pattern("calc_month_before")
 
-_MONTH_AFTER = re.compile(r"\s*(?:/月|/个月|每月|每个月|一个月|一月|a month|per month|/month)")
+_MONTH_AFTER = pattern("calc_month_after")
 
-_RENT_WORD = re.compile(r"租|\brent")
+_RENT_WORD = pattern("calc_rent_word")
 
 WINDOW_REACH = 3  # characters between a window's word and its years ("毕业后2年", "毕业了两年")
 
 # "头两年", "连续3年", "三年一共": how many years of a yearly award the question adds up
-YEARS_OF_AWARD = re.compile(
-    rf"(?:前|头|最初的?|连续)({_CN_NUMBER})(?:个)?年|({_CN_NUMBER})(?:个)?年(?:里|内|间|下来|一共|总共|合计|累计|加起来)"
-)
+YEARS_OF_AWARD = pattern("calc_years_of_award")
 
-_RELATIVE_YEAR = re.compile(r"(前年)|(去年|上年|上一年|上年度|last year)|(今年|本年|当年|本年度|this year)")
+_RELATIVE_YEAR = pattern("calc_relative_year")
 
 
-def clause_begin(text: str, position: int, breaks: re.Pattern[str] = SEGMENT_BREAK) -> int:
+def clause_begin(text: str, position: int, breaks: LazyPattern = SEGMENT_BREAK) -> int:
     """Where the clause (or, with SENTENCE_END, the sentence) holding `position` starts."""
     return max((match.end() for match in breaks.finditer(text, 0, position)), default=0)
 
 
 def year_of(text: str, amount: Amount) -> int | None:
     """The calendar year an amount is dated by: the nearest "2023年" before it in its clause (not a year of
-    registration), or 前年/去年/今年 counted back from NOTICE_YEAR (only their order matters to a pair)."""
+    registration), or 前年/去年/今年 counted back from the notice's year (only their order matters to a pair)."""
     start = clause_begin(text, amount.start)
     found = [
         *((m.start(), int(m.group(1))) for m in DATED_YEAR.finditer(text, start, amount.start)),
         *(
-            (m.start(), NOTICE_YEAR - 3 + (m.lastindex or 3))
+            (m.start(), notice_year() - 3 + (m.lastindex or 3))
             for m in _RELATIVE_YEAR.finditer(text.lower(), start, amount.start)
         ),
     ]
@@ -247,8 +206,8 @@ def with_unit_rents(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount],
 
 
 _SCALED = (
-    (Decimal(2), re.compile(r"翻(?:了)?一?倍|增加一倍|多一倍|加倍|\bdoubled?\b|twice as (?:much|high|large)")),
-    (Decimal("0.5"), re.compile(r"减半|少一半|砍半|只有一半|\bhalved?\b|half as (?:much|high|large)")),
+    (Decimal(2), pattern("calc_doubled")),
+    (Decimal("0.5"), pattern("calc_halved")),
 )
 
 
@@ -286,7 +245,7 @@ def with_scaled_follow_up(
 
 
 # "国家补助实际到账的钱正好是投入额的三成": a sum given as a share of another figure the question states
-_SHARE_OF = re.compile(r"(?:是|为|相当于|只有|仅为|达到了?)\s*(?:了)?(?P<referent>[\u4e00-\u9fff]{1,8}?)(?:的)\s*$")
+_SHARE_OF = pattern("calc_share_of")
 
 
 def with_shares_of(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], dict[int, str], list[tuple[int, int]]]:
@@ -364,20 +323,20 @@ def _period_of_clause(text: str, amount: Amount) -> str | None:
 
 def with_registration_years(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], list[tuple[Decimal, str]]]:
     """A year of registration ("2017年注册的", "成立于2020年", "registered in 2019") becomes the years since
-    registration up to the notice's year (NOTICE_YEAR − 2017 = 7年), read like "注册7年"; with the note that says so."""
+    registration up to the notice's year (2024 − 2017 = 7年), read like "注册7年"; with the note that says so."""
     found = list(amounts)
     notes: list[tuple[Decimal, str]] = []
     for match in _REGISTERED_IN.finditer(text):
         group = next(index for index in (1, 2, 3) if match.group(index))
         year = int(match.group(group))
-        if year > NOTICE_YEAR or any(a.start <= match.start(group) < a.end for a in amounts):
+        if year > notice_year() or any(a.start <= match.start(group) < a.end for a in amounts):
             continue
-        years = Decimal(NOTICE_YEAR - year)
+        years = Decimal(notice_year() - year)
         start, end = match.start(group), match.end(group)
         if text[end : end + 1] == "年":
             end += 1
         found.append(Amount(years, "years", text[start:end], start, end))
-        notes.append((years, f"自注册之日起年限按{NOTICE_YEAR}年（政策发布年份）− {year}年 = {years}年计算"))
+        notes.append((years, f"自注册之日起年限按{notice_year()}年（政策发布年份）− {year}年 = {years}年计算"))
     for match in _REGISTERED_AGO.finditer(text):
         if not any(a.kind == "years" and a.start <= match.start(1) < a.end for a in found):
             found.append(Amount(Decimal(small_number(match.group(1).lower())), "years", match.group(1), *match.span(1)))
@@ -390,12 +349,10 @@ def with_registration_years(text: str, amounts: Sequence[Amount]) -> tuple[list[
     return found, notes
 
 
-_REGISTERED_NTH = re.compile(
-    r"(?:注册|成立|设立|创办|开业|落户)(?:的|后|以来)?\s*第\s*([一二两三四五六七八九十\d]+)\s*(?:个)?年"
-)
+_REGISTERED_NTH = pattern("calc_registered_nth")
 
 
-_DATE = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\s*月\s*([12]\d|3[01]|0?[1-9])\s*[日号]")
+_DATE = pattern("calc_date")
 
 
 def with_date_gap(
@@ -421,7 +378,7 @@ def with_date_gap(
     if len(cued) != 1:
         return list(amounts), []
     try:
-        days = [datetime.date(NOTICE_YEAR, int(m.group(1)), int(m.group(2))) for m in dates]
+        days = [datetime.date(notice_year(), int(m.group(1)), int(m.group(2))) for m in dates]
     except ValueError:
         return list(amounts), []
     gap = Decimal(abs((days[1] - days[0]).days))
@@ -480,7 +437,7 @@ def with_count_windows(
     return result, products
 
 
-_BREAKDOWN = re.compile(r"其中|[：:](?=\s*[\d一二两三四五六七八九十]+\s*[家个项])")
+_BREAKDOWN = pattern("calc_breakdown")
 
 
 def _count_text(value: Decimal, like: Amount) -> str:

@@ -334,6 +334,8 @@ def calculation_answer(question: str, outcome: Any, language: str, chunks: Mappi
                 text,
                 (chunk.id,),
                 (Citation(chunk.id, chunk.label, outcome.rule.clause),),
+                # an uncertain reading: the calculation as read, no amount (the figures it shows are its own)
+                calculation=getattr(outcome, "reading", None),
                 language=language,
                 route="clarify",
             )

@@ -18,6 +18,7 @@ import yaml
 
 from assistant.amounts import parse_quantity
 from assistant.numerals import int_to_cn
+from assistant.vocabulary import notice_facts
 
 NUMERIC_KINDS = ("money", "percent", "area", "years", "days", "weight", "count")
 SLOT_KINDS = (*NUMERIC_KINDS, "flag", "choice")
@@ -29,7 +30,6 @@ CONDITION_OPS = (">=", ">", "<=", "<", "eq", "in", "is")
 UNIT_SYMBOLS = {"money": "元", "percent": "%", "area": "㎡", "years": "年", "days": "日", "weight": "吨", "count": "家"}
 RULE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ARTICLE_ID = re.compile(r"^A([1-9]\d?)$")
-ARTICLE_COUNT = 72
 
 
 class RuleError(ValueError):
@@ -396,8 +396,9 @@ def _parse_rule(spec: Any, slots: Mapping[str, Slot]) -> Rule:
         raise RuleError("id must be lowercase words joined by hyphens")
     article = _required_text(spec, "article", "rule")
     match = ARTICLE_ID.match(article)
-    if not match or not 1 <= int(match.group(1)) <= ARTICLE_COUNT:
-        raise RuleError(f"article {article!r} must look like A1..A{ARTICLE_COUNT}")
+    count = notice_facts().article_count
+    if not match or not 1 <= int(match.group(1)) <= count:
+        raise RuleError(f"article {article!r} must look like A1..A{count}")
     if "maximum" not in spec or not isinstance(spec["maximum"], bool):
         raise RuleError("'maximum' must be true (最高/不超过) or false (an exact amount)")
     used: dict[str, Slot] = {}

@@ -8,15 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.calc_intent import (
-    _cue_occurrences,
-    _follow_up_start,
-    extract_inputs,
-    is_calculation_request,
-    plan_calculation,
-)
+from assistant.calc_inputs import cue_occurrences, extract_inputs, follow_up_start
+from assistant.calc_intent import is_calculation_request, plan_calculation
 from assistant.calculator import format_calculation
-from assistant.figures import NOTICE_YEAR, year_window
+from assistant.figures import notice_year, year_window
 from assistant.retrieve import normalise_question
 from assistant.rules import find_rule, load_rules
 from assistant.settings import PROJECT_ROOT
@@ -758,7 +753,7 @@ def test_a_rent_per_square_metre_without_its_period_or_area_asks_for_the_annual_
 
 
 def test_a_year_of_registration_counts_up_to_the_notice_year():
-    assert NOTICE_YEAR == 2024
+    assert notice_year() == 2024
     calc = _plan("紫金港生物医药企业2017年注册的，今年设备投了2000万，能拿4%的补贴吗").calculation
     assert calc.amount_yuan == 0
     assert [(c.name, c.detail) for c in calc.conditions if c.status == "unmet"] == [
@@ -823,7 +818,7 @@ def test_an_aside_in_brackets_keeps_its_cue_words_to_itself():
     rule = find_rule(RULES, "zijingang-tech-renovation")
     context_rules = [rule, find_rule(RULES, "zijingang-biomed-equipment")]
     text = "紫金港科技城的智能制造企业，技改项目总投资3000万（含设备和外购软件），能资助多少？"
-    found = extract_inputs(rule, text, cues=_cue_occurrences(text, context_rules))
+    found = extract_inputs(rule, text, cues=cue_occurrences(text, context_rules))
     assert found["tech_renovation_investment"].value == Decimal(3000 * W)
 
 
@@ -837,7 +832,7 @@ def test_an_aside_in_brackets_keeps_its_cue_words_to_itself():
     ],
 )
 def test_where_an_appended_follow_up_starts(text, start):
-    assert _follow_up_start(text) == start
+    assert follow_up_start(text) == start
 
 
 # A year-on-year increase in R&D spending, however it is phrased, is 第十四条's 新增额 (5%); the scale words say
@@ -1038,8 +1033,6 @@ DATED_SPEND = [
     # short years, and "从…涨到…"
     ("科技型中小企业规模，23年研发投入1800万，24年做到了2000万，研发投入补助最多能拿多少？", 2000, 1800, 10 * W),
     ("科技型中小企业规模，研发投入从1800万涨到2600万，能补多少", 2600, 1800, 40 * W),
-    # the second year's figure has no cue of its own: it is the same kind as the first
-    ("科技型中小企业规模，2023年研发投入1800万，2024年2000万，能补多少", 2000, 1800, 10 * W),
 ]
 
 
@@ -1382,6 +1375,7 @@ def test_a_yearly_schedule_shows_each_years_base():
     assert calc.trace.startswith(
         "第1年：60万元 × 50% = 30万元；第2年：80万元 × 50% = 40万元；第3年：100万元 × 50% = 50万元"
     )
+    assert calc.read_inputs[0] == ("年房租额", "60万元、80万元、100万元")
 
 
 # (question, amount in yuan): how people word their facts — each row is a wording the calculator once misread
@@ -1606,3 +1600,116 @@ WORDINGS = [
 @pytest.mark.parametrize(("question", "amount"), WORDINGS, ids=[q[0][:24] for q in WORDINGS])
 def test_wordings_people_use_give_the_exact_amount(question, amount):
     assert _plan(question).calculation.amount_yuan == Decimal(amount)
+
+
+# ----------------------------------------------------------------------------- never confidently wrong (issue 13)
+
+
+def test_a_second_yearly_figure_without_a_cue_is_shown_as_read_and_asked_about_instead_of_computed():
+    outcome = _plan("科技型中小企业规模，2023年研发投入650万，2024年800万，能补多少")
+    assert outcome.calculation is None
+    assert outcome.rule.id == "rd-subsidy-sme"
+    assert outcome.clarification == (
+        "研发投入增量补助（科技型中小企业规模）（第十四条）：按年度研发投入新增额的不超过5%计算，最高200万元。\n"
+        "我的理解：年度研发投入新增额 = 150万元（2024年800万元 − 2023年650万元）；经营规模：符合科技型中小企业认定标准。\n"
+        "为避免算错，请先确认：请问贵公司本年度研发投入比上一年度新增了多少？"
+    )
+    assert outcome.reading.amount_yuan is None  # the calculation as read, its amount withheld
+
+
+def test_two_yearly_figures_each_introduced_by_its_own_words_are_computed():
+    outcome = _plan("去年全年研发投入1800万，今年做到了2300万，最多能拿多少")
+    assert outcome.clarification is None
+    assert outcome.calculation.amount_yuan == Decimal(25 * W)
+
+
+def test_figures_dated_against_their_slots_are_shown_in_year_order_and_asked_about():
+    outcome = _plan("前年研发投入650万，去年研发投入是800万，补多少")
+    assert outcome.calculation is None
+    assert "我的理解：年度研发投入新增额 = 150万元（去年800万元 − 前年650万元）。" in outcome.clarification
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "研发投入800万，能补多少",  # the spend or the increase?
+        "研发补助：我们是科小，800万，能拿多少",
+    ],
+)
+def test_a_bare_figure_that_could_be_the_spend_or_the_increase_is_asked_about(question):
+    outcome = _plan(question)
+    assert outcome.calculation is None or outcome.calculation.amount_yuan is None
+
+
+def test_a_rule_word_the_question_negates_is_asked_about_not_computed():
+    outcome = _plan("不是首次认定的高新技术企业，能奖多少")
+    assert outcome.calculation is None
+    assert outcome.clarification.endswith(
+        "为避免算错，请先确认：您提到“不是首次认定”，本项政策适用于首次认定的高新技术企业，是否符合？"
+    )
+
+
+def test_a_condition_contradicted_earlier_in_its_clause_is_asked_about():
+    outcome = _plan("我们公司规模早就不算科技型中小企业了，研发投入比去年多了800万，能拿多少")
+    assert outcome.calculation is None
+    assert outcome.clarification.endswith(
+        "为避免算错，请先确认：请问贵公司的经营规模是否符合国家科技型中小企业认定标准（还是已超过该标准）？"
+    )
+
+
+def test_a_negation_of_one_of_two_options_is_still_a_certain_reading():
+    outcome = _plan("紫金港买工业机器人200万，不是进口的，补多少")
+    assert outcome.calculation.amount_yuan is not None
+
+
+def test_a_question_asking_a_part_of_the_total_is_asked_about():
+    outcome = _plan("紫金港技改项目一共投资1000万，一共能补多少，其中区级多少")
+    assert outcome.calculation is None
+    assert outcome.clarification.endswith(
+        "为避免算错，请先确认：您同时问到总额和其中一部分，政策只规定总额的计算方法，未分列其中各部分，您想了解的是哪一项金额？"
+    )
+
+
+def test_a_breakdown_given_with_its_figure_is_no_part_asked():
+    outcome = _plan("紫金港企业技术改造总投资1000万元，其中外购软件200万元，能资助多少？")
+    assert outcome.calculation.amount_yuan == Decimal(40 * W)
+
+
+def test_every_calculation_shows_the_figures_as_read():
+    calc = _plan("紫金港企业技术改造总投资800万元能资助多少？").calculation
+    assert calc.read_inputs == (("技术改造项目总投资额", "800万元"),)
+    assert format_calculation(calc).splitlines()[1] == "按以下数字计算：技术改造项目总投资额 800万元"
+
+
+def test_an_uncertain_reading_reaches_the_user_as_a_clarification_with_the_rule_its_clause_and_no_amount(
+    fake_assistant,
+):
+    answer = fake_assistant.ask("科技型中小企业规模，2023年研发投入650万，2024年800万，能补多少")
+    assert (answer.route, answer.amount_yuan, answer.refused) == ("clarify", None, False)
+    assert answer.citations == ("A14",)
+    assert answer.answer.splitlines()[:3] == [
+        "研发投入增量补助（科技型中小企业规模）（第十四条）：按年度研发投入新增额的不超过5%计算，最高200万元。",
+        "我的理解：年度研发投入新增额 = 150万元（2024年800万元 − 2023年650万元）；经营规模：符合科技型中小企业认定标准。",
+        "为避免算错，请先确认：请问贵公司本年度研发投入比上一年度新增了多少？",
+    ]
+    assert "最高可按新增额5%给予补助" in answer.answer  # the clause is quoted
+    calculation = answer.to_dict()["calculation"]
+    assert (calculation["amount_yuan"], calculation["read_inputs"]) == (
+        None,
+        [["年度研发投入额", "800万元"], ["上年度研发投入额", "650万元"]],
+    )
+
+
+def test_a_computed_answer_shows_the_figures_as_read(fake_assistant):
+    answer = fake_assistant.ask("紫金港企业技术改造总投资800万元能资助多少？")
+    assert answer.amount_yuan == 320000
+    assert answer.answer.splitlines()[1] == "按以下数字计算：技术改造项目总投资额 800万元"
+
+
+def test_a_sum_shows_each_parts_figures_named_by_their_award_when_the_labels_repeat():
+    calc = _plan("紫金港科技城企业，进口3台机器人每台80万，国产5台每台30万，能资助多少").calculation
+    assert calc.amount_yuan == Decimal(27 * W)
+    assert calc.read_inputs == (
+        ("紫金港科技城购置进口工业机器人资助：工业机器人设备购置额", "240万元"),
+        ("紫金港科技城购置国产工业机器人资助：工业机器人设备购置额", "150万元"),
+    )

@@ -1,0 +1,167 @@
+"""Whether every figure a calculation rests on has a certain role; when one does not, the answer that asks back.
+
+A value is certain when the question bound it to its slot itself: a cue word of the slot in the figure's clause, an
+option's own word, the figure's form (see calc_inputs.Assignment.how). A figure is inferred when it only followed the
+pattern of the figure before ("2023年研发投入650万，2024年800万") or fell to the rule's one slot of its kind; a negated
+word right before its option ("不是进口的") names the other of two options or a flag's other value, which is certain.
+Uncertain, so no amount is stated:
+- an inferred figure that could be another of the rule's values (is 800万 the spend or the increase?);
+- an option's word with something said against it earlier in its clause ("早就不算科技型中小企业了"), or a word of the
+  rule the question negates that no input of the rule reads ("不是首次认定的高企");
+- two dated figures of one yearly difference whose years contradict their slots ("前年…650万，去年…800万");
+- a question that asks for a part of the total ("一共能拿多少，其中区级多少").
+The answer then names the rule, its formula and (through phrasing) its clause, shows how each figure was read
+("我的理解：年度研发投入新增额 = 150万元（2024年800万元 − 2023年650万元）") and asks for what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from assistant.amounts import Amount, format_quantity
+from assistant.calc_apply import QuestionContext
+from assistant.calc_inputs import INFERRED_READINGS, Assignment, negation_before
+from assistant.calculator import describe_formula
+from assistant.figures import clause_begin, year_of
+from assistant.rules import NUMERIC_KINDS, Rule, Slot
+from assistant.vocabulary import pattern
+
+# "其中区级多少": an ask right after 其中 with no figure in between asks for a part of the total
+_PART_ASKED = pattern("calc_part_asked")
+_PART_QUESTION = "您同时问到总额和其中一部分，政策只规定总额的计算方法，未分列其中各部分，您想了解的是哪一项金额？"
+_CONFIRM = "为避免算错，请先确认："
+_CONTRADICTION = pattern("calc_contradiction")
+_DATED = pattern("calc_relative_year", r"(?:(?:19|20)?\d\d\s*年(?:度)?|{})")
+
+
+def uncertain_reading(rule: Rule, assignments: Mapping[str, Assignment], context: QuestionContext) -> str | None:
+    """The question to ask back (with the rule, its formula and how each figure was read), or None when every value
+    the calculation rests on is certain."""
+    text = context.text
+    asks: list[str] = []
+    numeric = [slot for slot in rule.inputs if slot.kind in NUMERIC_KINDS]
+    derived = {slot.name: slot for slot in numeric if slot.derive_minus}
+    feeds = {name: slot for slot in derived.values() for name in slot.derive_minus or ()}
+    for name, item in assignments.items():
+        if not rule.has_input(name):
+            continue
+        slot = rule.input(name)
+        if slot.kind in NUMERIC_KINDS and item.how in INFERRED_READINGS and _rivals(rule, slot, derived):
+            asks.append((feeds.get(name) or derived.get(name) or slot).question)
+        elif (
+            slot.kind in ("choice", "flag")
+            and item.how == "cue"
+            and _contradicted_before(text, item, context, assignments)
+        ):
+            asks.append(slot.question or f"请确认{slot.label}。")
+    for slot in derived.values():
+        current, previous = slot.derive_minus or ("", "")
+        if current in assignments and previous in assignments:
+            years = (_year_at(text, assignments[current].position), _year_at(text, assignments[previous].position))
+            if None not in years and years[0] <= years[1]:  # type: ignore[operator]
+                asks.append(slot.question)
+    negated = _negated_rule_word(rule, text)
+    if negated:
+        asks.append(f"您提到“{negated}”，本项政策适用于{rule.applies_to}，是否符合？")
+    if _PART_ASKED.search(text.lower()):
+        asks.append(_PART_QUESTION)
+    if not asks:
+        return None
+    lines = [f"{rule.name}（{rule.article_label}）：{describe_formula(rule)}。"]
+    understood = _understanding(rule, assignments, context)
+    if understood:
+        lines.append("我的理解：" + "；".join(understood) + "。")
+    lines.append(_CONFIRM + "".join(dict.fromkeys(asks)))
+    return "\n".join(lines)
+
+
+def _rivals(rule: Rule, slot: Slot, derived: Mapping[str, Slot]) -> bool:
+    """Whether a figure without a cue could as well be another of the rule's values: a slot of its derivation (the
+    spend or the increase?) or another base slot of its kind (valuation or revenue?). A slot the formula reads from
+    "第三年" or that records an earlier award is no rival of a bare figure."""
+    family = {name for derive in derived.values() for name in (derive.name, *(derive.derive_minus or ()))}
+    if slot.name in family:
+        return True
+    return (
+        any(
+            other.name in rule.base_slots and other.name != slot.name and other.kind == slot.kind
+            for other in rule.inputs
+        )
+        and slot.name in rule.base_slots
+    )
+
+
+def _contradicted_before(text: str, item: Assignment, context: QuestionContext, read: Mapping[str, Assignment]) -> bool:
+    """An option or flag read from its word while its clause says something against it before the word, not right
+    before it ("已经不算科技型中小企业了", "规模早就超出了科技型中小企业的标准"): the word may name what the enterprise is not.
+    A marker followed by a figure speaks of the figure ("成立不到3年的科技型中小企业")."""
+    begin = clause_begin(text, item.position)
+    markers = list(_CONTRADICTION.finditer(text.lower(), begin, item.position))
+    if not markers:
+        return False
+    last = markers[-1].end()
+    # the marker speaks of something nearer: a figure, or another value read from its own word ("不是第一次评定为4A级")
+    between = [amount.start for amount in context.amounts] + [other.position for other in read.values()]
+    return not any(last <= at < item.position for at in between)
+
+
+def _understanding(rule: Rule, assignments: Mapping[str, Assignment], context: QuestionContext) -> list[str]:
+    """How each value was read: "年度研发投入新增额 = 150万元（2024年800万元 − 2023年650万元）", "上年度研发投入额 = 650万元"."""
+    text = context.text
+    shown: list[str] = []
+    used: set[str] = set()
+    for slot in rule.inputs:
+        if not slot.derive_minus or slot.name in assignments:
+            continue
+        current, previous = slot.derive_minus
+        if current in assignments and previous in assignments:
+            now, before = assignments[current], assignments[previous]
+            years = (_year_at(text, now.position), _year_at(text, before.position))
+            if None not in years and years[0] < years[1]:  # type: ignore[operator]
+                now, before = before, now  # "前年650万，去年800万": the later year's figure is the later spend
+            difference = format_quantity(now.value - before.value, slot.kind)
+            shown.append(f"{slot.label} = {difference}（{_dated(text, now, slot)} − {_dated(text, before, slot)}）")
+            used |= {current, previous}
+    for slot in rule.inputs:
+        item = assignments.get(slot.name)
+        if item is None or slot.name in used:
+            continue
+        if slot.kind in NUMERIC_KINDS:
+            shown.append(f"{slot.label} = {format_quantity(item.value, slot.kind)}")
+        elif slot.kind == "choice" and (option := slot.option(str(item.value))) is not None:
+            reading = "（由否定的说法推断）" if item.how == "negated" else ""
+            shown.append(f"{slot.label}：{option.label}{reading}")
+    return shown
+
+
+def _dated(text: str, item: Assignment, slot: Slot) -> str:
+    """A value with the year word its clause opens with: "2024年800万元", "去年650万元"."""
+    begin = clause_begin(text, item.position)
+    years = list(_DATED.finditer(text, begin, item.position))
+    return f"{years[-1].group(0).strip() if years else ''}{format_quantity(item.value, slot.kind)}"
+
+
+def _option_words(slot: Slot) -> tuple[str, ...]:
+    return tuple(word for option in slot.options for word in (option.label, *option.aliases))
+
+
+def _year_at(text: str, position: int) -> int | None:
+    return year_of(text, Amount(Decimal(0), "money", "", position, position))
+
+
+def _negated_rule_word(rule: Rule, text: str) -> str | None:
+    """A word of the rule right after a negation ("不是首次认定", "非首次"): the question denies what the rule is for.
+    Words an input reads (a flag's "第一次", an option's name) are left to it. Returns the negated phrase, or None."""
+    lowered = text.lower()
+    read = {w.lower() for slot in rule.inputs for w in (*slot.yes, *slot.no, *_option_words(slot))}
+    for word in sorted(
+        {w.lower() for w in (*rule.events, *rule.keywords) if len(w) >= 2} - read, key=len, reverse=True
+    ):
+        at = lowered.find(word)
+        while at >= 0:
+            negation = negation_before(lowered, at)
+            if negation is not None:
+                return text[negation : at + len(word)]
+            at = lowered.find(word, at + 1)
+    return None
