@@ -190,7 +190,7 @@ _BRACKETED = re.compile(r"[（(][^（()）]*[)）]")
 # "区级给予") names who pays, not a 区级 option of the award.
 _PAYER_WORD = re.compile(r"区级|区里|区财政|区政府|district|district-level")
 _PAYOUT_AFTER = re.compile(
-    r"\s*(?:财政|政府)?\s*(?:最多|最高|一共|总共|大概|大约|能|可以|可|会|再|还|又)*\s*"
+    r"\s*+(?:(?:财政|政府)\s*+)?(?:最多|最高|一共|总共|大概|大约|能|可以|可|会|再|还|又)*\s*+"
     r"(?:给予|给|奖励|奖|补助|补贴|补|资助|配套|发放|发|兑现|拿|pays?|gives?|awards?|grants?|subsid)",
     re.IGNORECASE,
 )
@@ -207,7 +207,7 @@ _NEGATION = re.compile(
     re.IGNORECASE,
 )
 # An earlier turn and a follow-up joined by the chain with a space ("…怎么算 那流片补贴呢"): later words weigh more.
-_JOINED_TURN = re.compile(r"(?<=[^\x00-\x7f?!])\s+(?=\S)|(?<=[?!])\s+(?=[^\x00-\x7f])")
+_JOINED_TURN = re.compile(r"(?<=[^\x00-\x7f?!])\s++(?=\S)|(?<=[?!])\s+(?=[^\x00-\x7f])")
 FOLLOW_UP_WEIGHT = 2.0
 COUNT_REACH = 8  # characters between a count and the option it counts ("两部作品各拿了市级")
 # characters between a count and the fixed award it counts ("两位师傅今年评上了西湖龙井手工炒制大师")
@@ -1613,7 +1613,7 @@ def _cue_occurrences(text: str, rules: Sequence[Rule]) -> list[tuple[int, int, f
     return [(start, end, frozenset(owners[word.lower()])) for start, end, word in spans]
 
 
-_JOINS_NEXT = re.compile(r"\s*(?:加上?|和|与|及|以及|、|\+)\s*[\u4e00-\u9fff]")
+_JOINS_NEXT = re.compile(r"\s*+(?:加上?|和|与|及|以及|、|\+)\s*+[\u4e00-\u9fff]")
 
 
 def _nearest_cue_slots(

@@ -25,6 +25,7 @@ from assistant.numerals import cn_to_int
 from assistant.rules import Rule
 
 _CN_NUMBER = r"[一二两三四五六七八九十\d]+"
+_CN_CHAR = r"[一二两三四五六七八九十\d]"
 SEGMENT_BREAK = re.compile(r"[，,。；;？?！!\n]")
 
 SENTENCE_END = re.compile(r"[。？?！!]")
@@ -38,10 +39,10 @@ _PRICE_BEFORE = re.compile(
 )
 
 _PRICE_AFTER = re.compile(
-    r"\s*(?:/|每|一)[台套个件辆部只人位]|\s*(?:each|apiece|per (?:unit|robot|set|piece|machine|person)|a piece|a unit)\b"
+    r"\s*+(?:/|每|一)[台套个件辆部只人位]|\s*+(?:each|apiece|per (?:unit|robot|set|piece|machine|person)|a piece|a unit)\b"
 )
 
-_TIMES_SIGN = re.compile(r"\s*[×xX*＊]|\s*乘以?")
+_TIMES_SIGN = re.compile(r"\s*+[×xX*＊]|\s*+乘以?")
 
 _EN_COUNT = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[a-z-]+\s+){0,3}?"
@@ -111,8 +112,8 @@ _PER_AREA_BEFORE = re.compile(
 )
 
 _PER_AREA_AFTER = re.compile(
-    rf"\s*(?:/|每|一)\s*{_AREA_UNIT}(?:\s*(?:/|·|每|一|\.)\s*(?:个)?(?P<period>月|天|日|年))?"
-    r"|\s*per (?:square met(?:er|re)|sqm|m2|㎡)(?:,?\s*(?:per|a) (?P<period_en>month|day|year))?",
+    rf"\s*+(?:/|每|一)\s*+{_AREA_UNIT}(?:\s*+(?:/|·|每|一|\.)\s*+(?:个)?(?P<period>月|天|日|年))?"
+    r"|\s*+per (?:square met(?:er|re)|sqm|m2|㎡)(?:,?\s*(?:per|a) (?P<period_en>month|day|year))?",
     re.IGNORECASE,
 )
 
@@ -138,7 +139,7 @@ _MONTH_BEFORE = re.compile(
     r"\s*(?:的)?(?:租金|房租|租)?\s*(?:是|为|约|大约|要|交|付|花了|花)?\s*$"
 )
 
-_MONTH_AFTER = re.compile(r"\s*(?:/月|/个月|每月|每个月|一个月|一月|a month|per month|/month)")
+_MONTH_AFTER = re.compile(r"\s*+(?:/月|/个月|每月|每个月|一个月|一月|a month|per month|/month)")
 
 _RENT_WORD = re.compile(r"租|\brent")
 
@@ -146,7 +147,7 @@ WINDOW_REACH = 3  # characters between a window's word and its years ("毕业后
 
 # "头两年", "连续3年", "三年一共": how many years of a yearly award the question adds up
 YEARS_OF_AWARD = re.compile(
-    rf"(?:前|头|最初的?|连续)({_CN_NUMBER})(?:个)?年|({_CN_NUMBER})(?:个)?年(?:里|内|间|下来|一共|总共|合计|累计|加起来)"
+    rf"(?:前|头|最初的?|连续)({_CN_NUMBER})(?:个)?年|(?<!{_CN_CHAR})({_CN_NUMBER})(?:个)?年(?:里|内|间|下来|一共|总共|合计|累计|加起来)"
 )
 
 _RELATIVE_YEAR = re.compile(r"(前年)|(去年|上年|上一年|上年度|last year)|(今年|本年|当年|本年度|this year)")
