@@ -202,7 +202,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                 status_code=422,
                 detail=f"规则 {rule.id} 没有输入“{'、'.join(unknown)[:80]}”。可用的输入：{names}。",
             )
-        return calculate(rule, request.inputs).to_dict()
+        calculation = calculate(rule, request.inputs)
+        if calculation.errors:
+            raise HTTPException(status_code=422, detail="输入有误：" + "".join(calculation.errors))
+        return calculation.to_dict()
 
     @app.post("/api/match")
     def match(request: MatchRequest) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import binascii
 import http
 import logging
 import os
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -34,6 +35,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 UNAUTHORIZED = "需要登录：请输入用户名和密码。"
 NOT_UTF8 = "请求内容不是有效的 UTF-8 文本，请用 UTF-8 编码发送 JSON。"
 NOT_JSON = "请求内容不是有效的 JSON，请检查格式。"
+LONE_SURROGATE = "请求内容含有无效的字符（不成对的 UTF-16 代理项，如 \\ud800），请检查文字后再发送。"
 BAD_LENGTH = "请求头 Content-Length 无效。"
 SERVER_ERROR = "服务器内部出错了，请稍后再试。如果一直出错，请联系管理员并提供编号 {error_id}。"
 WHOLE_BODY = "请求内容"
@@ -125,6 +127,7 @@ def install_guards(app: Any, settings: Settings) -> None:
     app.add_exception_handler(QuestionError, _question_error)
     # add_middleware puts each new one outside the previous ones: add innermost first.
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(MethodGuardMiddleware)
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.auth_user:
         password = os.environ.get(settings.auth_password_env, "")
@@ -360,11 +363,76 @@ class BodyGuardMiddleware:
                 break
         if _is_json(_header(scope, b"content-type")):
             try:
-                bytes(body).decode("utf-8")
+                text = bytes(body).decode("utf-8")
             except UnicodeDecodeError:
                 await _send_error(scope, receive, send, 400, NOT_UTF8)
                 return
+            if has_lone_surrogate(text):
+                await _send_error(scope, receive, send, 422, LONE_SURROGATE)
+                return
         await self.app(scope, _replay(bytes(body), receive), send)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether a JSON text holds a string with a lone surrogate ("\\ud800" escaped): such a string cannot be
+    encoded as UTF-8, so it would fail wherever it is written, logged or echoed back. Invalid JSON is left to
+    the route's own parser (which answers 400)."""
+    import json
+
+    if "\\u" not in text:
+        return False  # raw surrogates cannot be in valid UTF-8, so only an escape can make one
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class MethodGuardMiddleware:
+    """405 (with Allow) for a path that one of the app's own routes serves, asked with another method.
+
+    Without it the request falls through to the Gradio app mounted at "/", which answers 404.
+    Routes are read at request time, so routes added after the guards are covered too.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "app" not in scope:
+            await self.app(scope, receive, send)
+            return
+        from starlette.routing import Match, Mount
+
+        allowed: set[str] = set()
+        for route in getattr(getattr(scope["app"], "router", None), "routes", ()):
+            if isinstance(route, Mount):
+                continue
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                allowed.clear()
+                break
+            if match is Match.PARTIAL:
+                allowed |= set(getattr(route, "methods", None) or ())
+        if not allowed:
+            await self.app(scope, receive, send)
+            return
+        headers = {"allow": ", ".join(sorted(allowed))}
+        await _send_error(scope, receive, send, 405, STATUS_MESSAGES[405], headers=headers)
 
 
 class CatchAllMiddleware:

@@ -145,7 +145,10 @@ def cited_ids(text: str) -> tuple[str, ...]:
     for match in _BRACKETED.finditer(text):
         found += [(match.start(1), cid) for cid in re.findall(_ID, match.group(1))]
     for match in _ARTICLE_LABEL.finditer(text):
-        found.append((match.start(), f"A{cn_to_int(match.group(1))}"))
+        try:
+            found.append((match.start(), f"A{cn_to_int(match.group(1))}"))
+        except ValueError:  # 第九九条 is no article label
+            continue
     return tuple(dict.fromkeys(cid for _, cid in sorted(found, key=lambda item: item[0])))
 
 

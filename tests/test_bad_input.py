@@ -11,12 +11,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.http_guards import NOT_JSON, NOT_UTF8, too_large_message
+from assistant.http_guards import LONE_SURROGATE, NOT_JSON, NOT_UTF8, STATUS_MESSAGES, too_large_message
 
 NORMAL = "首次认定的高新技术企业奖励多少？"
 ASK_AGAIN = "请输入您的问题。"
@@ -26,6 +27,7 @@ INSTRUCTION_REFUSAL = (
     "抱歉，我只能依据西湖区《关于进一步推动经济高质量发展的若干政策》回答政策问题，不能执行与此无关的指令。"
 )
 JSON_HEADERS = {"content-type": "application/json"}
+WRONG_METHOD = STATUS_MESSAGES[405]
 TRACE_MARKERS = ("Traceback", 'File "', "Error(")
 
 
@@ -53,6 +55,15 @@ class BadInput:
     contains: tuple[str, ...] = ()  # must appear in the answer
     absent: tuple[str, ...] = ()  # must never appear in the answer
     check: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False)
+
+
+def not_found(ref: str) -> str:
+    return f"没有找到“{ref[:40]}”：本政策共72条，请输入1–72、二十七、第二十七条或A27这样的条号。"
+
+
+def raw_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A POST of `body` as ASCII JSON: a lone surrogate goes out escaped ("\\ud800"), as a client sends it."""
+    return {"url": url, "content": json.dumps(body, ensure_ascii=True).encode(), "headers": JSON_HEADERS}
 
 
 def ask(question: Any, **extra: Any) -> dict[str, Any]:
@@ -186,8 +197,50 @@ CASES = [
         "没有找到“1e309”：本政策共72条，请输入1–72、二十七、第二十七条或A27这样的条号。",
     ),
     BadInput("unknown path", {"method": "GET", "url": "/api/nothing-here"}, 404, "找不到这个地址。"),
-    # Not 405: a method no /api route takes falls through to the Gradio app mounted at "/".
-    BadInput("wrong method", {"method": "GET", "url": "/api/ask"}, 404, "找不到这个地址。"),
+    BadInput("wrong method", {"method": "GET", "url": "/api/ask"}, 405, WRONG_METHOD),
+    BadInput("wrong method on an article", {"method": "POST", "url": "/api/articles/27"}, 405, WRONG_METHOD),
+    BadInput("wrong method on the health check", {"method": "DELETE", "url": "/healthz"}, 405, WRONG_METHOD),
+    # -- characters int() and str.isdigit() disagree on, numerals that are not numbers ----------------------
+    *(
+        BadInput(f"article {ref[:12]}", {"method": "GET", "url": f"/api/articles/{quote(ref)}"}, 404, not_found(ref))
+        for ref in ("²", "①", "第³条", "9" * 5000, "第九九条", "十十")
+    ),
+    # -- lone surrogates (JSON-escaped, as a client sends them) in every field of every endpoint -------------
+    *(
+        BadInput(f"lone surrogate in {name}", raw_json(url, body), 422, LONE_SURROGATE)
+        for name, url, body in (
+            ("the question", "/api/ask", {"question": f"{NORMAL}\ud800"}),
+            (
+                "history content",
+                "/api/ask",
+                {"question": "那进口的呢", "history": [{"role": "user", "content": "\ud800"}]},
+            ),
+            ("a calculator rule id", "/api/calc", {"rule_id": "\ud800", "inputs": {}}),
+            ("a calculator input name", "/api/calc", {"rule_id": "rd-subsidy-sme", "inputs": {"\udfff": 1}}),
+            (
+                "a calculator input value",
+                "/api/calc",
+                {"rule_id": "rd-subsidy-sme", "inputs": {"rd_increase": "\ud800"}},
+            ),
+            ("a profile key", "/api/match", {"profile": {"\ud800": "ic"}}),
+            ("a profile value", "/api/match", {"profile": {"industry": "\ud800"}}),
+            ("feedback", "/api/feedback", {"question": "\ud800", "answer": "20万元", "rating": "up"}),
+            (
+                "a feedback comment",
+                "/api/feedback",
+                {"question": NORMAL, "answer": "x", "rating": "up", "comment": "\udc00"},
+            ),
+        )
+    ),
+    BadInput(
+        "a calculator input beyond the decimal range",
+        {
+            "url": "/api/calc",
+            "json": {"rule_id": "rd-subsidy-sme", "inputs": {"scale": "sme", "rd_increase": "1e999999999"}},
+        },
+        422,
+        "输入有误：「年度研发投入新增额」数值过大（收到“1e999999999”），请核对单位。",
+    ),
     BadInput(
         "calculation with a number as rule id",
         {"url": "/api/calc", "json": {"rule_id": 12, "inputs": {}}},
@@ -248,10 +301,9 @@ def test_bad_input_gets_a_clear_answer_and_the_server_keeps_serving(client, case
     assert_still_serving(client)
 
 
-def test_lone_surrogate_in_the_question_is_not_a_server_error(client):
-    response = send(client, raw(b'{"question": "\\ud800\\u9996\\u6b21\\u8ba4\\u5b9a"}'))
-    assert response.status_code in (200, 422)
-    assert_still_serving(client)
+def test_a_wrong_method_names_the_allowed_ones(client):
+    response = client.get("/api/calc")
+    assert (response.status_code, response.headers["allow"]) == (405, "POST")
 
 
 def test_unexpected_error_gives_a_generic_chinese_500_without_the_trace(fake_settings, caplog):
