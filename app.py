@@ -12,4 +12,10 @@ from assistant.settings import Settings
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    # The h11 parser refuses headers beyond the limit itself; under httptools the app's HeaderGuardMiddleware does.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+    )

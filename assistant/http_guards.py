@@ -42,6 +42,10 @@ WHOLE_BODY = "请求内容"
 HEALTH_PATHS = ("/healthz",)  # load balancers probe without credentials; it reveals nothing
 
 
+def headers_too_large_message(limit: int) -> str:
+    return f"请求头太大（上限 {limit} 字节），请清除本站的 Cookie 后再试。"
+
+
 def too_large_message(limit: int) -> str:
     return f"请求内容太大（上限 {limit} 字节），请缩短问题或对话记录后再试。"
 
@@ -56,6 +60,7 @@ STATUS_MESSAGES = {
     406: "无法提供所要求的格式。",
     413: "请求内容太大。",
     415: "不支持这种内容类型，请发送 JSON。",
+    431: "请求头太大。",
     429: "请求太频繁，请稍后再试。",
     500: "服务器内部出错了，请稍后再试。",
     503: "服务暂时不可用，请稍后再试。",
@@ -113,8 +118,8 @@ HTML_CSP = b"frame-ancestors 'none'"
 def install_guards(app: Any, settings: Settings) -> None:
     """Attach the middlewares and exception handlers to a FastAPI app (called by assistant.api.create_app).
 
-    Outermost first: security headers, basic auth (when `settings.auth_user` is set), body size and
-    encoding checks, then the catch-all that turns an unexpected exception into a JSON 500.
+    Outermost first: security headers, header size, basic auth (when `settings.auth_user` is set), body size
+    and encoding checks, a 405 for a wrong method, then the catch-all that turns an unexpected exception into a JSON 500.
     Raises RuntimeError when auth is configured but its password env var is unset or empty.
     """
     from fastapi.exceptions import RequestValidationError
@@ -137,6 +142,7 @@ def install_guards(app: Any, settings: Settings) -> None:
                 "the password is unset or empty"
             )
         app.add_middleware(BasicAuthMiddleware, user=settings.auth_user, password=password)
+    app.add_middleware(HeaderGuardMiddleware, max_header_bytes=settings.max_header_bytes)
     app.add_middleware(ChineseErrorsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
 
@@ -321,6 +327,26 @@ class BasicAuthMiddleware:
         user_ok = secrets.compare_digest(user, self._user)
         password_ok = secrets.compare_digest(password, self._password)
         return bool(sep) and user_ok and password_ok
+
+
+class HeaderGuardMiddleware:
+    """431 for a request whose headers add up to more than `max_header_bytes` (1 MB cookies, giant tokens),
+    before authentication or any route looks at them. (uvicorn's httptools parser sets no limit of its own.)"""
+
+    def __init__(self, app: ASGIApp, max_header_bytes: int) -> None:
+        self.app = app
+        self.max_header_bytes = max_header_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            size = sum(len(name) + len(value) + 4 for name, value in scope.get("headers", []))
+            if size > self.max_header_bytes:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1009})
+                    return
+                await _send_error(scope, receive, send, 431, headers_too_large_message(self.max_header_bytes))
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyGuardMiddleware:

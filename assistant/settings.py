@@ -62,6 +62,14 @@ class Settings:
     port: int = _describe("Port of the app.", 7860)
     max_question_chars: int = _describe("Longest question accepted (characters).", 500)
     max_body_bytes: int = _describe("Largest HTTP request body accepted (bytes).", 64_000)
+    max_header_bytes: int = _describe(
+        "Largest total size of an HTTP request's headers (bytes); larger get 431.", 16_384
+    )
+    max_history_turns: int = _describe("Most earlier turns a question may carry (history); more get 422.", 40)
+    max_turn_chars: int = _describe(
+        "Longest earlier answer in the history (characters); an earlier question is bounded like a question.", 3_000
+    )
+    max_history_chars: int = _describe("Longest history in all (characters); longer gets 422.", 20_000)
     auth_user: str = _describe("Basic-auth user name; empty disables auth (set it when binding publicly).", "")
     auth_password_env: str = _describe("Name of the env var holding the basic-auth password.", "XIHU_AUTH_PASSWORD")
     concurrency: int = _describe("Gradio event concurrency limit (answers are CPU-bound; 2 cores).", 4)

@@ -7,6 +7,7 @@ with hypothesis at the end.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,7 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.http_guards import LONE_SURROGATE, NOT_JSON, NOT_UTF8, STATUS_MESSAGES, too_large_message
+from assistant.http_guards import (
+    LONE_SURROGATE,
+    NOT_JSON,
+    NOT_UTF8,
+    STATUS_MESSAGES,
+    headers_too_large_message,
+    too_large_message,
+)
 
 NORMAL = "首次认定的高新技术企业奖励多少？"
 ASK_AGAIN = "请输入您的问题。"
@@ -177,10 +185,49 @@ CASES = [
         "请求格式有误：history[0].role 取值不在允许的范围内；history[0].content 应为文字。",
     ),
     BadInput(
-        "history of 100 turns",
-        ask(NORMAL, history=[{"role": "user", "content": "你好"}, {"role": "assistant", "content": "您好"}] * 50),
+        "history of 40 turns",
+        ask(NORMAL, history=[{"role": "user", "content": "你好"}, {"role": "assistant", "content": "您好"}] * 20),
         200,
         citations=A18,
+    ),
+    BadInput(
+        "history of 100 turns",
+        ask(NORMAL, history=[{"role": "user", "content": "你好"}, {"role": "assistant", "content": "您好"}] * 50),
+        422,
+        "对话记录太长了（100条），请最多附带最近的40条。",
+    ),
+    BadInput(
+        "history of 100 turns with an English question",
+        ask("How much is the award?", history=[{"role": "user", "content": "hi"}] * 100),
+        422,
+        "The conversation history is too long (100 turns); send at most the last 40.",
+    ),
+    BadInput(
+        "an earlier question of 19,000 characters",
+        ask("那进口的呢？", history=[{"role": "user", "content": "首" * 19_000}]),
+        422,
+        "对话记录第1条（提问）太长了（19000字），每条提问请控制在500字以内。",
+    ),
+    BadInput(
+        "an earlier answer of 5,000 characters",
+        ask(
+            "那进口的呢？",
+            history=[{"role": "user", "content": NORMAL}, {"role": "assistant", "content": "答" * 5_000}],
+        ),
+        422,
+        "对话记录第2条（回答）太长了（5000字），每条回答请控制在3000字以内。",
+    ),
+    BadInput(
+        "a history of 21,000 characters in all",
+        ask("那进口的呢？", history=[{"role": "assistant", "content": "答" * 3_000}] * 7),
+        422,
+        "对话记录总共太长了（21000字），请控制在20000字以内，或只附带最近几条。",
+    ),
+    BadInput(
+        "a 1 MB header",
+        {"json": {"question": NORMAL}, "headers": {"x-padding": "a" * 1_000_000}},
+        431,
+        headers_too_large_message(16_384),
     ),
     BadInput("unknown extra field", ask(NORMAL, admin=True), 200, citations=A18),
     # -- other routes --------------------------------------------------------------------------------------
@@ -299,6 +346,45 @@ def test_bad_input_gets_a_clear_answer_and_the_server_keeps_serving(client, case
         if case.check is not None:
             assert case.check(body), body["answer"]
     assert_still_serving(client)
+
+
+def test_a_long_history_is_refused_at_once_while_a_normal_question_is_answered(client):
+    """The 19,000-character history is turned away before it waits for an answer slot or reaches the model."""
+    import threading
+
+    normal: dict[str, Any] = {}
+
+    def ask_normally() -> None:
+        normal["response"] = client.post("/api/ask", json={"question": NORMAL})
+
+    thread = threading.Thread(target=ask_normally)
+    thread.start()
+    started = time.perf_counter()
+    long = client.post(
+        "/api/ask", json={"question": "那进口的呢？", "history": [{"role": "user", "content": "首" * 19_000}]}
+    )
+    refused_in = time.perf_counter() - started
+    thread.join(timeout=30)
+
+    assert long.status_code == 422
+    assert refused_in < 0.5
+    assert normal["response"].status_code == 200
+    assert normal["response"].json()["citations"] == ["A18"]
+
+
+def test_the_model_reads_at_most_512_characters_of_a_question(fake_assistant, monkeypatch):
+    from assistant.retrieve import dense_text
+
+    retriever = fake_assistant.retriever
+    read: list[int] = []
+    embed = retriever.embedder.embed_queries
+    monkeypatch.setattr(retriever.embedder, "embed_queries", lambda texts: read.extend(map(len, texts)) or embed(texts))
+    joined = "首次认定的高新技术企业" * 100 + " 那进口的呢？"
+    retriever.dense_scores(joined)
+
+    assert read == [512]
+    assert dense_text(joined).endswith("那进口的呢？")
+    assert dense_text(NORMAL) == NORMAL
 
 
 def test_a_wrong_method_names_the_allowed_ones(client):
