@@ -178,8 +178,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     import gradio as gr
 
     from assistant.answer import Assistant, QuestionError
+    from assistant.http_guards import check_exposure
     from assistant.ui import UI_CSS, build_ui
 
+    check_exposure(settings)  # before the model loads: a refused start should be quick
     if assistant is None:
         assistant = Assistant.create(settings)
     answering = Answering(settings, assistant)
