@@ -194,7 +194,7 @@ _PAST_OUTCOME = re.compile(
 _NAMED_DOCUMENT = re.compile(
     r"《(?P<title>[^》]{2,60})》|“(?P<short>[^”]{2,16}\d+条)”|(?P<number>[\u4e00-\u9fff]{1,6}[〔\[]\s*20\d\d\s*[〕\]]\s*\d+\s*号)"
 )
-_INSIDE = re.compile(r"^\s*(文件|文)?\s*(里|中|里面|当中|内容|规定|具体|逐条|都有|有哪些|说了|提到|讲了|第)")
+_INSIDE = re.compile(r"^\s*+(文件|文)?\s*+(里|中|里面|当中|内容|规定|具体|逐条|都有|有哪些|说了|提到|讲了|第)")
 _OWN_TITLE = re.compile(r"^(杭州市)?(西湖区)?(关于)?进一步推动经济高质量发展的?若干政策(的通知)?$")
 
 

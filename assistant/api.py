@@ -27,14 +27,52 @@ if TYPE_CHECKING:
     from assistant.answer import Assistant
     from assistant.records import Answer, Chunk
 
-MAX_HISTORY_TURNS = 20  # a follow-up only needs the last few turns; the rest is ignored
-
 
 class Turn(BaseModel):
     """One earlier message of the conversation, in the OpenAI style the Assistant takes."""
 
     role: Literal["user", "assistant", "system"]
     content: str = ""
+
+
+def check_history(question: Any, history: list[Turn], settings: Settings) -> None:
+    """HTTPException 422 (in the question's language) when the history is beyond what a follow-up needs.
+
+    Every text that reaches the model is bounded: the number of turns, each turn (an earlier question like a
+    question, an earlier answer by `max_turn_chars`), and the history in all; so the question joined to an
+    earlier one stays within twice `max_question_chars`. Checked before the request waits for an answer slot,
+    so a request that would hold the embedder for seconds is turned away in microseconds.
+    """
+    from assistant.answer import detect_language
+
+    english = isinstance(question, str) and detect_language(question) == "en"
+
+    def refuse(zh: str, en: str) -> HTTPException:
+        return HTTPException(status_code=422, detail=en if english else zh)
+
+    if len(history) > settings.max_history_turns:
+        raise refuse(
+            f"对话记录太长了（{len(history)}条），请最多附带最近的{settings.max_history_turns}条。",
+            f"The conversation history is too long ({len(history)} turns); send at most the last "
+            f"{settings.max_history_turns}.",
+        )
+    for number, turn in enumerate(history, start=1):
+        asked = turn.role == "user"
+        limit = settings.max_question_chars if asked else settings.max_turn_chars
+        if len(turn.content) > limit:
+            raise refuse(
+                f"对话记录第{number}条（{'提问' if asked else '回答'}）太长了（{len(turn.content)}字），"
+                f"每条{'提问' if asked else '回答'}请控制在{limit}字以内。",
+                f"Turn {number} of the history ({'a question' if asked else 'an answer'}) is too long "
+                f"({len(turn.content)} characters); keep each {'question' if asked else 'answer'} under {limit}.",
+            )
+    total = sum(len(turn.content) for turn in history)
+    if total > settings.max_history_chars:
+        raise refuse(
+            f"对话记录总共太长了（{total}字），请控制在{settings.max_history_chars}字以内，或只附带最近几条。",
+            f"The conversation history is too long ({total} characters in all); keep it under "
+            f"{settings.max_history_chars} or send only the last few turns.",
+        )
 
 
 class AskRequest(BaseModel):
@@ -140,8 +178,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     import gradio as gr
 
     from assistant.answer import Assistant, QuestionError
+    from assistant.http_guards import check_exposure
     from assistant.ui import UI_CSS, build_ui
 
+    check_exposure(settings)  # before the model loads: a refused start should be quick
     if assistant is None:
         assistant = Assistant.create(settings)
     answering = Answering(settings, assistant)
@@ -164,7 +204,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
     @app.post("/api/ask")
     def ask(request: AskRequest) -> dict[str, Any]:
-        history = [turn.model_dump() for turn in request.history][-MAX_HISTORY_TURNS:]
+        check_history(request.question, request.history, settings)
+        history = [turn.model_dump() for turn in request.history]
         try:
             answer = answering.ask(request.question, history)
         except QuestionError as error:
@@ -202,7 +243,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                 status_code=422,
                 detail=f"规则 {rule.id} 没有输入“{'、'.join(unknown)[:80]}”。可用的输入：{names}。",
             )
-        return calculate(rule, request.inputs).to_dict()
+        calculation = calculate(rule, request.inputs)
+        if calculation.errors:
+            raise HTTPException(status_code=422, detail="输入有误：" + "".join(calculation.errors))
+        return calculation.to_dict()
 
     @app.post("/api/match")
     def match(request: MatchRequest) -> dict[str, Any]:

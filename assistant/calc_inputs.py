@@ -173,7 +173,7 @@ def _stated(text: str, amount: Amount) -> Decimal:
 
 # a clause that is only a year before its figure ("，2024年2000万"), and one that opens with a relative year ("今年…")
 _YEAR_ONLY_OPENING = pattern(
-    "calc_relative_year", r"\s*(?:(?:19|20)?\d\d\s*年(?:度)?|{})\s*(?:是|为|做到了?|达到了?)?\s*"
+    "calc_relative_year", r"\s*+(?:(?:19|20)?\d\d\s*+年(?:度)?|{})\s*+(?:是|为|做到了?|达到了?)?\s*+"
 )
 _RELATIVE_YEAR_OPENING = pattern("calc_relative_year")
 

@@ -584,6 +584,8 @@ def coerce_inputs(rule: Rule, inputs: Mapping[str, Any]) -> tuple[dict[str, Any]
             values[slot.name] = coerce_value(slot, raw)
         except ValueError as error:
             errors[slot.name] = str(error)
+        except ArithmeticError:  # decimal.Overflow and kin: a number beyond any the notice deals in
+            errors[slot.name] = f"「{slot.label}」数值过大（收到“{_shown(raw)}”），请核对单位。"
     return values, errors
 
 
@@ -630,7 +632,8 @@ def _coerce_number(slot: Slot, raw: Any) -> Decimal:
         raise ValueError(f"「{slot.label}」不是有效数字（收到“{shown}”）。")
     if value < 0 and not slot.signed:
         raise ValueError(f"「{slot.label}」不能为负数（收到“{shown}”）。")
-    if abs(value) > LIMITS[slot.kind]:
+    # adjusted() first: abs() of 1e999999999 overflows the decimal context (decimal.Overflow) before comparing.
+    if value.adjusted() > LIMITS[slot.kind].adjusted() or abs(value) > LIMITS[slot.kind]:
         raise ValueError(f"「{slot.label}」数值过大（收到“{shown}”），请核对单位。")
     if slot.kind == "count" and value != value.to_integral_value():
         raise ValueError(f"「{slot.label}」应为整数（收到“{shown}”）。")

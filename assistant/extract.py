@@ -10,13 +10,15 @@ from assistant.amounts import Amount, find_amounts
 from assistant.records import Chunk
 from assistant.retrieve import matched_weight, normalise_question
 
+# A number starts here, not inside a longer one ("12.5" is not searched again from "2" and "5": linear on digits).
+_NUMBER_START = r"(?<!\d)(?<!\d\.)"
 # What a window must hold to answer a question asking for that kind of value (see answer.WANTS).
 VALUE_PATTERNS = {
-    "amount": re.compile(r"\d[\d.]*\s*(万元|亿元|元|万|亿)"),
-    "percent": re.compile(r"\d[\d.]*\s*%|百分点|分之|一倍"),
-    "count": re.compile(r"\d[\d.]*\s*万?\s*(家|个|亩|场|所|户|张|吨|人|栋|平方米|方|支|套|项|名|位)"),
-    "date": re.compile(r"\d{4}\s*年|\d+\s*月|\d+\s*日|全年|期限"),
-    "value": re.compile(r"\d|分之|[一二两三四五六七八九十百千]+(个|家|项|条|所)"),
+    "amount": re.compile(rf"{_NUMBER_START}\d[\d.]*\s*(万元|亿元|元|万|亿)"),
+    "percent": re.compile(rf"{_NUMBER_START}\d[\d.]*\s*%|百分点|分之|一倍"),
+    "count": re.compile(rf"{_NUMBER_START}\d[\d.]*\s*万?\s*(家|个|亩|场|所|户|张|吨|人|栋|平方米|方|支|套|项|名|位)"),
+    "date": re.compile(r"\d{4}\s*年|(?<!\d)\d+\s*月|(?<!\d)\d+\s*日|全年|期限"),
+    "value": re.compile(r"\d|分之|(?<![一二两三四五六七八九十百千])[一二两三四五六七八九十百千]+(个|家|项|条|所)"),
 }
 _SENTENCE_END = re.compile(r"(?<=[。；;])")
 _CLAUSE_END = re.compile(r"(?<=[,，:：])")

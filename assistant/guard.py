@@ -10,12 +10,12 @@ from assistant.numerals import to_halfwidth
 
 # A number with the unit that makes it a claim: money, percentages, dates, areas, counts of things.
 _CLAIM = re.compile(
-    r"(\d[\d,]*(?:\.\d+)?)\s*(万亿|亿元|亿|万元|万|元|%|％|个百分点|年|月|日|亩|家|个|平方米|㎡|吨|人|张|场|所|户)"
+    r"(?<!\d)(?<!\d,)(\d[\d,]*(?:\.\d+)?)\s*(万亿|亿元|亿|万元|万|元|%|％|个百分点|年|月|日|亩|家|个|平方米|㎡|吨|人|张|场|所|户)"
 )
 # English money: "RMB 200,000", "200,000 yuan", "2 million yuan", "CNY 1.5 billion".
 _CLAIM_EN = re.compile(
     r"(?:rmb|cny|¥)\s*(\d[\d,]*(?:\.\d+)?)\s*(million|billion)?"
-    r"|(\d[\d,]*(?:\.\d+)?)\s*(million|billion)?\s*(?:yuan|rmb)",
+    r"|(?<!\d)(?<!\d,)(\d[\d,]*(?:\.\d+)?)\s*(million|billion)?\s*(?:yuan|rmb)",
     re.I,
 )
 _SCALE_EN = {"": Decimal(1), "million": Decimal(10) ** 6, "billion": Decimal(10) ** 9}

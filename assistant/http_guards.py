@@ -15,9 +15,14 @@ import base64
 import binascii
 import http
 import logging
+import math
 import os
+import re
 import secrets
+import threading
+import time
 import uuid
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -32,12 +37,22 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 UNAUTHORIZED = "需要登录：请输入用户名和密码。"
+LOGGED_TEXT_CHARS = 200  # user text (paths, queries) in a log line is cut to this many characters
 NOT_UTF8 = "请求内容不是有效的 UTF-8 文本，请用 UTF-8 编码发送 JSON。"
 NOT_JSON = "请求内容不是有效的 JSON，请检查格式。"
+LONE_SURROGATE = "请求内容含有无效的字符（不成对的 UTF-16 代理项，如 \\ud800），请检查文字后再发送。"
 BAD_LENGTH = "请求头 Content-Length 无效。"
 SERVER_ERROR = "服务器内部出错了，请稍后再试。如果一直出错，请联系管理员并提供编号 {error_id}。"
 WHOLE_BODY = "请求内容"
 HEALTH_PATHS = ("/healthz",)  # load balancers probe without credentials; it reveals nothing
+
+
+def headers_too_large_message(limit: int) -> str:
+    return f"请求头太大（上限 {limit} 字节），请清除本站的 Cookie 后再试。"
+
+
+def too_many_failures_message(seconds: int) -> str:
+    return f"登录失败次数太多，请{seconds}秒后再试。"
 
 
 def too_large_message(limit: int) -> str:
@@ -54,6 +69,7 @@ STATUS_MESSAGES = {
     406: "无法提供所要求的格式。",
     413: "请求内容太大。",
     415: "不支持这种内容类型，请发送 JSON。",
+    431: "请求头太大。",
     429: "请求太频繁，请稍后再试。",
     500: "服务器内部出错了，请稍后再试。",
     503: "服务暂时不可用，请稍后再试。",
@@ -111,8 +127,8 @@ HTML_CSP = b"frame-ancestors 'none'"
 def install_guards(app: Any, settings: Settings) -> None:
     """Attach the middlewares and exception handlers to a FastAPI app (called by assistant.api.create_app).
 
-    Outermost first: security headers, basic auth (when `settings.auth_user` is set), body size and
-    encoding checks, then the catch-all that turns an unexpected exception into a JSON 500.
+    Outermost first: security headers, header size, basic auth (when `settings.auth_user` is set), body size
+    and encoding checks, a 405 for a wrong method, then the catch-all that turns an unexpected exception into a JSON 500.
     Raises RuntimeError when auth is configured but its password env var is unset or empty.
     """
     from fastapi.exceptions import RequestValidationError
@@ -125,6 +141,7 @@ def install_guards(app: Any, settings: Settings) -> None:
     app.add_exception_handler(QuestionError, _question_error)
     # add_middleware puts each new one outside the previous ones: add innermost first.
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(MethodGuardMiddleware)
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.auth_user:
         password = os.environ.get(settings.auth_password_env, "")
@@ -133,9 +150,71 @@ def install_guards(app: Any, settings: Settings) -> None:
                 f"basic auth is on (auth_user is set) but the env var {settings.auth_password_env} holding "
                 "the password is unset or empty"
             )
-        app.add_middleware(BasicAuthMiddleware, user=settings.auth_user, password=password)
+        failures = FailedLogins(settings.auth_max_failures, settings.auth_failure_window_s)
+        app.add_middleware(BasicAuthMiddleware, user=settings.auth_user, password=password, failures=failures)
+    app.add_middleware(HeaderGuardMiddleware, max_header_bytes=settings.max_header_bytes)
     app.add_middleware(ChineseErrorsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    cut_user_text_in_access_logs()
+
+
+# -- exposure ---------------------------------------------------------------------------------------
+class ExposureError(RuntimeError):
+    """The app was asked to listen on a non-loopback address without authentication."""
+
+
+def check_exposure(settings: Settings) -> None:
+    """ExposureError when `settings.host` is reachable from other machines, no basic auth is configured and
+    `settings.allow_open` (XIHU_ALLOW_OPEN=1) does not say that is intended."""
+    if settings.auth_user or settings.allow_open or is_loopback(settings.host):
+        return
+    raise ExposureError(
+        f"refusing to serve on {settings.host}:{settings.port} without authentication: anyone who can reach this "
+        "address could use the assistant and submit feedback. Set XIHU_AUTH_USER and the password in "
+        f"{settings.auth_password_env} to require a login, bind to 127.0.0.1 (XIHU_HOST), or set XIHU_ALLOW_OPEN=1 "
+        "if it is meant to be open (for example behind a proxy that authenticates)."
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost; the wildcard address and every other address or name are reachable."""
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name in ("localhost", "localhost.localdomain", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+# -- logs -------------------------------------------------------------------------------------------
+def cut(text: Any, limit: int = LOGGED_TEXT_CHARS) -> Any:
+    """A string longer than `limit` as its head and how long it was; anything else as it is."""
+    if isinstance(text, str) and len(text) > limit:
+        return f"{text[:limit]}…(+{len(text) - limit} chars)"
+    return text
+
+
+class CutUserText(logging.Filter):
+    """Cuts long arguments of a log record (uvicorn's access log puts the whole request path and query there:
+    a 5,000-character article reference would be logged whole)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(cut(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {key: cut(value) for key, value in record.args.items()}
+        record.msg = cut(record.msg, LOGGED_TEXT_CHARS * 5)
+        return True
+
+
+def cut_user_text_in_access_logs() -> None:
+    """Install CutUserText on uvicorn's access logger once per process."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, CutUserText) for f in access.filters):
+        access.addFilter(CutUserText())
 
 
 # -- responses --------------------------------------------------------------------------------------
@@ -281,13 +360,79 @@ async def _send_translated(start: Message, body: bytes, more_body: bool, send: S
     await send({"type": "http.response.body", "body": body, "more_body": more_body})
 
 
-class BasicAuthMiddleware:
-    """HTTP basic auth on every path except the health check; credentials compared in constant time."""
+class FailedLogins:
+    """Failed logins per client within a sliding window, in bounded memory.
 
-    def __init__(self, app: ASGIApp, user: str, password: str) -> None:
+    A client with `limit` failures in the last `window_s` seconds must wait until the oldest of them leaves
+    the window (a guesser gets `limit` tries per window instead of thousands a second). At most `max_clients`
+    clients are remembered, the least recently seen forgotten first.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window_s: float,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = max(1, limit)
+        self.window_s = window_s
+        self.max_clients = max_clients
+        self._clock = clock
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def wait_s(self, client: str) -> float:
+        """Seconds the client must wait before its next try; 0 when it may try now."""
+        with self._lock:
+            times = self._recent(client)
+            if times is None or len(times) < self.limit:
+                return 0.0
+            return max(0.0, times[0] + self.window_s - self._clock())
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            times = self._recent(client)
+            if times is None:
+                times = self._failures[client] = deque(maxlen=self.limit)
+            times.append(self._clock())
+            self._failures.move_to_end(client)
+            while len(self._failures) > self.max_clients:
+                self._failures.popitem(last=False)
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._failures.pop(client, None)
+
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def _recent(self, client: str) -> deque[float] | None:
+        times = self._failures.get(client)
+        if times is None:
+            return None
+        horizon = self._clock() - self.window_s
+        while times and times[0] <= horizon:
+            times.popleft()
+        if not times:
+            del self._failures[client]
+            return None
+        return times
+
+
+class BasicAuthMiddleware:
+    """HTTP basic auth on every path except the health check; credentials compared in constant time.
+
+    A client that keeps sending wrong credentials is slowed down (FailedLogins): 429 with Retry-After,
+    without looking at what it sends, until its window has room again. A request without credentials (a
+    browser's first request, before the login prompt) is no failed login.
+    """
+
+    def __init__(self, app: ASGIApp, user: str, password: str, failures: FailedLogins | None = None) -> None:
         self.app = app
         self._user = user.encode()
         self._password = password.encode()
+        self._failures = failures or FailedLogins(5, 300.0)
 
     def __repr__(self) -> str:  # never show the password, even in a debugger or a log of the middleware stack
         return "BasicAuthMiddleware(user=***, password=***)"
@@ -296,9 +441,24 @@ class BasicAuthMiddleware:
         if scope["type"] not in ("http", "websocket") or scope.get("path") in HEALTH_PATHS:
             await self.app(scope, receive, send)
             return
-        if self.authorised(_header(scope, b"authorization")):
+        client = _client(scope)
+        wait = self._failures.wait_s(client)
+        if wait > 0:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            seconds = math.ceil(wait)
+            await _send_error(
+                scope, receive, send, 429, too_many_failures_message(seconds), headers={"retry-after": str(seconds)}
+            )
+            return
+        header = _header(scope, b"authorization")
+        if self.authorised(header):
+            self._failures.succeeded(client)
             await self.app(scope, receive, send)
             return
+        if header.strip():
+            self._failures.failed(client)
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
@@ -318,6 +478,26 @@ class BasicAuthMiddleware:
         user_ok = secrets.compare_digest(user, self._user)
         password_ok = secrets.compare_digest(password, self._password)
         return bool(sep) and user_ok and password_ok
+
+
+class HeaderGuardMiddleware:
+    """431 for a request whose headers add up to more than `max_header_bytes` (1 MB cookies, giant tokens),
+    before authentication or any route looks at them. (uvicorn's httptools parser sets no limit of its own.)"""
+
+    def __init__(self, app: ASGIApp, max_header_bytes: int) -> None:
+        self.app = app
+        self.max_header_bytes = max_header_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            size = sum(len(name) + len(value) + 4 for name, value in scope.get("headers", []))
+            if size > self.max_header_bytes:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1009})
+                    return
+                await _send_error(scope, receive, send, 431, headers_too_large_message(self.max_header_bytes))
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyGuardMiddleware:
@@ -360,11 +540,76 @@ class BodyGuardMiddleware:
                 break
         if _is_json(_header(scope, b"content-type")):
             try:
-                bytes(body).decode("utf-8")
+                text = bytes(body).decode("utf-8")
             except UnicodeDecodeError:
                 await _send_error(scope, receive, send, 400, NOT_UTF8)
                 return
+            if has_lone_surrogate(text):
+                await _send_error(scope, receive, send, 422, LONE_SURROGATE)
+                return
         await self.app(scope, _replay(bytes(body), receive), send)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether a JSON text holds a string with a lone surrogate ("\\ud800" escaped): such a string cannot be
+    encoded as UTF-8, so it would fail wherever it is written, logged or echoed back. Invalid JSON is left to
+    the route's own parser (which answers 400)."""
+    import json
+
+    if "\\u" not in text:
+        return False  # raw surrogates cannot be in valid UTF-8, so only an escape can make one
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class MethodGuardMiddleware:
+    """405 (with Allow) for a path that one of the app's own routes serves, asked with another method.
+
+    Without it the request falls through to the Gradio app mounted at "/", which answers 404.
+    Routes are read at request time, so routes added after the guards are covered too.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "app" not in scope:
+            await self.app(scope, receive, send)
+            return
+        from starlette.routing import Match, Mount
+
+        allowed: set[str] = set()
+        for route in getattr(getattr(scope["app"], "router", None), "routes", ()):
+            if isinstance(route, Mount):
+                continue
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                allowed.clear()
+                break
+            if match is Match.PARTIAL:
+                allowed |= set(getattr(route, "methods", None) or ())
+        if not allowed:
+            await self.app(scope, receive, send)
+            return
+        headers = {"allow": ", ".join(sorted(allowed))}
+        await _send_error(scope, receive, send, 405, STATUS_MESSAGES[405], headers=headers)
 
 
 class CatchAllMiddleware:
@@ -390,10 +635,17 @@ class CatchAllMiddleware:
         except Exception:
             error_id = uuid.uuid4().hex[:8]
             # Method and path only: query strings, headers and bodies may hold user data or credentials.
-            log.exception("unhandled error %s on %s %s", error_id, scope.get("method"), scope.get("path"))
+            log.exception("unhandled error %s on %s %s", error_id, scope.get("method"), cut(scope.get("path")))
             if started:  # too late for a clean error response; the server closes the connection
                 raise
             await _send_error(scope, receive, send, 500, SERVER_ERROR.format(error_id=error_id), error_id=error_id)
+
+
+def _client(scope: Scope) -> str:
+    """The client's address as the server saw it (behind a proxy: the proxy's, unless the server is told to
+    trust forwarded headers, e.g. uvicorn --proxy-headers)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def _header(scope: Scope, name: bytes) -> bytes:

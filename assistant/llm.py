@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 MAX_TOOL_ROUNDS = 2  # calculator calls the model may make before it must answer
 _ID = r"(?:A\d{1,2}|S\d|PRE|END)"
 # [A18], [A18, S2], ［A18］, 【A18】: the citation form the prompt asks for.
-_BRACKETED = re.compile(rf"\s*[\[［【]\s*({_ID}(?:\s*[,，、;；]\s*{_ID})*)\s*[\]］】]")
+_BRACKETED = re.compile(rf"\s*+[\[［【]\s*+({_ID}(?:\s*+[,，、;；]\s*+{_ID})*)\s*+[\]］】]")
 # 第十八条: a citation by label, as people (and models that forget the brackets) write it.
 _ARTICLE_LABEL = re.compile(r"第([零一二两三四五六七八九十百]+)条")
 
@@ -145,7 +145,10 @@ def cited_ids(text: str) -> tuple[str, ...]:
     for match in _BRACKETED.finditer(text):
         found += [(match.start(1), cid) for cid in re.findall(_ID, match.group(1))]
     for match in _ARTICLE_LABEL.finditer(text):
-        found.append((match.start(), f"A{cn_to_int(match.group(1))}"))
+        try:
+            found.append((match.start(), f"A{cn_to_int(match.group(1))}"))
+        except ValueError:  # 第九九条 is no article label
+            continue
     return tuple(dict.fromkeys(cid for _, cid in sorted(found, key=lambda item: item[0])))
 
 

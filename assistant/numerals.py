@@ -14,21 +14,29 @@ def to_halfwidth(text: str) -> str:
     return text.translate(_FULLWIDTH)
 
 
+# The numerals of 0..999 as they are written: 十八, 二十七, 一百零五, 一百一十 (not 九九, 十十, 百, 一百五).
+_CN_STRICT = re.compile(
+    r"(?:(?P<hundreds>[一二两三四五六七八九])百)?"
+    r"(?:(?P<zero>[零〇])(?=[一二三四五六七八九]$))?"
+    r"(?:(?P<tens>[一二三四五六七八九])?(?P<ten>十))?"
+    r"(?P<ones>[一二三四五六七八九])?"
+)
+
+
 def cn_to_int(numeral: str) -> int:
-    """十八 -> 18, 七十二 -> 72, 一百零五 -> 105. Raises ValueError for anything else."""
-    if not numeral or any(ch not in _DIGITS and ch not in "十百" for ch in numeral):
+    """十八 -> 18, 七十二 -> 72, 一百零五 -> 105, 两 -> 2. Raises ValueError for anything else (九九, 十十, 一百五)."""
+    if numeral in ("零", "〇"):
+        return 0
+    if numeral == "两":
+        return 2
+    match = _CN_STRICT.fullmatch(numeral) if numeral else None
+    if match is None or (match["zero"] and not match["hundreds"]):
         raise ValueError(f"not a Chinese numeral: {numeral!r}")
-    total, current = 0, 0
-    for ch in numeral:
-        if ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        else:
-            current = _DIGITS[ch]
-    return total + current
+    if match["hundreds"] and match["ones"] and not (match["ten"] or match["zero"]):
+        raise ValueError(f"not a Chinese numeral: {numeral!r}")  # 一百五: 105 or 150?
+    tens = _DIGITS[match["tens"]] if match["tens"] else 1 if match["ten"] else 0
+    hundreds = _DIGITS[match["hundreds"]] if match["hundreds"] else 0
+    return hundreds * 100 + tens * 10 + (_DIGITS[match["ones"]] if match["ones"] else 0)
 
 
 def int_to_cn(number: int) -> str:
@@ -46,8 +54,10 @@ def parse_article_number(text: str) -> int | None:
     """A bare article number as a user types it in a look-up box: 27, 二十七, 第二十七条, (二十七), A27."""
     t = to_halfwidth(text).strip().strip("()（）")
     t = re.sub(r"^(第|[Aa]rticle\s*|[Aa])", "", t).removesuffix("条").strip()
-    if t.isdigit():
-        return int(t)
+    # ASCII digits only: "²", "①" and "³" are digits to str.isdigit but not to int(); a number of more than
+    # three digits is no article (and int() refuses 5,000 of them).
+    if t.isascii() and t.isdigit():
+        return int(t) if len(t) <= 3 else None
     try:
         return cn_to_int(t)
     except ValueError:
@@ -83,7 +93,10 @@ def _numbers(pattern: re.Pattern[str], text: str) -> list[int]:
     found: list[int] = []
     for match in pattern.finditer(to_halfwidth(text)):
         raw = next(g for g in match.groups() if g)
-        number = int(raw) if raw.isdigit() else cn_to_int(raw)
+        try:
+            number = int(raw) if raw.isdigit() else cn_to_int(raw)
+        except ValueError:  # 第九九条: not a numeral; a digit string too long for int()
+            continue
         if number not in found:
             found.append(number)
     return found

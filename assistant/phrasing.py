@@ -15,7 +15,7 @@ from assistant.records import Answer, Chunk, Citation
 
 HOTLINE_ZH = "12345政务服务热线"
 NOTICE_ZH = "《关于进一步推动经济高质量发展的若干政策》"
-_MONEY = re.compile(r"(最高|不超过|最高不超过|上限)?[^\d]{0,6}?(\d[\d.]*)\s*(亿元|万元|元|亿|万)")
+_MONEY = re.compile(r"(最高|不超过|最高不超过|上限)?[^\d]{0,6}?(?<!\d)(?<!\d\.)(\d[\d.]*)\s*(亿元|万元|元|亿|万)")
 
 
 def _units(chunk: Chunk) -> str:

@@ -62,8 +62,26 @@ class Settings:
     port: int = _describe("Port of the app.", 7860)
     max_question_chars: int = _describe("Longest question accepted (characters).", 500)
     max_body_bytes: int = _describe("Largest HTTP request body accepted (bytes).", 64_000)
+    max_header_bytes: int = _describe(
+        "Largest total size of an HTTP request's headers (bytes); larger get 431.", 16_384
+    )
+    max_history_turns: int = _describe("Most earlier turns a question may carry (history); more get 422.", 40)
+    max_turn_chars: int = _describe(
+        "Longest earlier answer in the history (characters); an earlier question is bounded like a question.", 3_000
+    )
+    max_history_chars: int = _describe("Longest history in all (characters); longer gets 422.", 20_000)
     auth_user: str = _describe("Basic-auth user name; empty disables auth (set it when binding publicly).", "")
     auth_password_env: str = _describe("Name of the env var holding the basic-auth password.", "XIHU_AUTH_PASSWORD")
+    auth_max_failures: int = _describe(
+        "Failed logins one client may make within auth_failure_window_s before it gets 429 until the window passes.",
+        5,
+    )
+    auth_failure_window_s: float = _describe("Window (seconds) in which failed logins are counted.", 300.0)
+    allow_open: bool = _describe(
+        "Serve on a non-loopback address without auth (1 = yes, e.g. behind a proxy that authenticates); "
+        "otherwise the app refuses to start there.",
+        False,
+    )
     concurrency: int = _describe("Gradio event concurrency limit (answers are CPU-bound; 2 cores).", 4)
 
     @property
@@ -97,6 +115,8 @@ class Settings:
 
 
 def _coerce(raw: str, kind: type) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     if issubclass(kind, Path):
         return Path(raw)
     if kind is int:

@@ -259,3 +259,11 @@ def test_create_app_builds_the_assistant_when_none_is_given(tmp_path: Path, fake
     settings = replace(fake_settings, data_dir=tmp_path)
     client = TestClient(create_app(settings))
     assert client.get("/api/articles/1").json()["id"] == "A1"
+
+
+def test_calc_with_an_unreadable_input_value_is_422_with_the_reason(client: TestClient) -> None:
+    response = client.post(
+        "/api/calc", json={"rule_id": "rd-subsidy-sme", "inputs": {"scale": "sme", "rd_increase": "很多"}}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == "输入有误：「年度研发投入新增额」无法识别“很多”，请填写金额（如 800万元）。"

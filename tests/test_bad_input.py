@@ -7,16 +7,25 @@ with hypothesis at the end.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.http_guards import NOT_JSON, NOT_UTF8, too_large_message
+from assistant.http_guards import (
+    LONE_SURROGATE,
+    NOT_JSON,
+    NOT_UTF8,
+    STATUS_MESSAGES,
+    headers_too_large_message,
+    too_large_message,
+)
 
 NORMAL = "首次认定的高新技术企业奖励多少？"
 ASK_AGAIN = "请输入您的问题。"
@@ -26,6 +35,7 @@ INSTRUCTION_REFUSAL = (
     "抱歉，我只能依据西湖区《关于进一步推动经济高质量发展的若干政策》回答政策问题，不能执行与此无关的指令。"
 )
 JSON_HEADERS = {"content-type": "application/json"}
+WRONG_METHOD = STATUS_MESSAGES[405]
 TRACE_MARKERS = ("Traceback", 'File "', "Error(")
 
 
@@ -53,6 +63,15 @@ class BadInput:
     contains: tuple[str, ...] = ()  # must appear in the answer
     absent: tuple[str, ...] = ()  # must never appear in the answer
     check: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False)
+
+
+def not_found(ref: str) -> str:
+    return f"没有找到“{ref[:40]}”：本政策共72条，请输入1–72、二十七、第二十七条或A27这样的条号。"
+
+
+def raw_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A POST of `body` as ASCII JSON: a lone surrogate goes out escaped ("\\ud800"), as a client sends it."""
+    return {"url": url, "content": json.dumps(body, ensure_ascii=True).encode(), "headers": JSON_HEADERS}
 
 
 def ask(question: Any, **extra: Any) -> dict[str, Any]:
@@ -166,10 +185,49 @@ CASES = [
         "请求格式有误：history[0].role 取值不在允许的范围内；history[0].content 应为文字。",
     ),
     BadInput(
-        "history of 100 turns",
-        ask(NORMAL, history=[{"role": "user", "content": "你好"}, {"role": "assistant", "content": "您好"}] * 50),
+        "history of 40 turns",
+        ask(NORMAL, history=[{"role": "user", "content": "你好"}, {"role": "assistant", "content": "您好"}] * 20),
         200,
         citations=A18,
+    ),
+    BadInput(
+        "history of 100 turns",
+        ask(NORMAL, history=[{"role": "user", "content": "你好"}, {"role": "assistant", "content": "您好"}] * 50),
+        422,
+        "对话记录太长了（100条），请最多附带最近的40条。",
+    ),
+    BadInput(
+        "history of 100 turns with an English question",
+        ask("How much is the award?", history=[{"role": "user", "content": "hi"}] * 100),
+        422,
+        "The conversation history is too long (100 turns); send at most the last 40.",
+    ),
+    BadInput(
+        "an earlier question of 19,000 characters",
+        ask("那进口的呢？", history=[{"role": "user", "content": "首" * 19_000}]),
+        422,
+        "对话记录第1条（提问）太长了（19000字），每条提问请控制在500字以内。",
+    ),
+    BadInput(
+        "an earlier answer of 5,000 characters",
+        ask(
+            "那进口的呢？",
+            history=[{"role": "user", "content": NORMAL}, {"role": "assistant", "content": "答" * 5_000}],
+        ),
+        422,
+        "对话记录第2条（回答）太长了（5000字），每条回答请控制在3000字以内。",
+    ),
+    BadInput(
+        "a history of 21,000 characters in all",
+        ask("那进口的呢？", history=[{"role": "assistant", "content": "答" * 3_000}] * 7),
+        422,
+        "对话记录总共太长了（21000字），请控制在20000字以内，或只附带最近几条。",
+    ),
+    BadInput(
+        "a 1 MB header",
+        {"json": {"question": NORMAL}, "headers": {"x-padding": "a" * 1_000_000}},
+        431,
+        headers_too_large_message(16_384),
     ),
     BadInput("unknown extra field", ask(NORMAL, admin=True), 200, citations=A18),
     # -- other routes --------------------------------------------------------------------------------------
@@ -186,8 +244,50 @@ CASES = [
         "没有找到“1e309”：本政策共72条，请输入1–72、二十七、第二十七条或A27这样的条号。",
     ),
     BadInput("unknown path", {"method": "GET", "url": "/api/nothing-here"}, 404, "找不到这个地址。"),
-    # Not 405: a method no /api route takes falls through to the Gradio app mounted at "/".
-    BadInput("wrong method", {"method": "GET", "url": "/api/ask"}, 404, "找不到这个地址。"),
+    BadInput("wrong method", {"method": "GET", "url": "/api/ask"}, 405, WRONG_METHOD),
+    BadInput("wrong method on an article", {"method": "POST", "url": "/api/articles/27"}, 405, WRONG_METHOD),
+    BadInput("wrong method on the health check", {"method": "DELETE", "url": "/healthz"}, 405, WRONG_METHOD),
+    # -- characters int() and str.isdigit() disagree on, numerals that are not numbers ----------------------
+    *(
+        BadInput(f"article {ref[:12]}", {"method": "GET", "url": f"/api/articles/{quote(ref)}"}, 404, not_found(ref))
+        for ref in ("²", "①", "第³条", "9" * 5000, "第九九条", "十十")
+    ),
+    # -- lone surrogates (JSON-escaped, as a client sends them) in every field of every endpoint -------------
+    *(
+        BadInput(f"lone surrogate in {name}", raw_json(url, body), 422, LONE_SURROGATE)
+        for name, url, body in (
+            ("the question", "/api/ask", {"question": f"{NORMAL}\ud800"}),
+            (
+                "history content",
+                "/api/ask",
+                {"question": "那进口的呢", "history": [{"role": "user", "content": "\ud800"}]},
+            ),
+            ("a calculator rule id", "/api/calc", {"rule_id": "\ud800", "inputs": {}}),
+            ("a calculator input name", "/api/calc", {"rule_id": "rd-subsidy-sme", "inputs": {"\udfff": 1}}),
+            (
+                "a calculator input value",
+                "/api/calc",
+                {"rule_id": "rd-subsidy-sme", "inputs": {"rd_increase": "\ud800"}},
+            ),
+            ("a profile key", "/api/match", {"profile": {"\ud800": "ic"}}),
+            ("a profile value", "/api/match", {"profile": {"industry": "\ud800"}}),
+            ("feedback", "/api/feedback", {"question": "\ud800", "answer": "20万元", "rating": "up"}),
+            (
+                "a feedback comment",
+                "/api/feedback",
+                {"question": NORMAL, "answer": "x", "rating": "up", "comment": "\udc00"},
+            ),
+        )
+    ),
+    BadInput(
+        "a calculator input beyond the decimal range",
+        {
+            "url": "/api/calc",
+            "json": {"rule_id": "rd-subsidy-sme", "inputs": {"scale": "sme", "rd_increase": "1e999999999"}},
+        },
+        422,
+        "输入有误：「年度研发投入新增额」数值过大（收到“1e999999999”），请核对单位。",
+    ),
     BadInput(
         "calculation with a number as rule id",
         {"url": "/api/calc", "json": {"rule_id": 12, "inputs": {}}},
@@ -248,10 +348,48 @@ def test_bad_input_gets_a_clear_answer_and_the_server_keeps_serving(client, case
     assert_still_serving(client)
 
 
-def test_lone_surrogate_in_the_question_is_not_a_server_error(client):
-    response = send(client, raw(b'{"question": "\\ud800\\u9996\\u6b21\\u8ba4\\u5b9a"}'))
-    assert response.status_code in (200, 422)
-    assert_still_serving(client)
+def test_a_long_history_is_refused_at_once_while_a_normal_question_is_answered(client):
+    """The 19,000-character history is turned away before it waits for an answer slot or reaches the model."""
+    import threading
+
+    normal: dict[str, Any] = {}
+
+    def ask_normally() -> None:
+        normal["response"] = client.post("/api/ask", json={"question": NORMAL})
+
+    thread = threading.Thread(target=ask_normally)
+    thread.start()
+    started = time.perf_counter()
+    long = client.post(
+        "/api/ask", json={"question": "那进口的呢？", "history": [{"role": "user", "content": "首" * 19_000}]}
+    )
+    refused_in = time.perf_counter() - started
+    thread.join(timeout=30)
+
+    assert long.status_code == 422
+    assert refused_in < 0.5
+    assert normal["response"].status_code == 200
+    assert normal["response"].json()["citations"] == ["A18"]
+
+
+def test_the_model_reads_at_most_512_characters_of_a_question(fake_assistant, monkeypatch):
+    from assistant.retrieve import dense_text
+
+    retriever = fake_assistant.retriever
+    read: list[int] = []
+    embed = retriever.embedder.embed_queries
+    monkeypatch.setattr(retriever.embedder, "embed_queries", lambda texts: read.extend(map(len, texts)) or embed(texts))
+    joined = "首次认定的高新技术企业" * 100 + " 那进口的呢？"
+    retriever.dense_scores(joined)
+
+    assert read == [512]
+    assert dense_text(joined).endswith("那进口的呢？")
+    assert dense_text(NORMAL) == NORMAL
+
+
+def test_a_wrong_method_names_the_allowed_ones(client):
+    response = client.get("/api/calc")
+    assert (response.status_code, response.headers["allow"]) == (405, "POST")
 
 
 def test_unexpected_error_gives_a_generic_chinese_500_without_the_trace(fake_settings, caplog):

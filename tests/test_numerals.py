@@ -95,3 +95,23 @@ def test_articles_of_other_documents_are_not_ours(question, refs, other):
     from assistant.numerals import cites_other_document
 
     assert (find_article_refs(question), cites_other_document(question)) == (refs, other)
+
+
+@pytest.mark.parametrize("numeral", ["九九", "十十", "百", "一百五", "两十", "二十两", "零五", "十一十"])
+def test_numerals_that_are_not_written_that_way_are_no_numbers(numeral):
+    with pytest.raises(ValueError):
+        cn_to_int(numeral)
+
+
+@pytest.mark.parametrize(("numeral", "number"), [("两", 2), ("一十八", 18), ("一百一十", 110), ("两百", 200)])
+def test_numerals_written_the_long_way_are_read(numeral, number):
+    assert cn_to_int(numeral) == number
+
+
+@pytest.mark.parametrize("typed", ["第九九条", "十十", "²", "①", "第³条", "9" * 5000, "٢٧", "1234"])
+def test_parse_article_number_rejects_what_is_no_article_number(typed):
+    assert parse_article_number(typed) is None
+
+
+def test_references_with_a_malformed_numeral_are_skipped():
+    assert find_article_refs("第九九条和第十八条") == [18]

@@ -8,6 +8,7 @@ import base64
 import http.server
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -34,6 +35,7 @@ PASSWORD = "s3cret:密码-Ω"  # a colon and non-ASCII on purpose
 API_KEY_ENV = "XIHU_TEST_LLM_KEY"
 API_KEY = "sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 CHALLENGE = 'Basic realm="xihu-assistant", charset="UTF-8"'
+LONG_REF = "9" * 5_000
 
 
 def python_sources() -> list[Path]:
@@ -169,6 +171,117 @@ def test_auth_without_a_password_refuses_to_start(fake_settings, fake_assistant,
     settings = replace(fake_settings, auth_user="admin", auth_password_env=PASSWORD_ENV)
     with pytest.raises(RuntimeError, match=f"env var {PASSWORD_ENV} holding the password is unset or empty"):
         create_app(settings, fake_assistant)
+
+
+def test_repeated_wrong_credentials_are_slowed_down_with_429(auth_client):
+    wrong = basic("admin", "guess")
+    statuses = [auth_client.get("/api/articles/A18", headers=wrong).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    blocked = auth_client.get("/api/articles/A18", headers=basic("admin", PASSWORD))  # no more guesses, right or not
+    assert blocked.status_code == 429
+    assert blocked.json() == {"detail": f"登录失败次数太多，请{blocked.headers['retry-after']}秒后再试。"}
+    assert 299 <= int(blocked.headers["retry-after"]) <= 300
+
+
+def test_requests_without_credentials_are_no_failed_logins(auth_client):
+    assert [auth_client.get("/api/articles/A18").status_code for _ in range(8)] == [401] * 8
+    assert auth_client.get("/api/articles/A18", headers=basic("admin", PASSWORD)).status_code == 200
+
+
+def test_failed_logins_leave_the_window_and_memory_stays_bounded():
+    from assistant.http_guards import FailedLogins
+
+    now = [0.0]
+    failures = FailedLogins(limit=3, window_s=60, max_clients=100, clock=lambda: now[0])
+    for second in (0, 10, 20):
+        now[0] = second
+        failures.failed("10.0.0.1")
+    assert failures.wait_s("10.0.0.1") == 40  # until the first failure (at 0 s) leaves the 60 s window
+    assert failures.wait_s("10.0.0.2") == 0  # another client is not affected
+    now[0] = 60
+    assert failures.wait_s("10.0.0.1") == 0
+    failures.succeeded("10.0.0.1")
+    for client in range(1_000):
+        failures.failed(f"192.0.2.{client}")
+    assert len(failures) == 100
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "[::]", "192.168.1.5", "10.0.0.7", "example.org"])
+def test_a_reachable_address_without_auth_refuses_to_start(fake_settings, host):
+    from assistant.api import create_app
+    from assistant.http_guards import ExposureError
+
+    settings = replace(fake_settings, host=host)
+    with pytest.raises(ExposureError, match=f"refusing to serve on {re.escape(host)}:7860 without authentication"):
+        create_app(settings)  # refused before the model loads: no assistant is given
+
+
+@pytest.mark.parametrize(
+    ("host", "overrides"),
+    [
+        ("127.0.0.1", {}),
+        ("127.0.0.2", {}),
+        ("localhost", {}),
+        ("::1", {}),
+        ("0.0.0.0", {"auth_user": "admin"}),
+        ("0.0.0.0", {"allow_open": True}),
+    ],
+)
+def test_loopback_or_auth_or_an_explicit_allowance_may_start(fake_settings, host, overrides):
+    from assistant.http_guards import check_exposure
+
+    check_exposure(replace(fake_settings, host=host, **overrides))  # no error
+
+
+def test_allow_open_is_read_from_the_environment():
+    assert Settings.from_env(environ={"XIHU_ALLOW_OPEN": "1"}).allow_open is True
+    assert Settings.from_env(environ={"XIHU_ALLOW_OPEN": "0"}).allow_open is False
+    assert Settings.from_env(environ={}).allow_open is False
+
+
+def test_app_py_on_a_public_address_without_auth_exits_saying_why(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("XIHU_")},
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "XIHU_EMBEDDER": "fake",
+        "XIHU_DATA_DIR": str(tmp_path / "data"),
+        "XIHU_HOST": "0.0.0.0",
+    }
+    done = subprocess.run(
+        [sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "xihu: refusing to serve on 0.0.0.0:7860 without authentication: anyone who can reach this address could "
+        "use the assistant and submit feedback. Set XIHU_AUTH_USER and the password in XIHU_AUTH_PASSWORD to "
+        "require a login, bind to 127.0.0.1 (XIHU_HOST), or set XIHU_ALLOW_OPEN=1 if it is meant to be open (for "
+        "example behind a proxy that authenticates)."
+    )
+
+
+def test_logs_cut_user_text(fake_settings, caplog):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from assistant.http_guards import install_guards
+
+    app = FastAPI()
+    install_guards(app, fake_settings)
+
+    @app.get("/boom/{ref}")
+    def boom(ref: str) -> None:
+        raise RuntimeError("boom")
+
+    caplog.set_level(logging.INFO)
+    TestClient(app, raise_server_exceptions=False).get(f"/boom/{LONG_REF}")
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:50000", "GET", f"/api/articles/{LONG_REF}", "1.1", 404
+    )
+    server_side = ("assistant.http_guards", "uvicorn.access")  # (httpx logs the test client's own request)
+    messages = [record.getMessage() for record in caplog.records if record.name in server_side]
+    assert any(f"/boom/{LONG_REF[:194]}…(+4806 chars)" in m for m in messages)
+    assert f'"GET /api/articles/{LONG_REF[:186]}…(+4814 chars) HTTP/1.1" 404' in messages[-1]
+    assert all(LONG_REF not in m for m in messages)
 
 
 def test_the_auth_middleware_does_not_show_the_password():
@@ -367,6 +480,8 @@ def test_app_py_listens_on_loopback_only_and_logs_no_secrets(tmp_path):
         assert httpx.post(f"{url}/api/ask", json={"question": NORMAL}, auth=auth).json()["citations"] == ["A18"]
         assert httpx.post(f"{url}/api/ask", json={"question": NORMAL}, auth=("admin", "nope")).status_code == 401
         assert httpx.post(f"{url}/api/ask", content=b"\xff", auth=auth).status_code == 400
+        assert httpx.get(f"{url}/api/articles/{LONG_REF}", auth=auth).status_code == 404
+        assert httpx.get(f"{url}/healthz", headers={"x-padding": "a" * 1_000_000}).status_code == 431
     finally:
         app.terminate()
         try:
@@ -378,6 +493,9 @@ def test_app_py_listens_on_loopback_only_and_logs_no_secrets(tmp_path):
     assert "POST /api/ask" in output or "Uvicorn running" in output or "Application startup complete" in output
     assert API_KEY not in output
     assert PASSWORD not in output
+    assert (
+        f"/api/articles/{LONG_REF[:186]}…(+4814 chars)" in output and LONG_REF not in output
+    )  # the access log cuts the 5,000-digit reference
 
 
 # -- no phoning home ---------------------------------------------------------------------------------------
