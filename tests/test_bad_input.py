@@ -280,6 +280,9 @@ CASES = [
         )
     ),
     BadInput(
+        "emoji as an escaped surrogate pair", raw_json("/api/ask", {"question": f"🚀{NORMAL}"}), 200, citations=A18
+    ),
+    BadInput(
         "a calculator input beyond the decimal range",
         {
             "url": "/api/calc",
