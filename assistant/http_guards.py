@@ -556,7 +556,7 @@ def has_lone_surrogate(text: str) -> bool:
     the route's own parser (which answers 400)."""
     import json
 
-    if "\\u" not in text:
+    if not _SURROGATE_ESCAPE.search(text):
         return False  # raw surrogates cannot be in valid UTF-8, so only an escape can make one
     try:
         data = json.loads(text)
@@ -577,6 +577,7 @@ def has_lone_surrogate(text: str) -> bool:
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # clients that escape all non-ASCII send \u4e00 a lot
 
 
 class MethodGuardMiddleware:

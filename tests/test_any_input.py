@@ -22,13 +22,12 @@ from hypothesis import strategies as st
 ANSWER_WITHIN_S = 2.0
 POST_ROUTES = ("/api/ask", "/api/calc", "/api/match", "/api/feedback")
 
-# Any code point, lone surrogates included, plus the characters that broke things before.
-TEXT = st.text(
-    alphabet=st.one_of(
-        st.characters(codec=None, exclude_categories=()),
-        st.sampled_from(["\ud800", "\udfff", "²", "①", "³", "第", "条", "九", "十", "万", "元", "e", "9", " "]),
-    ),
-    max_size=60,
+# Any code point, lone surrogates included (hypothesis leaves them out unless asked), and text made mostly of
+# what broke things before: lone surrogates, digits int() cannot read, numerals, exponents.
+TRICKY = ["\ud800", "\udfff", "\udc00", "²", "①", "³", "第", "条", "九", "十", "万", "元", "e", "9", " ", "\x00"]
+TEXT = st.one_of(
+    st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=60),
+    st.lists(st.sampled_from(TRICKY), max_size=12).map("".join),
 )
 NUMBERS = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30),
@@ -62,7 +61,7 @@ def assert_answered_well(response: Any, elapsed: float) -> None:
     assert response.status_code < 500, response.text[:300]
     assert response.headers["content-type"].startswith("application/json"), response.text[:300]
     response.json()  # parses
-    assert elapsed < ANSWER_WITHIN_S
+    assert elapsed < ANSWER_WITHIN_S, f"answered in {elapsed:.2f} s"
 
 
 def post(client: Any, url: str, body: Any) -> None:

@@ -280,6 +280,9 @@ CASES = [
         )
     ),
     BadInput(
+        "emoji as an escaped surrogate pair", raw_json("/api/ask", {"question": f"🚀{NORMAL}"}), 200, citations=A18
+    ),
+    BadInput(
         "a calculator input beyond the decimal range",
         {
             "url": "/api/calc",
@@ -372,18 +375,20 @@ def test_a_long_history_is_refused_at_once_while_a_normal_question_is_answered(c
     assert normal["response"].json()["citations"] == ["A18"]
 
 
-def test_the_model_reads_at_most_512_characters_of_a_question(fake_assistant, monkeypatch):
+def test_the_model_reads_a_bounded_head_and_tail_of_a_long_question(fake_assistant, monkeypatch):
     from assistant.retrieve import dense_text
 
     retriever = fake_assistant.retriever
-    read: list[int] = []
+    read: list[str] = []
     embed = retriever.embedder.embed_queries
-    monkeypatch.setattr(retriever.embedder, "embed_queries", lambda texts: read.extend(map(len, texts)) or embed(texts))
-    joined = "首次认定的高新技术企业" * 100 + " 那进口的呢？"
+    monkeypatch.setattr(retriever.embedder, "embed_queries", lambda texts: read.extend(texts) or embed(texts))
+    joined = "首次认定的高新技术企业" * 100 + " 那进口的呢"
     retriever.dense_scores(joined)
 
-    assert read == [512]
-    assert dense_text(joined).endswith("那进口的呢？")
+    assert read == [joined[:128] + " " + joined[-128:]]  # 128 estimated tokens from each end
+    assert read[0].endswith(" 那进口的呢")
+    english = "How much is the award for a newly recognised high-tech enterprise? " * 12
+    assert dense_text(english) == english  # 804 characters, about 241 tokens: read whole
     assert dense_text(NORMAL) == NORMAL
 
 
