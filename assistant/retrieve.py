@@ -24,6 +24,7 @@ RRF_K = 60
 # Their weights in the fusion sit beside BM25 1.0 and dense 0.6; set on dev sets, checked on the blind ones.
 EVERYDAY_DENSE_WEIGHT = 0.4
 EVERYDAY_BM25_WEIGHT = 0.3
+EVERYDAY_DENSE_DEPTH = 5
 RERANK_DEPTH = 6
 RERANK_WEIGHT = 0.5
 PROMOTE_RATIO = 0.9  # a chunk within 10% of the top score ...
@@ -290,9 +291,11 @@ class Retriever:
         return dict(chunks)
 
     def everyday_dense_scores(self, question: str) -> dict[str, float]:
-        """Per chunk, the cosine similarity of the question to the chunk's closest everyday entry."""
+        """The chunks whose everyday entries are closest to the question (EVERYDAY_DENSE_DEPTH of them), each with
+        the cosine similarity of its closest entry. Only the head votes: far down, the order of entries one
+        does not resemble is noise that would tip near ties in the fusion."""
         _, everyday = self._dense_cached(dense_text(normalise_question(question)))
-        return dict(everyday)
+        return dict(sorted(everyday, key=lambda kv: kv[1], reverse=True)[:EVERYDAY_DENSE_DEPTH])
 
     def everyday_bm25_scores(self, question: str) -> dict[str, float]:
         """Per chunk with an everyday entry sharing a keyword, the best BM25 score among its entries."""
