@@ -15,11 +15,11 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from assistant import __version__
-from assistant.feedback import FeedbackStore
+from assistant.feedback import FeedbackError, FeedbackIntake, FeedbackStore
 from assistant.http_guards import install_guards
 from assistant.settings import Settings
 
@@ -146,6 +146,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         assistant = Assistant.create(settings)
     answering = Answering(settings, assistant)
     feedback = FeedbackStore(settings.feedback_db)
+    intake = FeedbackIntake(feedback, per_minute=settings.feedback_per_minute)
     chunks = assistant.retriever.chunks
 
     app = FastAPI(
@@ -215,12 +216,18 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         return match_profile(request.profile, assistant.rules).to_dict()
 
     @app.post("/api/feedback")
-    def add_feedback(request: FeedbackRequest) -> dict[str, Any]:
+    def add_feedback(request: FeedbackRequest, http: Request) -> dict[str, Any]:
         if request.rating not in ("up", "down"):
             raise HTTPException(status_code=422, detail="评价（rating）只能是 up（有帮助）或 down（没帮助）。")
         if not request.question.strip() or not request.answer.strip():
             raise HTTPException(status_code=422, detail="请同时提供问题（question）和回答（answer）。")
-        row = feedback.add(request.question, request.answer, request.citations, request.rating, request.comment)
+        client = http.client.host if http.client else "unknown"
+        try:
+            row = intake.submit(
+                client, request.question, request.answer, request.citations, request.rating, request.comment
+            )
+        except FeedbackError as error:  # too big, too often, disk full, read-only: the user is told which
+            raise HTTPException(status_code=error.status, detail=error.message, headers=error.headers) from None
         return {"id": row}
 
     demo = build_ui(assistant, answering.ask, feedback)

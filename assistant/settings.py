@@ -65,6 +65,7 @@ class Settings:
     auth_user: str = _describe("Basic-auth user name; empty disables auth (set it when binding publicly).", "")
     auth_password_env: str = _describe("Name of the env var holding the basic-auth password.", "XIHU_AUTH_PASSWORD")
     concurrency: int = _describe("Gradio event concurrency limit (answers are CPU-bound; 2 cores).", 4)
+    feedback_per_minute: int = _describe("Votes one client (IP address) may post to /api/feedback per minute.", 10)
 
     @property
     def notice_path(self) -> Path:
