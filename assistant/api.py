@@ -7,7 +7,10 @@ Routes (all JSON; errors are {"detail": "<Chinese message>"}):
   POST /api/calc           {rule_id, inputs}     -> Calculation.to_dict()
   POST /api/match          {profile}             -> MatchResult.to_dict()
   POST /api/feedback       {question, answer, citations, rating, comment} -> {"id": row id}
-  GET  /healthz                                  -> {"status": "ok", ...}
+  GET  /healthz                                  -> {"status": "ok", ...} (liveness: the process answers)
+  GET  /readyz                                   -> 200 {"status": "ready", "checks": {...}} or 503 (store,
+                                                    index fingerprint, feedback database), for a load balancer
+A vector store that cannot answer (down, or being rebuilt) gives 503 with Retry-After, not 500.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from pydantic import BaseModel, Field
 
 from assistant import __version__
 from assistant.feedback import FeedbackError, FeedbackIntake, FeedbackStore
-from assistant.http_guards import install_guards
+from assistant.http_guards import error_response, install_guards
+from assistant.index import StoreUnavailable
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -77,6 +81,29 @@ class Answering:
         """Assistant.ask under the concurrency budget; raises QuestionError for unusable questions."""
         with self._slots:
             return self.assistant.ask(question, history)
+
+
+def index_readiness(assistant: Assistant) -> dict[str, str]:
+    """The store and index checks of /readyz (see IndexHandle.readiness)."""
+    collection = assistant.retriever.collection
+    if hasattr(collection, "readiness"):
+        return dict(collection.readiness())
+    try:
+        collection.count()
+    except Exception as error:  # a collection not opened through open_index: reachable or not is all we know
+        return {"store": type(error).__name__, "index": "未检查"}
+    return {"store": "ok", "index": "ok"}
+
+
+def feedback_readiness(feedback: FeedbackStore) -> str:
+    """ "ok", "disabled: …" when votes are switched off on purpose (read-only data dir), or what failed."""
+    if feedback.disabled_reason:
+        return f"disabled: {feedback.disabled_reason}"
+    try:
+        feedback.ping()
+    except Exception as error:
+        return f"反馈数据库不可用（{type(error).__name__}）"
+    return "ok"
 
 
 def find_chunk(chunks: list[Chunk] | tuple[Chunk, ...], ref: str) -> Chunk | None:
@@ -146,6 +173,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         assistant = Assistant.create(settings)
     answering = Answering(settings, assistant)
     feedback = FeedbackStore(settings.feedback_db)
+    feedback.check_writable()  # a read-only data dir still serves answers; votes are refused, said once in the log
     intake = FeedbackIntake(feedback, per_minute=settings.feedback_per_minute)
     chunks = assistant.retriever.chunks
 
@@ -158,10 +186,21 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     )
     install_guards(app, settings)
 
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, error: StoreUnavailable) -> Any:
+        return error_response(503, error.message, headers={"Retry-After": str(error.retry_after)})
+
     # Routes first: Gradio is mounted at "/" and would otherwise catch every path.
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "chunks": len(chunks), "rules": len(assistant.rules)}
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        checks = {**index_readiness(assistant), "feedback": feedback_readiness(feedback)}
+        if all(value == "ok" or value.startswith("disabled") for value in checks.values()):
+            return {"status": "ready", "checks": checks}
+        return error_response(503, "服务尚未就绪，请稍后再试。", headers={"Retry-After": "5"}, checks=checks)
 
     @app.post("/api/ask")
     def ask(request: AskRequest) -> dict[str, Any]:

@@ -37,7 +37,7 @@ NOT_JSON = "请求内容不是有效的 JSON，请检查格式。"
 BAD_LENGTH = "请求头 Content-Length 无效。"
 SERVER_ERROR = "服务器内部出错了，请稍后再试。如果一直出错，请联系管理员并提供编号 {error_id}。"
 WHOLE_BODY = "请求内容"
-HEALTH_PATHS = ("/healthz",)  # load balancers probe without credentials; it reveals nothing
+HEALTH_PATHS = ("/healthz", "/readyz")  # load balancers probe without credentials; they reveal nothing
 
 
 def too_large_message(limit: int) -> str:
