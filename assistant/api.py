@@ -16,13 +16,13 @@ A vector store that cannot answer (down, or being rebuilt) gives 503 with Retry-
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from assistant import __version__
-from assistant.feedback import FeedbackError, FeedbackIntake, FeedbackStore
+from assistant.feedback import FeedbackBackend, FeedbackError, FeedbackIntake, FeedbackStore, make_feedback_store
 from assistant.http_guards import error_response, install_guards
 from assistant.index import StoreUnavailable
 from assistant.settings import Settings
@@ -76,11 +76,27 @@ class Answering:
         self.settings = settings
         self.assistant = assistant
         self._slots = threading.BoundedSemaphore(max(1, settings.concurrency))
+        # Answering plus waiting: beyond this a request is turned away at once (503 + Retry-After) rather
+        # than queued, so latency stays bounded when more clients come than the CPU can serve.
+        self._admitted = threading.BoundedSemaphore(max(1, settings.concurrency) + max(0, settings.max_queue))
 
     def ask(self, question: Any, history: list[dict[str, str]] | None = None) -> Answer:
-        """Assistant.ask under the concurrency budget; raises QuestionError for unusable questions."""
-        with self._slots:
-            return self.assistant.ask(question, history)
+        """Assistant.ask under the concurrency budget; raises QuestionError for unusable questions and
+        Overloaded when the queue is full."""
+        if not self._admitted.acquire(blocking=False):
+            raise Overloaded()
+        try:
+            with self._slots:
+                return self.assistant.ask(question, history)
+        finally:
+            self._admitted.release()
+
+
+class Overloaded(Exception):
+    """Every answer slot and queue place of this worker is taken: answered 503 with Retry-After."""
+
+    message = "现在提问的人太多，请稍后再试。"
+    retry_after = 1
 
 
 def index_readiness(assistant: Assistant) -> dict[str, str]:
@@ -95,7 +111,7 @@ def index_readiness(assistant: Assistant) -> dict[str, str]:
     return {"store": "ok", "index": "ok"}
 
 
-def feedback_readiness(feedback: FeedbackStore) -> str:
+def feedback_readiness(feedback: FeedbackBackend) -> str:
     """ "ok", "disabled: …" when votes are switched off on purpose (read-only data dir), or what failed."""
     if feedback.disabled_reason:
         return f"disabled: {feedback.disabled_reason}"
@@ -172,7 +188,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     if assistant is None:
         assistant = Assistant.create(settings)
     answering = Answering(settings, assistant)
-    feedback = FeedbackStore(settings.feedback_db)
+    feedback = make_feedback_store(settings)  # SQLite in data_dir, or PostgreSQL (XIHU_FEEDBACK_URL)
     feedback.check_writable()  # a read-only data dir still serves answers; votes are refused, said once in the log
     intake = FeedbackIntake(feedback, per_minute=settings.feedback_per_minute)
     chunks = assistant.retriever.chunks
@@ -187,7 +203,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     install_guards(app, settings)
 
     @app.exception_handler(StoreUnavailable)
-    async def store_unavailable(request: Request, error: StoreUnavailable) -> Any:
+    @app.exception_handler(Overloaded)
+    async def unavailable(request: Request, error: StoreUnavailable | Overloaded) -> Any:
         return error_response(503, error.message, headers={"Retry-After": str(error.retry_after)})
 
     # Routes first: Gradio is mounted at "/" and would otherwise catch every path.
@@ -269,7 +286,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
             raise HTTPException(status_code=error.status, detail=error.message, headers=error.headers) from None
         return {"id": row}
 
-    demo = build_ui(assistant, answering.ask, feedback)
+    demo = build_ui(assistant, answering.ask, cast(FeedbackStore, feedback))  # either store has its add()
     # One queue slot per core would idle the CPU while a handler waits on I/O (streaming, SQLite), and many
     # slots only make every answer slower on 2 cores; settings.concurrency (4 by default) sits in between.
     # Answers additionally share the Answering budget with the API, so the total stays bounded.

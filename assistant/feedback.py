@@ -23,7 +23,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -238,13 +241,37 @@ def write_csv(rows: Sequence[dict[str, object]], path: Path) -> int:
 
 
 class FeedbackBackend(Protocol):
-    """What the API and the UI need of a feedback store (SQLite here, PostgreSQL in feedback_pg)."""
+    """What the API, the UI and the CLI need of a feedback store (SQLite here, PostgreSQL in feedback_pg)."""
 
     disabled_reason: str
 
+    @property
+    def where(self) -> str: ...
+
     def add(self, question: str, answer: str, citations: Sequence[str], rating: str, comment: str = "") -> int: ...
 
+    def check_writable(self) -> bool: ...
+
     def ping(self) -> None: ...
+
+    def rows(self) -> list[dict[str, object]]: ...
+
+    def export_csv(self, path: Path) -> int: ...
+
+
+def make_feedback_store(settings: Settings) -> FeedbackBackend:
+    """SQLite in data_dir by default; PostgreSQL when settings.feedback_url is postgresql://…"""
+    url = settings.feedback_url.strip()
+    scheme = url.split("://", 1)[0].lower() if url else ""
+    match scheme:
+        case "":
+            return FeedbackStore(settings.feedback_db)
+        case "postgresql" | "postgres":
+            from assistant.feedback_pg import PostgresFeedbackStore
+
+            return PostgresFeedbackStore(url)
+        case _:  # the URL itself may hold a password: name only its scheme
+            raise ValueError(f"XIHU_FEEDBACK_URL must be empty or postgresql://…, not {scheme}://…")
 
 
 class RateLimiter:

@@ -66,6 +66,13 @@ class Settings:
     auth_password_env: str = _describe("Name of the env var holding the basic-auth password.", "XIHU_AUTH_PASSWORD")
     concurrency: int = _describe("Gradio event concurrency limit (answers are CPU-bound; 2 cores).", 4)
     feedback_per_minute: int = _describe("Votes one client (IP address) may post to /api/feedback per minute.", 10)
+    feedback_url: str = _describe(
+        "Feedback database: empty = SQLite in data_dir; postgresql://user:pass@host:port/db = PostgreSQL.", ""
+    )
+    workers: int = _describe("Worker processes of `python -m assistant.serve` (each loads the model).", 1)
+    max_queue: int = _describe(
+        "Answers that may wait per worker beyond `concurrency`; more get 503 + Retry-After at once.", 8
+    )
 
     @property
     def notice_path(self) -> Path:

@@ -1,0 +1,118 @@
+"""Serving past one process: a full queue answers 503 + Retry-After, the API keeps no conversation state, and
+`python -m assistant.serve` runs several workers sharing one Chroma server."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.settings import PROJECT_ROOT, Settings
+
+A18_QUESTION = "首次认定的高新技术企业奖励多少？"
+FOLLOW_UP = "那重新认定的呢？"
+
+
+class BlockingAssistant:
+    """The fake assistant whose answers wait until `release` is set (so requests pile up)."""
+
+    def __init__(self, assistant) -> None:
+        self._assistant = assistant
+        self.started = threading.Semaphore(0)
+        self.release = threading.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(self._assistant, name)
+
+    def ask(self, question, history=None):
+        self.started.release()
+        assert self.release.wait(timeout=60)
+        return self._assistant.ask(question, history)
+
+
+def test_requests_beyond_the_answer_slots_and_the_queue_get_503_with_retry_after_at_once(fake_assistant, tmp_path):
+    from assistant.api import create_app
+
+    settings = Settings.from_env(environ={}, embedder="fake", data_dir=tmp_path, concurrency=1, max_queue=1)
+    blocking = BlockingAssistant(fake_assistant)
+    app = create_app(settings, blocking)
+    results: list[int] = []
+
+    def ask() -> None:
+        results.append(TestClient(app).post("/api/ask", json={"question": A18_QUESTION}).status_code)
+
+    answering = threading.Thread(target=ask)
+    answering.start()
+    assert blocking.started.acquire(timeout=30)  # one is answering now
+    waiting = threading.Thread(target=ask)
+    waiting.start()
+    time.sleep(0.5)  # the second is queued behind it
+    started = time.perf_counter()
+    turned_away = TestClient(app).post("/api/ask", json={"question": A18_QUESTION})
+    elapsed = time.perf_counter() - started
+    blocking.release.set()
+    answering.join(timeout=60)
+    waiting.join(timeout=60)
+
+    assert turned_away.status_code == 503
+    assert turned_away.headers["retry-after"] == "1"
+    assert turned_away.json() == {"detail": "现在提问的人太多，请稍后再试。"}
+    assert elapsed < 1.0  # answered at once, not after the queue
+    assert results == [200, 200]
+    assert TestClient(app).post("/api/ask", json={"question": A18_QUESTION}).status_code == 200  # room again
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the direct children of `pid`, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append((int(entry.name), command))
+    return found
+
+
+@pytest.mark.integration
+def test_two_workers_share_a_chroma_server_and_any_worker_answers_a_follow_up_from_its_history(
+    tmp_path, fake_assistant
+):
+    import httpx
+
+    from eval.load import LocalServer
+
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "XIHU_EMBEDDER": "fake", "XIHU_DATA_DIR": str(tmp_path)}
+    with LocalServer(env, tmp_path / "serve.log", workers=2) as server:
+        assert server._process is not None
+        kids = children(server._process.pid)
+        first = httpx.post(f"{server.url}/api/ask", json={"question": A18_QUESTION}, timeout=30).json()
+        history = [{"role": "user", "content": A18_QUESTION}, {"role": "assistant", "content": first["answer"]}]
+        follow_ups = [  # each on a new connection: the kernel hands them to either worker
+            httpx.post(f"{server.url}/api/ask", json={"question": FOLLOW_UP, "history": history}, timeout=30).json()
+            for _ in range(12)
+        ]
+        ready = httpx.get(f"{server.url}/readyz", timeout=30)
+    assert (tmp_path / "chroma-server" / "chroma.sqlite3").is_file()  # the index lives on the shared server
+    assert not (tmp_path / "chroma").exists()  # and not in an embedded store
+    assert sum("chroma run" in command for _, command in kids) == 1
+    workers = [pid for pid, command in kids if "spawn_main" in command]  # not the resource tracker
+    assert len(workers) == 2
+    expected = fake_assistant.ask(FOLLOW_UP, history).to_dict()
+    assert all(answer == expected for answer in follow_ups)  # the history in the request is all a worker needs
+    assert "10万元" in expected["answer"]
+    assert expected != fake_assistant.ask(FOLLOW_UP).to_dict()  # and the history is what made the answer
+    assert ready.json()["status"] == "ready"
+    assert server._process.poll() is not None  # stopped, with its workers and Chroma server
+    deadline = time.monotonic() + 10  # the resource tracker exits once it notices its parent has gone
+    while any(Path(f"/proc/{pid}").exists() for pid, _ in kids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [command for pid, command in kids if Path(f"/proc/{pid}").exists()] == []
