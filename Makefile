@@ -26,8 +26,8 @@ index: $(STAMP) model
 run: install ## start the app on 127.0.0.1:7860 (embedded Chroma, no LLM)
 	$(PY) app.py
 
-serve: install ## several workers (XIHU_WORKERS, default 2) sharing one Chroma server; see README "Deploying"
-	XIHU_WORKERS=$${XIHU_WORKERS:-2} $(PY) -m assistant.serve
+serve: install ## API on 7860 from XIHU_WORKERS (2) workers sharing one Chroma server, UI on 7861; README "Deploying"
+	XIHU_WORKERS=$${XIHU_WORKERS:-2} XIHU_UI_PORT=$${XIHU_UI_PORT:-7861} $(PY) -m assistant.serve
 
 postgres: ## Debian's PostgreSQL server binaries for the feedback tests (each test starts its own cluster on 127.0.0.1)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -q && \

@@ -177,8 +177,9 @@ def rule_json(rule: Any) -> dict[str, Any]:
     }
 
 
-def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
-    """The FastAPI app with the JSON API and the Gradio UI at "/". Builds the Assistant now if not given,
+def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bool = True) -> FastAPI:
+    """The FastAPI app with the JSON API and the Gradio UI at "/" (unless `ui` is False: API workers of
+    assistant.serve, since Gradio keeps its queue in one process). Builds the Assistant now if not given,
     so the model is loaded before the first request rather than during it."""
     import gradio as gr
 
@@ -286,6 +287,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
             raise HTTPException(status_code=error.status, detail=error.message, headers=error.headers) from None
         return {"id": row}
 
+    if not ui:
+        return app
     demo = build_ui(assistant, answering.ask, cast(FeedbackStore, feedback))  # either store has its add()
     # One queue slot per core would idle the CPU while a handler waits on I/O (streaming, SQLite), and many
     # slots only make every answer slower on 2 cores; settings.concurrency (4 by default) sits in between.

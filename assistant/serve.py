@@ -1,8 +1,11 @@
 """Serve with several worker processes: `python -m assistant.serve` (XIHU_WORKERS workers, default 1).
 
-Each worker is a uvicorn process holding the whole app and its own model; they share the port, one Chroma
-server and one feedback database. The API keeps no conversation state: every /api/ask brings its own
-history, so any worker (or replica on another machine) answers any turn without sticky sessions.
+One worker: the whole app (UI and API) in one process, as app.py. Several: uvicorn workers sharing the port
+serve the JSON API (and /healthz, /readyz), each with its own model, all sharing one Chroma server and one
+feedback database. The API keeps no conversation state: every /api/ask brings its own history, so any worker
+(or replica on another machine) answers any turn without sticky sessions. The Gradio UI cannot be spread over
+processes (its queue and session state live in the process that served the page: a question's "join" and its
+result stream would land on different workers), so with XIHU_UI_PORT set one more process serves the UI there.
 
 With more than one worker and no XIHU_CHROMA_HOST, a local `chroma run` is started on 127.0.0.1 (persisting
 to data_dir/chroma-server) and stopped with the app: the embedded store belongs to one process only.
@@ -27,10 +30,17 @@ CHROMA_START_TIMEOUT_S = 60.0
 
 
 def app_from_env() -> Any:
-    """The app with settings from the environment (the uvicorn factory each worker calls)."""
+    """The whole app (UI and API) with settings from the environment (uvicorn factory)."""
     from assistant.api import create_app
 
     return create_app(Settings.from_env())
+
+
+def api_from_env() -> Any:
+    """The JSON API without the UI (the uvicorn factory each of several workers calls)."""
+    from assistant.api import create_app
+
+    return create_app(Settings.from_env(), ui=False)
 
 
 def free_port() -> int:
@@ -80,28 +90,43 @@ class ChromaProcess:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Start the workers (and a local Chroma server when they need one); return when uvicorn stops."""
+    """Start the workers (and a local Chroma server and the UI process when asked); return when uvicorn stops."""
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
-    chroma = None
-    if settings.workers > 1 and not settings.chroma_host:
-        chroma = ChromaProcess(settings.data_dir / "chroma-server", settings.data_dir / "chroma-server.log")
-        chroma.start()
-        log.info("%d workers share a Chroma server started on 127.0.0.1:%d", settings.workers, chroma.port)
-        # The workers read their settings from the environment they inherit.
-        os.environ["XIHU_CHROMA_HOST"], os.environ["XIHU_CHROMA_PORT"] = "127.0.0.1", str(chroma.port)
+    if settings.workers <= 1:
+        uvicorn.run("assistant.serve:app_from_env", factory=True, host=settings.host, port=settings.port)
+        return 0
+    chroma, ui = None, None
     try:
+        if not settings.chroma_host:
+            chroma = ChromaProcess(settings.data_dir / "chroma-server", settings.data_dir / "chroma-server.log")
+            chroma.start()
+            log.info("%d workers share a Chroma server started on 127.0.0.1:%d", settings.workers, chroma.port)
+            # The workers (and the UI process) read their settings from the environment they inherit.
+            os.environ["XIHU_CHROMA_HOST"], os.environ["XIHU_CHROMA_PORT"] = "127.0.0.1", str(chroma.port)
+        if settings.ui_port:
+            command = [sys.executable, "-m", "uvicorn", "assistant.serve:app_from_env", "--factory"]
+            command += ["--host", settings.host, "--port", str(settings.ui_port)]
+            ui = subprocess.Popen(command)
+            log.info("the UI is served by one process on %s:%d", settings.host, settings.ui_port)
         uvicorn.run(
-            "assistant.serve:app_from_env",
+            "assistant.serve:api_from_env",
             factory=True,
             host=settings.host,
             port=settings.port,
-            workers=max(1, settings.workers),
+            workers=settings.workers,
             timeout_graceful_shutdown=10,
         )
     finally:
+        if ui is not None and ui.poll() is None:
+            ui.terminate()
+            try:
+                ui.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                ui.kill()
+                ui.wait(timeout=20)
         if chroma is not None:
             chroma.stop()
     return 0

@@ -70,6 +70,9 @@ class Settings:
         "Feedback database: empty = SQLite in data_dir; postgresql://user:pass@host:port/db = PostgreSQL.", ""
     )
     workers: int = _describe("Worker processes of `python -m assistant.serve` (each loads the model).", 1)
+    ui_port: int = _describe(
+        "With several workers: port of the one process serving the UI (Gradio needs one process); 0 = no UI.", 0
+    )
     max_queue: int = _describe(
         "Answers that may wait per worker beyond `concurrency`; more get 503 + Retry-After at once.", 8
     )

@@ -82,18 +82,34 @@ def children(pid: int) -> list[tuple[int, str]]:
     return found
 
 
+def wait_until_ready(url: str, timeout_s: float = 300) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"{url} not ready within {timeout_s} s")
+
+
 @pytest.mark.integration
-def test_two_workers_share_a_chroma_server_and_any_worker_answers_a_follow_up_from_its_history(
+def test_two_workers_share_a_chroma_server_any_worker_answers_a_follow_up_and_one_process_serves_the_ui(
     tmp_path, fake_assistant
 ):
     import httpx
+    from gradio_client import Client
 
-    from eval.load import LocalServer
+    from eval.load import LocalServer, free_port
 
+    ui_port = free_port()
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "XIHU_EMBEDDER": "fake", "XIHU_DATA_DIR": str(tmp_path)}
+    env["XIHU_UI_PORT"] = str(ui_port)
     with LocalServer(env, tmp_path / "serve.log", workers=2) as server:
         assert server._process is not None
-        kids = children(server._process.pid)
         first = httpx.post(f"{server.url}/api/ask", json={"question": A18_QUESTION}, timeout=30).json()
         history = [{"role": "user", "content": A18_QUESTION}, {"role": "assistant", "content": first["answer"]}]
         follow_ups = [  # each on a new connection: the kernel hands them to either worker
@@ -101,17 +117,26 @@ def test_two_workers_share_a_chroma_server_and_any_worker_answers_a_follow_up_fr
             for _ in range(12)
         ]
         ready = httpx.get(f"{server.url}/readyz", timeout=30)
+        no_ui = httpx.get(f"{server.url}/", timeout=30)
+        ui_url = f"http://127.0.0.1:{ui_port}"
+        wait_until_ready(ui_url)
+        # Each client joins Gradio's queue and reads the result stream on separate connections: on the workers'
+        # port these land on different processes and fail; the UI process holds both.
+        ui_answers = [Client(ui_url, verbose=False).predict(A18_QUESTION, [], api_name="/respond") for _ in range(4)]
+        kids = children(server._process.pid)
     assert (tmp_path / "chroma-server" / "chroma.sqlite3").is_file()  # the index lives on the shared server
     assert not (tmp_path / "chroma").exists()  # and not in an embedded store
     assert sum("chroma run" in command for _, command in kids) == 1
-    workers = [pid for pid, command in kids if "spawn_main" in command]  # not the resource tracker
-    assert len(workers) == 2
+    assert sum("spawn_main" in command for _, command in kids) == 2  # the workers, not the resource tracker
+    assert sum("assistant.serve:app_from_env" in command for _, command in kids) == 1  # the UI process
     expected = fake_assistant.ask(FOLLOW_UP, history).to_dict()
     assert all(answer == expected for answer in follow_ups)  # the history in the request is all a worker needs
     assert "10万元" in expected["answer"]
     assert expected != fake_assistant.ask(FOLLOW_UP).to_dict()  # and the history is what made the answer
     assert ready.json()["status"] == "ready"
-    assert server._process.poll() is not None  # stopped, with its workers and Chroma server
+    assert no_ui.status_code == 404
+    assert all("20万元" in str(answer) for answer in ui_answers)
+    assert server._process.poll() is not None  # stopped, with its workers, UI process and Chroma server
     deadline = time.monotonic() + 10  # the resource tracker exits once it notices its parent has gone
     while any(Path(f"/proc/{pid}").exists() for pid, _ in kids) and time.monotonic() < deadline:
         time.sleep(0.1)
