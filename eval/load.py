@@ -51,14 +51,6 @@ class Sample:
     outcome: str  # "ok", SHED, "HTTP 500", "ReadTimeout", ...
 
 
-def app_from_env() -> Any:
-    """The app as `app.py` builds it, with settings from the environment (uvicorn --factory target)."""
-    from assistant.api import create_app
-    from assistant.settings import Settings
-
-    return create_app(Settings.from_env())
-
-
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
