@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -103,8 +104,17 @@ class Settings:
         return replace(cls(), **values, **overrides)
 
     def describe(self) -> list[tuple[str, str, str]]:
-        """(env var, current value, description) rows, for the README and `--help`."""
-        return [(ENV_PREFIX + f.name.upper(), str(getattr(self, f.name)), f.metadata["help"]) for f in fields(self)]
+        """(env var, current value, description) rows, for the README and `--help`; a password inside a URL
+        (feedback_url) is shown as ***."""
+        return [
+            (ENV_PREFIX + f.name.upper(), _hide_password(str(getattr(self, f.name))), f.metadata["help"])
+            for f in fields(self)
+        ]
+
+
+def _hide_password(value: str) -> str:
+    """postgresql://user:secret@host/db -> postgresql://user:***@host/db; other values unchanged."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://[^:/@]*):[^@/]*@", r"\1:***@", value)
 
 
 def _coerce(raw: str, kind: type) -> Any:

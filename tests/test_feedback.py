@@ -285,3 +285,10 @@ def test_a_vote_at_every_size_limit_is_stored(api: TestClient, tmp_path: Path) -
     vote = {**VOTE, "question": "问" * 1000, "answer": "答" * 8000, "comment": "评" * 1000, "citations": ["A1"] * 20}
     assert api.post("/api/feedback", json=vote).status_code == 200
     assert FeedbackStore(tmp_path / "data" / "feedback.sqlite3").rows()[0]["answer"] == "答" * 8000
+
+
+def test_the_settings_listing_hides_the_password_of_the_feedback_database_url() -> None:
+    settings = Settings.from_env(environ={"XIHU_FEEDBACK_URL": "postgresql://xihu:s3cret@10.0.0.6:5432/feedback"})
+    rows = {env: value for env, value, _ in settings.describe()}
+    assert rows["XIHU_FEEDBACK_URL"] == "postgresql://xihu:***@10.0.0.6:5432/feedback"
+    assert settings.feedback_url == "postgresql://xihu:s3cret@10.0.0.6:5432/feedback"  # only the listing hides it
