@@ -82,12 +82,18 @@ class Answering:
 
     def ask(self, question: Any, history: list[dict[str, str]] | None = None) -> Answer:
         """Assistant.ask under the concurrency budget; raises QuestionError for unusable questions and
-        Overloaded when the queue is full."""
+        Overloaded when the queue is full or no slot frees up within settings.max_wait_s."""
         if not self._admitted.acquire(blocking=False):
             raise Overloaded()
         try:
-            with self._slots:
+            # A bounded wait too: on a CPU slower than expected (or shared) a full queue would still mean
+            # seconds of waiting; past max_wait_s the client is better told to come back.
+            if not self._slots.acquire(timeout=max(0.0, self.settings.max_wait_s)):
+                raise Overloaded()
+            try:
                 return self.assistant.ask(question, history)
+            finally:
+                self._slots.release()
         finally:
             self._admitted.release()
 

@@ -77,6 +77,9 @@ class Settings:
     max_queue: int = _describe(
         "Answers that may wait per worker beyond `concurrency`; more get 503 + Retry-After at once.", 8
     )
+    max_wait_s: float = _describe(
+        "Longest a question waits for an answer slot before it gets 503 + Retry-After (bounds latency).", 0.5
+    )
 
     @property
     def notice_path(self) -> Path:

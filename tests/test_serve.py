@@ -37,7 +37,9 @@ class BlockingAssistant:
 def test_requests_beyond_the_answer_slots_and_the_queue_get_503_with_retry_after_at_once(fake_assistant, tmp_path):
     from assistant.api import create_app
 
-    settings = Settings.from_env(environ={}, embedder="fake", data_dir=tmp_path, concurrency=1, max_queue=1)
+    settings = Settings.from_env(
+        environ={}, embedder="fake", data_dir=tmp_path, concurrency=1, max_queue=1, max_wait_s=30.0
+    )
     blocking = BlockingAssistant(fake_assistant)
     app = create_app(settings, blocking)
     results: list[int] = []
@@ -64,6 +66,29 @@ def test_requests_beyond_the_answer_slots_and_the_queue_get_503_with_retry_after
     assert elapsed < 1.0  # answered at once, not after the queue
     assert results == [200, 200]
     assert TestClient(app).post("/api/ask", json={"question": A18_QUESTION}).status_code == 200  # room again
+
+
+def test_a_question_waiting_longer_than_max_wait_gets_503_with_retry_after(fake_assistant, tmp_path):
+    from assistant.api import create_app
+
+    settings = Settings.from_env(
+        environ={}, embedder="fake", data_dir=tmp_path, concurrency=1, max_queue=5, max_wait_s=0.3
+    )
+    blocking = BlockingAssistant(fake_assistant)
+    app = create_app(settings, blocking)
+    answering = threading.Thread(target=lambda: TestClient(app).post("/api/ask", json={"question": A18_QUESTION}))
+    answering.start()
+    assert blocking.started.acquire(timeout=30)
+    started = time.perf_counter()
+    waited = TestClient(app).post("/api/ask", json={"question": A18_QUESTION})
+    elapsed = time.perf_counter() - started
+    blocking.release.set()
+    answering.join(timeout=60)
+
+    assert waited.status_code == 503
+    assert waited.headers["retry-after"] == "1"
+    assert waited.json() == {"detail": "现在提问的人太多，请稍后再试。"}
+    assert 0.3 <= elapsed < 2.0  # it waited its max_wait_s for the slot, then was told to come back
 
 
 def children(pid: int) -> list[tuple[int, str]]:
