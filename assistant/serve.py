@@ -98,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.workers <= 1:
         uvicorn.run("assistant.serve:app_from_env", factory=True, host=settings.host, port=settings.port)
         return 0
+    # One process per core, one thread each: the query embedder's OpenMP threads (one per core by default) in
+    # every worker and every concurrent answer would oversubscribe the cores and spin against each other.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     chroma, ui = None, None
     try:
         if not settings.chroma_host:
