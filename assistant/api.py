@@ -105,6 +105,33 @@ class Overloaded(Exception):
     retry_after = 1
 
 
+class AdmissionMiddleware:
+    """Turns a POST /api/ask away with 503 + Retry-After when `limit` are already in flight in this worker.
+
+    Answering bounds the requests that reached it; this also bounds those still waiting for a thread of the
+    server's pool (40 by default), where a burst of clients would otherwise queue without limit.
+    """
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = max(1, limit)
+        self.in_flight = 0  # only touched on the event loop: no lock needed
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") != "/api/ask" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            response = error_response(503, Overloaded.message, headers={"Retry-After": str(Overloaded.retry_after)})
+            await response(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
 def index_readiness(assistant: Assistant) -> dict[str, str]:
     """The store and index checks of /readyz (see IndexHandle.readiness)."""
     collection = assistant.retriever.collection
@@ -207,6 +234,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    # Added first, so it runs inside the guards (auth, size limits, security headers apply to its 503 too).
+    app.add_middleware(AdmissionMiddleware, limit=max(1, settings.concurrency) + max(0, settings.max_queue))
     install_guards(app, settings)
 
     @app.exception_handler(StoreUnavailable)

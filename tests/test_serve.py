@@ -91,6 +91,35 @@ def test_a_question_waiting_longer_than_max_wait_gets_503_with_retry_after(fake_
     assert 0.3 <= elapsed < 2.0  # it waited its max_wait_s for the slot, then was told to come back
 
 
+def test_requests_waiting_for_a_server_thread_count_against_the_queue_too(fake_assistant, tmp_path):
+    import anyio.to_thread
+
+    from assistant.api import create_app
+
+    settings = Settings.from_env(
+        environ={}, embedder="fake", data_dir=tmp_path, concurrency=1, max_queue=0, max_wait_s=30.0
+    )
+    blocking = BlockingAssistant(fake_assistant)
+    with TestClient(create_app(settings, blocking)) as client:
+
+        def one_thread() -> None:  # the server's thread pool, shrunk so one answer fills it
+            anyio.to_thread.current_default_thread_limiter().total_tokens = 1
+
+        client.portal.call(one_thread)
+        answering = threading.Thread(target=lambda: client.post("/api/ask", json={"question": A18_QUESTION}))
+        answering.start()
+        assert blocking.started.acquire(timeout=30)
+        started = time.perf_counter()
+        turned_away = client.post("/api/ask", json={"question": A18_QUESTION})  # before: waited for the thread
+        elapsed = time.perf_counter() - started
+        blocking.release.set()
+        answering.join(timeout=60)
+    assert turned_away.status_code == 503
+    assert turned_away.headers["retry-after"] == "1"
+    assert turned_away.headers["x-content-type-options"] == "nosniff"  # inside the guards
+    assert elapsed < 1.0
+
+
 def children(pid: int) -> list[tuple[int, str]]:
     """(pid, command line) of the direct children of `pid`, from /proc."""
     found = []
