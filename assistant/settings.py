@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -83,6 +84,20 @@ class Settings:
         False,
     )
     concurrency: int = _describe("Gradio event concurrency limit (answers are CPU-bound; 2 cores).", 4)
+    feedback_per_minute: int = _describe("Votes one client (IP address) may post to /api/feedback per minute.", 10)
+    feedback_url: str = _describe(
+        "Feedback database: empty = SQLite in data_dir; postgresql://user:pass@host:port/db = PostgreSQL.", ""
+    )
+    workers: int = _describe("Worker processes of `python -m assistant.serve` (each loads the model).", 1)
+    ui_port: int = _describe(
+        "With several workers: port of the one process serving the UI (Gradio needs one process); 0 = no UI.", 0
+    )
+    max_queue: int = _describe(
+        "Answers that may wait per worker beyond `concurrency`; more get 503 + Retry-After at once.", 8
+    )
+    max_wait_s: float = _describe(
+        "Longest a question waits for an answer slot before it gets 503 + Retry-After (bounds latency).", 0.5
+    )
 
     @property
     def notice_path(self) -> Path:
@@ -110,8 +125,17 @@ class Settings:
         return replace(cls(), **values, **overrides)
 
     def describe(self) -> list[tuple[str, str, str]]:
-        """(env var, current value, description) rows, for the README and `--help`."""
-        return [(ENV_PREFIX + f.name.upper(), str(getattr(self, f.name)), f.metadata["help"]) for f in fields(self)]
+        """(env var, current value, description) rows, for the README and `--help`; a password inside a URL
+        (feedback_url) is shown as ***."""
+        return [
+            (ENV_PREFIX + f.name.upper(), _hide_password(str(getattr(self, f.name))), f.metadata["help"])
+            for f in fields(self)
+        ]
+
+
+def _hide_password(value: str) -> str:
+    """postgresql://user:secret@host/db -> postgresql://user:***@host/db; other values unchanged."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://[^:/@]*):[^@/]*@", r"\1:***@", value)
 
 
 def _coerce(raw: str, kind: type) -> Any:

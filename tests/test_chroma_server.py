@@ -177,3 +177,60 @@ def test_replica_starting_while_another_builds_on_the_same_server_leaves_both_wo
         assert not isinstance(collection, Exception), f"replica {name}: {collection!r}"
         assert collection.count() == len(chunks)
         assert collection.metadata["fingerprint"] == fingerprint
+
+
+# -- the server goes away or comes back empty ---------------------------------------------------------
+def app_client(server: ChromaServer, data_dir: Path):
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+
+    return TestClient(create_app(replica_settings(server, data_dir)))
+
+
+def test_a_chroma_server_back_on_an_empty_volume_is_noticed_and_the_index_rebuilt(chroma_server, tmp_path, caplog):
+    import shutil
+
+    caplog.set_level(logging.WARNING, logger="assistant.index")
+    client = app_client(chroma_server, tmp_path / "app")
+    assert client.post("/api/ask", json={"question": A18_QUESTION}).json()["citations"][0] == "A18"
+
+    chroma_server.stop()
+    shutil.rmtree(chroma_server.path)  # the volume is lost
+    chroma_server.start()
+    answer = client.post("/api/ask", json={"question": A18_AFTER_RESTART})  # before: 500 until the app restarted
+
+    assert answer.status_code == 200
+    assert answer.json()["citations"][0] == "A18"
+    assert "10万元" in answer.json()["answer"]
+    assert builds(caplog) == ["building index xihu_notice: missing"] * 2
+    assert client.get("/readyz").json() == {
+        "status": "ready",
+        "checks": {"store": "ok", "index": "ok", "feedback": "ok"},
+    }
+
+
+def test_while_the_chroma_server_is_down_answers_are_503_with_retry_after_and_only_readyz_fails(
+    chroma_server, tmp_path
+):
+    client = app_client(chroma_server, tmp_path / "app")
+    assert client.get("/readyz").status_code == 200
+
+    chroma_server.stop()
+    down = client.post("/api/ask", json={"question": A18_AFTER_RESTART})
+    ready, alive = client.get("/readyz"), client.get("/healthz")
+    chroma_server.start()
+    back = client.post("/api/ask", json={"question": A18_AFTER_RESTART})
+
+    assert down.status_code == 503
+    assert down.headers["retry-after"] == "5"
+    assert down.json() == {"detail": "检索服务暂时连接不上，请稍后再试。"}
+    assert ready.status_code == 503
+    assert ready.headers["retry-after"] == "5"
+    assert ready.json() == {
+        "detail": "服务尚未就绪，请稍后再试。",
+        "checks": {"store": "检索服务暂时连接不上，请稍后再试。", "index": "未检查", "feedback": "ok"},
+    }
+    assert alive.status_code == 200  # liveness: the process is fine, it is the store that is not
+    assert back.status_code == 200
+    assert back.json()["citations"][0] == "A18"

@@ -300,3 +300,190 @@ def test_feedback_rows_committed_before_a_sigkill_all_survive(tmp_path):
     assert last["question"] == f"问题{committed[-1]}：首次认定的高新技术企业奖励多少？"
     assert last["citations"] == "A18"
     assert len(rows) - len(committed) <= 1  # at most the one row committed as the kill landed, unreported
+
+
+KILLED_BUILDER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from assistant.embeddings import FakeEmbedder
+    from assistant.index import open_index
+    from assistant.notice import load_chunks
+    from assistant.settings import Settings
+
+    class StallingEmbedder(FakeEmbedder):  # stalls mid-build so the test can kill it with vectors written
+        calls = 0
+
+        def embed_passages(self, texts):
+            StallingEmbedder.calls += 1
+            if StallingEmbedder.calls == 4:
+                print("mid-build", flush=True)
+                time.sleep(600)
+            return super().embed_passages(texts)
+
+    settings = Settings.from_env(environ={}, embedder="fake", data_dir=Path(sys.argv[1]))
+    open_index(settings, load_chunks(settings), StallingEmbedder(), force=True)
+    """
+)
+
+
+def segment_folders(settings: Settings) -> set[str]:
+    return {p.name for p in settings.chroma_dir.iterdir() if p.is_dir()}
+
+
+def vector_segments(settings: Settings) -> set[str]:
+    with sqlite3.connect(settings.chroma_dir / "chroma.sqlite3") as connection:
+        return {row[0] for row in connection.execute("SELECT id FROM segments WHERE scope = 'VECTOR'")}
+
+
+@pytest.mark.integration
+def test_a_killed_builds_orphan_segment_folder_is_removed_on_the_next_open(store_settings, caplog):
+    caplog.set_level(logging.WARNING, logger="assistant.index")
+    chunks = load_chunks(store_settings)
+    open_index(store_settings, chunks, FakeEmbedder())
+    before = segment_folders(store_settings)
+    builder = subprocess.Popen(
+        [sys.executable, "-c", KILLED_BUILDER, str(store_settings.data_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        cwd=PROJECT_ROOT,
+    )
+    try:
+        assert builder.stdout.readline().strip() == "mid-build"
+        os.kill(builder.pid, signal.SIGKILL)
+        builder.wait(timeout=30)
+    finally:
+        if builder.poll() is None:
+            builder.kill()
+            builder.wait()
+    left = segment_folders(store_settings)
+    assert len(left - before) == 1  # the killed build's vectors, in a folder no segment row will name again
+
+    collection = open_index(store_settings, chunks, FakeEmbedder())
+
+    assert_current(collection, store_settings)
+    assert segment_folders(store_settings) == vector_segments(store_settings)
+    assert len(segment_folders(store_settings)) == 1
+    removed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("removing orphan")]
+    assert len(removed) == 2  # the killed build's folder and the replaced collection's
+
+
+def test_a_collection_deleted_under_a_running_app_is_rebuilt_on_the_next_query(store_settings, caplog):
+    from assistant.index import collection_name, make_client
+
+    caplog.set_level(logging.WARNING, logger="assistant.index")
+    chunks = load_chunks(store_settings)
+    handle = open_index(store_settings, chunks, FakeEmbedder())
+    make_client(store_settings).delete_collection(collection_name(store_settings, handle.fingerprint))
+
+    assert top_hit(handle, A18_QUESTION) == "A18"  # before: NotFoundError on every query until a restart
+    assert builds(caplog) == ["building index xihu_notice: missing"] * 2
+    assert handle.readiness() == {"store": "ok", "index": "ok"}
+
+
+def test_a_store_that_cannot_be_reached_raises_store_unavailable_with_retry_after(store_settings):
+    import httpx
+
+    from assistant.index import IndexHandle, StoreUnavailable
+
+    class Unreachable:
+        def query(self, **kwargs):
+            raise httpx.ConnectError("[Errno 111] Connection refused")
+
+    handle = IndexHandle(Unreachable(), "f" * 24, 81, reopen=lambda: pytest.fail("an outage is no lost collection"))
+    with pytest.raises(StoreUnavailable) as raised:
+        handle.query(query_embeddings=[[0.0]], n_results=1)
+    assert (raised.value.message, raised.value.retry_after) == ("检索服务暂时连接不上，请稍后再试。", 5)
+
+
+def test_queries_arriving_while_a_lost_collection_is_rebuilt_get_503_at_once(store_settings):
+    from assistant.index import IndexHandle, StoreUnavailable
+
+    class Lost:
+        def count(self):
+            raise RuntimeError("Collection [x] does not exist.")
+
+    handle = IndexHandle(Lost(), "f" * 24, 81, reopen=lambda: pytest.fail("not reached"))
+    handle._rebuilding.acquire()  # another request is rebuilding right now
+    try:
+        with pytest.raises(StoreUnavailable) as raised:
+            handle.count()
+    finally:
+        handle._rebuilding.release()
+    assert raised.value.message == "检索索引正在重建，请稍后再试。"
+
+
+# -- a read-only data dir ---------------------------------------------------------------------------
+READ_ONLY_APP = textwrap.dedent(
+    """
+    import json, logging, sys
+    from pathlib import Path
+    from fastapi.testclient import TestClient
+    from assistant.api import create_app
+    from assistant.settings import Settings
+
+    warnings = []
+    handler = logging.Handler()
+    handler.emit = lambda record: warnings.append(record.getMessage())
+    logging.getLogger("assistant").addHandler(handler)
+    logging.getLogger("assistant").setLevel(logging.WARNING)
+    settings = Settings.from_env(environ={}, embedder="fake", data_dir=Path(sys.argv[1]))
+    client = TestClient(create_app(settings))
+    vote = {"question": "首次认定的高新技术企业奖励多少？", "answer": "20万元", "citations": ["A18"], "rating": "up"}
+    ask = client.post("/api/ask", json={"question": "首次认定的高新技术企业奖励多少？"})
+    votes = [client.post("/api/feedback", json=vote) for _ in range(2)]
+    ready = client.get("/readyz")
+    print(json.dumps({
+        "ask": [ask.status_code, ask.json()["citations"][:1]],
+        "votes": [[v.status_code, v.json()] for v in votes],
+        "ready": [ready.status_code, ready.json()],
+        "warnings": warnings,
+    }, ensure_ascii=False))
+    """
+)
+
+
+def as_unprivileged_root() -> list[str]:
+    """A command prefix that runs as root without the capabilities that let root write anywhere."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is needed to drop root's override of file permissions")
+    return [setpriv, "--bounding-set=-all", "--inh-caps=-all", "--"]
+
+
+@pytest.mark.integration
+def test_a_read_only_data_dir_with_a_valid_index_starts_serves_and_refuses_votes_clearly(tmp_path):
+    import json
+
+    settings = Settings.from_env(environ={}, embedder="fake", data_dir=tmp_path / "data")
+    open_index(settings, load_chunks(settings), FakeEmbedder())
+    (tmp_path / "data" / "index.lock").unlink(missing_ok=True)
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    for path in [tmp_path / "data", *(tmp_path / "data").rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    prefix = as_unprivileged_root() if os.geteuid() == 0 else []
+    try:
+        run = subprocess.run(
+            [*prefix, sys.executable, "-c", READ_ONLY_APP, str(tmp_path / "data")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            cwd=PROJECT_ROOT,
+        )
+    finally:
+        for path in [tmp_path / "data", *(tmp_path / "data").rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["ask"] == [200, ["A18"]]
+    read_only = "评价功能暂时关闭：服务器的数据目录是只读的，评价无法保存。"
+    assert report["votes"] == [[503, {"detail": read_only}]] * 2
+    assert report["ready"] == [
+        200,
+        {"status": "ready", "checks": {"store": "ok", "index": "ok", "feedback": f"disabled: {read_only}"}},
+    ]
+    disabled = [w for w in report["warnings"] if w.startswith("feedback disabled")]
+    assert len(disabled) == 1  # said once, not per vote
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before  # nothing written

@@ -1,0 +1,197 @@
+"""Serving past one process: a full queue answers 503 + Retry-After, the API keeps no conversation state, and
+`python -m assistant.serve` runs several workers sharing one Chroma server."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.settings import PROJECT_ROOT, Settings
+
+A18_QUESTION = "首次认定的高新技术企业奖励多少？"
+FOLLOW_UP = "那重新认定的呢？"
+
+
+class BlockingAssistant:
+    """The fake assistant whose answers wait until `release` is set (so requests pile up)."""
+
+    def __init__(self, assistant) -> None:
+        self._assistant = assistant
+        self.started = threading.Semaphore(0)
+        self.release = threading.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(self._assistant, name)
+
+    def ask(self, question, history=None):
+        self.started.release()
+        assert self.release.wait(timeout=60)
+        return self._assistant.ask(question, history)
+
+
+def test_requests_beyond_the_answer_slots_and_the_queue_get_503_with_retry_after_at_once(fake_assistant, tmp_path):
+    from assistant.api import create_app
+
+    settings = Settings.from_env(
+        environ={}, embedder="fake", data_dir=tmp_path, concurrency=1, max_queue=1, max_wait_s=30.0
+    )
+    blocking = BlockingAssistant(fake_assistant)
+    app = create_app(settings, blocking)
+    results: list[int] = []
+
+    def ask() -> None:
+        results.append(TestClient(app).post("/api/ask", json={"question": A18_QUESTION}).status_code)
+
+    answering = threading.Thread(target=ask)
+    answering.start()
+    assert blocking.started.acquire(timeout=30)  # one is answering now
+    waiting = threading.Thread(target=ask)
+    waiting.start()
+    time.sleep(0.5)  # the second is queued behind it
+    started = time.perf_counter()
+    turned_away = TestClient(app).post("/api/ask", json={"question": A18_QUESTION})
+    elapsed = time.perf_counter() - started
+    blocking.release.set()
+    answering.join(timeout=60)
+    waiting.join(timeout=60)
+
+    assert turned_away.status_code == 503
+    assert turned_away.headers["retry-after"] == "1"
+    assert turned_away.json() == {"detail": "现在提问的人太多，请稍后再试。"}
+    assert elapsed < 1.0  # answered at once, not after the queue
+    assert results == [200, 200]
+    assert TestClient(app).post("/api/ask", json={"question": A18_QUESTION}).status_code == 200  # room again
+
+
+def test_a_question_waiting_longer_than_max_wait_gets_503_with_retry_after(fake_assistant, tmp_path):
+    from assistant.api import create_app
+
+    settings = Settings.from_env(
+        environ={}, embedder="fake", data_dir=tmp_path, concurrency=1, max_queue=5, max_wait_s=0.3
+    )
+    blocking = BlockingAssistant(fake_assistant)
+    app = create_app(settings, blocking)
+    answering = threading.Thread(target=lambda: TestClient(app).post("/api/ask", json={"question": A18_QUESTION}))
+    answering.start()
+    assert blocking.started.acquire(timeout=30)
+    started = time.perf_counter()
+    waited = TestClient(app).post("/api/ask", json={"question": A18_QUESTION})
+    elapsed = time.perf_counter() - started
+    blocking.release.set()
+    answering.join(timeout=60)
+
+    assert waited.status_code == 503
+    assert waited.headers["retry-after"] == "1"
+    assert waited.json() == {"detail": "现在提问的人太多，请稍后再试。"}
+    assert 0.3 <= elapsed < 2.0  # it waited its max_wait_s for the slot, then was told to come back
+
+
+def test_requests_waiting_for_a_server_thread_count_against_the_queue_too(fake_assistant, tmp_path):
+    import anyio.to_thread
+
+    from assistant.api import create_app
+
+    settings = Settings.from_env(
+        environ={}, embedder="fake", data_dir=tmp_path, concurrency=1, max_queue=0, max_wait_s=30.0
+    )
+    blocking = BlockingAssistant(fake_assistant)
+    with TestClient(create_app(settings, blocking)) as client:
+
+        def one_thread() -> None:  # the server's thread pool, shrunk so one answer fills it
+            anyio.to_thread.current_default_thread_limiter().total_tokens = 1
+
+        client.portal.call(one_thread)
+        answering = threading.Thread(target=lambda: client.post("/api/ask", json={"question": A18_QUESTION}))
+        answering.start()
+        assert blocking.started.acquire(timeout=30)
+        started = time.perf_counter()
+        turned_away = client.post("/api/ask", json={"question": A18_QUESTION})  # before: waited for the thread
+        elapsed = time.perf_counter() - started
+        blocking.release.set()
+        answering.join(timeout=60)
+    assert turned_away.status_code == 503
+    assert turned_away.headers["retry-after"] == "1"
+    assert turned_away.headers["x-content-type-options"] == "nosniff"  # inside the guards
+    assert elapsed < 1.0
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the direct children of `pid`, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append((int(entry.name), command))
+    return found
+
+
+def wait_until_ready(url: str, timeout_s: float = 300) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"{url} not ready within {timeout_s} s")
+
+
+@pytest.mark.integration
+def test_two_workers_share_a_chroma_server_any_worker_answers_a_follow_up_and_one_process_serves_the_ui(
+    tmp_path, fake_assistant
+):
+    import httpx
+    from gradio_client import Client
+
+    from eval.load import LocalServer, free_port
+
+    ui_port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "XIHU_EMBEDDER": "fake", "XIHU_DATA_DIR": str(tmp_path)}
+    env["XIHU_UI_PORT"] = str(ui_port)
+    with LocalServer(env, tmp_path / "serve.log", workers=2) as server:
+        assert server._process is not None
+        first = httpx.post(f"{server.url}/api/ask", json={"question": A18_QUESTION}, timeout=30).json()
+        history = [{"role": "user", "content": A18_QUESTION}, {"role": "assistant", "content": first["answer"]}]
+        follow_ups = [  # each on a new connection: the kernel hands them to either worker
+            httpx.post(f"{server.url}/api/ask", json={"question": FOLLOW_UP, "history": history}, timeout=30).json()
+            for _ in range(12)
+        ]
+        ready = httpx.get(f"{server.url}/readyz", timeout=30)
+        no_ui = httpx.get(f"{server.url}/", timeout=30)
+        ui_url = f"http://127.0.0.1:{ui_port}"
+        wait_until_ready(ui_url)
+        # Each client joins Gradio's queue and reads the result stream on separate connections: on the workers'
+        # port these land on different processes and fail; the UI process holds both.
+        ui_answers = [Client(ui_url, verbose=False).predict(A18_QUESTION, [], api_name="/respond") for _ in range(4)]
+        kids = children(server._process.pid)
+    assert (tmp_path / "chroma-server" / "chroma.sqlite3").is_file()  # the index lives on the shared server
+    assert not (tmp_path / "chroma").exists()  # and not in an embedded store
+    assert sum("chroma run" in command for _, command in kids) == 1
+    assert sum("spawn_main" in command for _, command in kids) == 2  # the workers, not the resource tracker
+    assert sum("assistant.serve:app_from_env" in command for _, command in kids) == 1  # the UI process
+    expected = fake_assistant.ask(FOLLOW_UP, history).to_dict()
+    assert all(answer == expected for answer in follow_ups)  # the history in the request is all a worker needs
+    assert "10万元" in expected["answer"]
+    assert expected != fake_assistant.ask(FOLLOW_UP).to_dict()  # and the history is what made the answer
+    assert ready.json()["status"] == "ready"
+    assert no_ui.status_code == 404
+    assert all("20万元" in str(answer) for answer in ui_answers)
+    assert server._process.poll() is not None  # stopped, with its workers, UI process and Chroma server
+    deadline = time.monotonic() + 10  # the resource tracker exits once it notices its parent has gone
+    while any(Path(f"/proc/{pid}").exists() for pid, _ in kids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [command for pid, command in kids if Path(f"/proc/{pid}").exists()] == []
