@@ -1713,3 +1713,12 @@ def test_a_sum_shows_each_parts_figures_named_by_their_award_when_the_labels_rep
         ("紫金港科技城购置进口工业机器人资助：工业机器人设备购置额", "240万元"),
         ("紫金港科技城购置国产工业机器人资助：工业机器人设备购置额", "150万元"),
     )
+
+
+def test_a_negation_in_an_earlier_sentence_or_aside_does_not_contradict_a_later_word():
+    outcome = _plan(
+        "We newly registered a shop in Xihu (not split off from a local firm, not car sales). "
+        "Our retail sales counted in the statistics reached 1.5 billion yuan. How big is the one-off reward?"
+    )
+    assert outcome.clarification is None
+    assert outcome.calculation.amount_yuan == Decimal(450 * W)
