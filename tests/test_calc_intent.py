@@ -1722,3 +1722,17 @@ def test_a_negation_in_an_earlier_sentence_or_aside_does_not_contradict_a_later_
     )
     assert outcome.clarification is None
     assert outcome.calculation.amount_yuan == Decimal(450 * W)
+
+
+def test_a_figure_without_a_cue_where_the_rule_adds_two_figures_is_asked_about():
+    outcome = _plan("外贸企业参加境外展会，一共花了5万，能补多少")
+    assert outcome.calculation is None
+    assert outcome.clarification.splitlines()[1:] == [
+        "我的理解：展位费 = 5万元。",
+        "为避免算错，请先确认：请问境外展会的展位费是多少？",
+    ]
+
+
+def test_a_figure_without_a_cue_for_the_rules_only_slot_of_its_kind_is_computed():
+    outcome = _plan("我们在紫金港科技城采购了6台国产机器人，单价30万，能补多少")
+    assert outcome.calculation.amount_yuan == Decimal(18 * W)
