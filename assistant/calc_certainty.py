@@ -59,9 +59,10 @@ def uncertain_reading(rule: Rule, assignments: Mapping[str, Assignment], context
             asks.append(slot.question or f"请确认{slot.label}。")
     for slot in derived.values():
         current, previous = slot.derive_minus or ("", "")
-        if current in assignments and previous in assignments:
+        # the difference is worked out (not given: "新增三百万") from figures dated against their slots
+        if current in assignments and previous in assignments and slot.name not in assignments:
             years = (_year_at(text, assignments[current].position), _year_at(text, assignments[previous].position))
-            if None not in years and years[0] <= years[1]:  # type: ignore[operator]
+            if None not in years and years[0] < years[1]:  # type: ignore[operator]
                 asks.append(slot.question)
     negated = _negated_rule_word(rule, text)
     if negated:

@@ -1736,3 +1736,11 @@ def test_a_figure_without_a_cue_where_the_rule_adds_two_figures_is_asked_about()
 def test_a_figure_without_a_cue_for_the_rules_only_slot_of_its_kind_is_computed():
     outcome = _plan("我们在紫金港科技城采购了6台国产机器人，单价30万，能补多少")
     assert outcome.calculation.amount_yuan == Decimal(18 * W)
+
+
+def test_two_figures_of_one_dated_clause_and_a_stated_increase_are_computed():
+    outcome = _plan(
+        "我们公司经营规模已经超过国家科技型中小企业认定标准，今年研发投入从2亿元增加到2.03亿元，新增三百万，能拿多少？"
+    )
+    assert outcome.clarification is None
+    assert outcome.calculation.amount_yuan == 0  # 新增300万元 < 500万元
