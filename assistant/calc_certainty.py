@@ -32,6 +32,8 @@ _PART_ASKED = pattern("calc_part_asked")
 _PART_QUESTION = "您同时问到总额和其中一部分，政策只规定总额的计算方法，未分列其中各部分，您想了解的是哪一项金额？"
 _CONFIRM = "为避免算错，请先确认："
 _CONTRADICTION = pattern("calc_contradiction")
+# a clause ends at its punctuation, an English sentence's full stop, or the end of a bracketed aside
+_CLAUSE_END = pattern("calc_segment_break", r"{}|\.\s|[)）]")
 _DATED = pattern("calc_relative_year", r"(?:(?:19|20)?\d\d\s*年(?:度)?|{})")
 
 
@@ -57,9 +59,10 @@ def uncertain_reading(rule: Rule, assignments: Mapping[str, Assignment], context
             asks.append(slot.question or f"请确认{slot.label}。")
     for slot in derived.values():
         current, previous = slot.derive_minus or ("", "")
-        if current in assignments and previous in assignments:
+        # the difference is worked out (not given: "新增三百万") from figures dated against their slots
+        if current in assignments and previous in assignments and slot.name not in assignments:
             years = (_year_at(text, assignments[current].position), _year_at(text, assignments[previous].position))
-            if None not in years and years[0] <= years[1]:  # type: ignore[operator]
+            if None not in years and years[0] < years[1]:  # type: ignore[operator]
                 asks.append(slot.question)
     negated = _negated_rule_word(rule, text)
     if negated:
@@ -96,7 +99,7 @@ def _contradicted_before(text: str, item: Assignment, context: QuestionContext, 
     """An option or flag read from its word while its clause says something against it before the word, not right
     before it ("已经不算科技型中小企业了", "规模早就超出了科技型中小企业的标准"): the word may name what the enterprise is not.
     A marker followed by a figure speaks of the figure ("成立不到3年的科技型中小企业")."""
-    begin = clause_begin(text, item.position)
+    begin = clause_begin(text, item.position, _CLAUSE_END)
     markers = list(_CONTRADICTION.finditer(text.lower(), begin, item.position))
     if not markers:
         return False

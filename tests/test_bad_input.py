@@ -136,7 +136,7 @@ CASES = [
     BadInput("zero yuan", ask("投资0元能拿多少补助？"), 200, check=lambda body: bool(body["answer"].strip())),
     BadInput(
         "Chinese numeral 一千二百万",
-        ask("投资一千二百万元的设备能拿多少补助？"),
+        ask("技改投资一千二百万元的设备能拿多少补助？"),
         200,
         # The numeral is read as 1200万元 and the calculator asks for what it still needs.
         check=lambda body: "1200万元" in body["answer"] and "请问" in body["answer"],

@@ -1713,3 +1713,34 @@ def test_a_sum_shows_each_parts_figures_named_by_their_award_when_the_labels_rep
         ("紫金港科技城购置进口工业机器人资助：工业机器人设备购置额", "240万元"),
         ("紫金港科技城购置国产工业机器人资助：工业机器人设备购置额", "150万元"),
     )
+
+
+def test_a_negation_in_an_earlier_sentence_or_aside_does_not_contradict_a_later_word():
+    outcome = _plan(
+        "We newly registered a shop in Xihu (not split off from a local firm, not car sales). "
+        "Our retail sales counted in the statistics reached 1.5 billion yuan. How big is the one-off reward?"
+    )
+    assert outcome.clarification is None
+    assert outcome.calculation.amount_yuan == Decimal(450 * W)
+
+
+def test_a_figure_without_a_cue_where_the_rule_adds_two_figures_is_asked_about():
+    outcome = _plan("外贸企业参加境外展会，一共花了5万，能补多少")
+    assert outcome.calculation is None
+    assert outcome.clarification.splitlines()[1:] == [
+        "我的理解：展位费 = 5万元。",
+        "为避免算错，请先确认：请问境外展会的展位费是多少？",
+    ]
+
+
+def test_a_figure_without_a_cue_for_the_rules_only_slot_of_its_kind_is_computed():
+    outcome = _plan("我们在紫金港科技城采购了6台国产机器人，单价30万，能补多少")
+    assert outcome.calculation.amount_yuan == Decimal(18 * W)
+
+
+def test_two_figures_of_one_dated_clause_and_a_stated_increase_are_computed():
+    outcome = _plan(
+        "我们公司经营规模已经超过国家科技型中小企业认定标准，今年研发投入从2亿元增加到2.03亿元，新增三百万，能拿多少？"
+    )
+    assert outcome.clarification is None
+    assert outcome.calculation.amount_yuan == 0  # 新增300万元 < 500万元
