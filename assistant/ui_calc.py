@@ -87,6 +87,7 @@ class ProfileForm:
     recognitions: list[str]
     flags: dict[str, str]  # key -> label
     amounts: dict[str, str]  # key -> label with unit
+    aliases: dict[str, str]  # how a profile may name an option (科技型中小企业) -> the option key (sme)
 
 
 def _doc_label(text: str) -> str:
@@ -129,6 +130,13 @@ def profile_form(rules: Sequence[Any], documented: Mapping[str, str]) -> Profile
         recognitions=list(dict.fromkeys(recognitions)),
         flags={key: label(key) for key in PROFILE_FLAGS},
         amounts={key: amount_label(key) for key in PROFILE_AMOUNTS},
+        aliases={
+            alias: option.key
+            for key in (*PROFILE_CHOICES, "industry")
+            if key in slots
+            for option in slots[key].options
+            for alias in (option.label, option.key, *option.aliases)
+        },
     )
 
 
@@ -158,10 +166,8 @@ def form_defaults(form: ProfileForm, example: Mapping[str, Any]) -> dict[str, An
     """The example profile's values placed in the form's fields (option labels are matched to their keys)."""
 
     def option_key(options: list[tuple[str, str]], value: Any) -> str | None:
-        for option_label, key in options:
-            if value in (option_label, key):
-                return key
-        return None
+        key = form.aliases.get(str(value))
+        return key if key in {option for _, option in options} else None
 
     industries = example.get("industry") or []
     industries = [industries] if isinstance(industries, str) else industries

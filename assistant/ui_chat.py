@@ -134,7 +134,7 @@ def suggested_questions(turn: dict[str, Any], chunks: dict[str, Chunk], rules: S
     if not found:
         for sentence in sentences(chunk):
             head = re.split(r"[,，;；:：。]", sentence.strip())[0].strip()
-            if len(head) < 4 or head in quote or head == chunk.title:
+            if len(head) < 4 or head == chunk.title or (turn["route"] != "lookup" and head in quote):
                 continue
             found.append(f"{chunk.label}中“{head[:20]}”是怎么规定的？")
     return [q for q in dict.fromkeys(found) if q != asked][:SUGGESTIONS]

@@ -157,23 +157,25 @@ def find_article(chunks: Sequence[Chunk], ref: str) -> Chunk | None:
 
 
 def search_articles(assistant: Assistant, query: str, limit: int = SEARCH_HITS) -> list[tuple[Chunk, list[str]]]:
-    """The articles and sections the chat's retrieval ranks highest for the query (numbers, department names
-    and everyday words work as in the chat: 高企, 奶茶), each with the words to mark in it: the query's own
-    words and the notice terms its everyday words stand for."""
-    from assistant.retrieve import tokenize
+    """The articles and sections the chat's retrieval ranks highest for the query (department names and
+    everyday words work as in the chat: 高企, 奶茶, 区残联), after the article a number names (27, 二十七,
+    A27), each with the words to mark in it: the query's words and the notice terms its everyday words
+    stand for."""
+    from assistant.retrieve import content_words
 
     if not query.strip():
         return []
     retriever = assistant.retriever
-    hits = retriever.search(query, k=limit * 2)
-    words = [t for t in re.split(r"[\s,，、;；]+", query.strip()) if t]
-    words += [t for t in tokenize(query) if len(t) >= 2] + retriever.lexicon.terms_for(query)
-    words = sorted(set(words), key=lambda w: (-len(w), w))
+    named = find_article(retriever.chunks, query)
+    hits = [named] if named is not None else []
+    hits += [hit.chunk for hit in retriever.search(query, k=limit * 2)]
+    candidates = [t for t in re.split(r"[\s,，、;；]+", query.strip()) if t]
+    candidates += sorted(content_words(query)) + retriever.lexicon.terms_for(query)
+    words = sorted(set(candidates), key=lambda w: (-len(w), w))  # overlapping marks are merged by mark_spans
     found = []
-    for hit in hits:
-        if hit.chunk.kind not in ("article", "section"):
-            continue
-        found.append((hit.chunk, [w for w in words if w.lower() in hit.chunk.text.lower()]))
+    for chunk in dict.fromkeys(hits):
+        if chunk.kind in ("article", "section"):
+            found.append((chunk, [w for w in words if w.lower() in chunk.text.lower()]))
     return found[:limit]
 
 
