@@ -21,7 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from assistant.ui_calc import field_label, form_defaults, form_inputs, profile_form, profile_from_form, scale_question
+from assistant.ui_calc import (
+    field_updates,
+    form_defaults,
+    form_inputs,
+    pool_sizes,
+    profile_form,
+    profile_from_form,
+    scale_question,
+    values_in_rule_order,
+)
 from assistant.ui_chat import (
     HISTORY_TURNS,
     SUGGESTIONS,
@@ -109,6 +118,7 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
     matcher_form = profile_form(rules, profile_doc(settings.knowledge_dir))
     defaults = form_defaults(matcher_form, example_profile)
     serials = itertools.count(1)
+    sizes = pool_sizes(rules)
 
     # -- handlers: 政策问答 ----------------------------------------------------------------------
     def respond(question: str, recent: list[dict[str, Any]] | None) -> tuple[Any, ...]:
@@ -128,7 +138,8 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
             gr.Warning(f"抱歉，系统暂时无法回答，请稍后再试，或拨打{facts.hotline}咨询。")
             return (None, *unchanged)
         turn = turn_record(answer, cleaned)
-        reply = {"messages": chatbot.postprocess(turn_messages(turn)).model_dump(), "turn": turn}
+        messages: list[Any] = turn_messages(turn)
+        reply = {"messages": chatbot.postprocess(messages).model_dump(), "turn": turn}
         card = gr.update(value="", visible=False)
         if answer.calculation is not None:
             card = gr.update(value=calculation_html(answer.calculation), visible=True)
@@ -210,12 +221,21 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
         return gr.update(choices=article_choices(items), value=None, label=f"{unit}负责的条款（{len(items)}条）")
 
     # -- handlers: 奖补计算 ----------------------------------------------------------------------
-    def compute(rule_id: str, *values: Any) -> str:
+    def choose_rule(rule_id: str | None) -> tuple[Any, ...]:
+        """A new rule: its intro, an empty result, and the pool of fields relabelled and emptied for it."""
+        chosen = rules_by_id.get(rule_id or "")
+        updates = [gr.update(**update) for update in field_updates(chosen, sizes)]
+        if chosen is None:
+            return ("", "", gr.update(visible=True), gr.update(visible=False), *updates)
+        return (rule_intro_html(chosen), "", gr.update(visible=False), gr.update(visible=True), *updates)
+
+    def compute(rule_id: str, *pooled: Any) -> str:
         from assistant.calculator import calculate
 
         rule = rules_by_id.get(rule_id)
         if rule is None:
             return '<div class="empty-hint">请先选择奖补项目。</div>'
+        values = values_in_rule_order(rule, pooled, sizes)
         questions = [q for slot, v in zip(rule.inputs, values, strict=False) if (q := scale_question(rule, slot, v))]
         if questions:
             asked = "".join(f"<div>{html.escape(q)}</div>" for q in questions)
@@ -336,7 +356,6 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                             gr.HTML(directory_html(directory), elem_id="directory")
 
             with gr.Tab("奖补计算", id="calc", elem_id="tab-calc"):
-                calc_result = gr.HTML("", elem_id="calc-result", render=False)
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         rule = gr.Dropdown(
@@ -348,37 +367,21 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                         )
                         rule_intro = gr.HTML("", elem_id="rule-intro")
 
-                        @gr.render(inputs=rule)
-                        def rule_form(rule_id: str | None) -> None:
-                            chosen = rules_by_id.get(rule_id or "")
-                            if chosen is None:
-                                gr.Markdown("请先选择一个奖补项目，然后填写企业情况。")
-                                return
-                            fields: list[Any] = []
-                            with gr.Group():
-                                for slot in chosen.inputs:
-                                    key = f"{chosen.id}:{slot.name}"  # a new rule gets new, empty fields
-                                    if slot.kind == "flag":
-                                        field: Any = gr.Radio(
-                                            ["是", "否"], label=slot.label, info=slot.question, key=key
-                                        )
-                                    elif slot.kind == "choice":
-                                        options = [(o.label, o.key) for o in slot.options]
-                                        field = gr.Dropdown(
-                                            options, label=slot.label, info=slot.question, value=None, key=key
-                                        )
-                                    else:
-                                        field = gr.Textbox(
-                                            label=field_label(slot),
-                                            placeholder=slot.question,
-                                            elem_classes=["calc-input"],
-                                            key=key,
-                                        )
-                                    fields.append(field)
-                            run = gr.Button("计算", variant="primary", elem_id="calc-run", key=f"{chosen.id}:run")
-                            run.click(compute, [rule, *fields], calc_result)
-
-                        calc_result.render()
+                        with gr.Group(elem_id="rule-form"):
+                            empty_form = field_updates(None, sizes)
+                            fields = [
+                                gr.Dropdown([], elem_id=f"calc-choice-{i}", **empty_form[i])
+                                if i < sizes["choice"]
+                                else gr.Radio(["是", "否"], elem_id=f"calc-flag-{i}", **empty_form[i])
+                                if i < sizes["choice"] + sizes["flag"]
+                                else gr.Textbox(
+                                    elem_classes=["calc-input"], elem_id=f"calc-number-{i}", **empty_form[i]
+                                )
+                                for i in range(len(empty_form))
+                            ]
+                        form_hint = gr.Markdown("请先选择一个奖补项目，然后填写企业情况。", elem_id="rule-hint")
+                        run = gr.Button("计算", variant="primary", elem_id="calc-run", visible=False)
+                        calc_result = gr.HTML("", elem_id="calc-result")
                     with gr.Column(scale=3):
                         gr.Markdown(
                             "#### 企业情况匹配\n勾选、填写企业情况，列出可能适用的奖补及合计；不知道的可以不填。"
@@ -422,8 +425,12 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
 
         # -- events --------------------------------------------------------------------------------
         answer_outputs = [reply, question, card, panel, status, *suggestions]
-        append = {"fn": None, "inputs": [chatbot, conversation, reply], "outputs": [chatbot, conversation, reply]}
-        append["js"] = APPEND_TURN_JS
+        append: dict[str, Any] = {
+            "fn": None,  # runs in the browser only: the new turn is appended there
+            "inputs": [chatbot, conversation, reply],
+            "outputs": [chatbot, conversation, reply],
+            "js": APPEND_TURN_JS,
+        }
         for trigger in (question.submit, send.click):
             trigger(respond, [question, conversation], answer_outputs, js=SEND_RECENT_JS).then(**append)
         for suggestion in suggestions:
@@ -448,7 +455,7 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
         find.click(search, keyword, results)
         keyword.submit(search, keyword, results)
 
-        rule.change(lambda rid: rule_intro_html(rules_by_id[rid]) if rid in rules_by_id else "", rule, rule_intro)
-        rule.change(lambda _rid: "", rule, calc_result)
+        rule.change(choose_rule, rule, [rule_intro, calc_result, form_hint, run, *fields])
+        run.click(compute, [rule, *fields], calc_result)
         match_button.click(match, [name, *choice_fields, industries, flags, recognitions, *amount_fields], match_result)
     return demo

@@ -67,6 +67,67 @@ def scale_question(rule: Any, slot: Any, value: str) -> str | None:
     return f"“{slot.label}”填的是{shown}元还是{shown}万元？请写上单位，例如“{shown}万元”。"
 
 
+# The rule form is a fixed pool of fields per kind, relabelled and emptied whenever the rule changes (a form
+# re-rendered per rule kept the previous rule's values in the fields at the same places).
+FIELD_GROUPS = ("choice", "flag", "number")
+
+
+def field_group(slot: Any) -> str:
+    return slot.kind if slot.kind in ("choice", "flag") else "number"
+
+
+def pool_sizes(rules: Sequence[Any]) -> dict[str, int]:
+    """How many fields of each group the form needs: the most any rule asks for."""
+    return {
+        group: max((sum(1 for slot in rule.inputs if field_group(slot) == group) for rule in rules), default=0)
+        for group in FIELD_GROUPS
+    }
+
+
+def _slots_by_group(rule: Any) -> dict[str, list[Any]]:
+    return {group: [slot for slot in rule.inputs if field_group(slot) == group] for group in FIELD_GROUPS}
+
+
+def field_updates(rule: Any | None, sizes: Mapping[str, int]) -> list[dict[str, Any]]:
+    """One property update per pool field (choices, then flags, then numbers): the rule's slot with its label,
+    unit, question and an empty value, or hidden and empty when the rule has no slot there."""
+    slots = _slots_by_group(rule) if rule is not None else {group: [] for group in FIELD_GROUPS}
+    updates: list[dict[str, Any]] = []
+    for group in FIELD_GROUPS:
+        for index in range(sizes[group]):
+            empty = "" if group == "number" else None
+            if index >= len(slots[group]):
+                updates.append({"visible": False, "value": empty})
+                continue
+            slot = slots[group][index]
+            if group == "choice":
+                choices = [(option.label, option.key) for option in slot.options]
+                updates.append(
+                    {"visible": True, "value": None, "label": slot.label, "info": slot.question, "choices": choices}
+                )
+            elif group == "flag":
+                updates.append({"visible": True, "value": None, "label": slot.label, "info": slot.question})
+            else:
+                updates.append({"visible": True, "value": "", "label": field_label(slot), "placeholder": slot.question})
+    return updates
+
+
+def values_in_rule_order(rule: Any, values: Sequence[Any], sizes: Mapping[str, int]) -> list[Any]:
+    """The pool's values (choices, flags, numbers) rearranged into the rule's slot order."""
+    by_group: dict[str, list[Any]] = {}
+    start = 0
+    for group in FIELD_GROUPS:
+        by_group[group] = list(values[start : start + sizes[group]])
+        start += sizes[group]
+    taken = {group: 0 for group in FIELD_GROUPS}
+    ordered = []
+    for slot in rule.inputs:
+        group = field_group(slot)
+        ordered.append(by_group[group][taken[group]] if taken[group] < len(by_group[group]) else None)
+        taken[group] += 1
+    return ordered
+
+
 def form_inputs(rule: Any, values: Sequence[Any]) -> dict[str, Any]:
     """The calculator inputs of a filled form: one value per slot, in the rule's order; empty fields left out
     (flags arrive as 是/否)."""

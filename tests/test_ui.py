@@ -336,3 +336,39 @@ def test_a_refusal_suggests_nothing(fake_assistant) -> None:
     turn = ui_chat.turn_record(fake_assistant.ask("今天天气怎么样？"), "今天天气怎么样？")
     assert turn["refused"] is True
     assert ui_chat.suggested_questions(turn, fake_assistant.retriever.by_id, fake_assistant.rules) == []
+
+
+def test_the_rule_form_pool_has_as_many_fields_as_the_largest_rule_needs(fake_assistant) -> None:
+    assert ui_calc.pool_sizes(fake_assistant.rules) == {"choice": 2, "flag": 1, "number": 5}
+
+
+def test_switching_rules_relabels_and_empties_every_field(fake_assistant) -> None:
+    from assistant.rules import find_rule
+
+    sizes = ui_calc.pool_sizes(fake_assistant.rules)
+    updates = ui_calc.field_updates(find_rule(fake_assistant.rules, "zijingang-robot-imported"), sizes)
+    assert len(updates) == 8
+    assert [u["visible"] for u in updates] == [True, True, False, True, True, False, False, False]
+    assert [u["value"] for u in updates] == [None, None, None, "", "", "", "", ""]  # nothing carried over
+    assert [u.get("label") for u in updates[3:5]] == [
+        "工业机器人设备购置额（单位：元，可写“800万元”）",
+        "已获得的本项资助（计入总额上限）（单位：元，可写“800万元”）",
+    ]
+    assert updates[1]["choices"] == [("进口机器人", "imported"), ("国产机器人", "domestic")]
+    assert all(not u["visible"] for u in ui_calc.field_updates(None, sizes))
+
+
+def test_pooled_values_are_read_back_in_the_rules_order(fake_assistant) -> None:
+    from assistant.rules import find_rule
+
+    sizes = ui_calc.pool_sizes(fake_assistant.rules)
+    rule = find_rule(
+        fake_assistant.rules, "retail-catering-new"
+    )  # industry (choice), newly_registered (flag), retail_sales
+    pooled = ["catering", None, "是", "2亿元", "", "", "", ""]
+    assert ui_calc.values_in_rule_order(rule, pooled, sizes) == ["catering", "是", "2亿元"]
+    assert ui_calc.form_inputs(rule, ui_calc.values_in_rule_order(rule, pooled, sizes)) == {
+        "industry": "catering",
+        "newly_registered": True,
+        "retail_sales": "2亿元",
+    }

@@ -151,8 +151,10 @@ def choose(page: Any, dropdown: Any, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
-def choose_rule(page: Any, label: str) -> None:
-    page.click("#rule input")
+def choose_rule(page: Any, label: str, opened: bool = False) -> None:
+    """Pick a calculator rule by typing part of its name into the dropdown's filter."""
+    if not opened:
+        page.click("#rule input")
     page.keyboard.type(label.split("｜")[1][:6])
     page.get_by_role("option", name=label, exact=True).click()
 
@@ -251,8 +253,11 @@ def test_a_question_is_sent_with_the_last_four_turns_only(page: Any, server: Ser
         "今天天气怎么样？",
         HIGH_TECH,
     ]
+    history: list[dict[str, str]] = []
     for question in questions:
-        ask_in_page(page, question, server.ask(question)["answer"])
+        expected = server.ask(question, history[-8:])
+        ask_in_page(page, question, expected["answer"])
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": expected["answer"]}]
     asks = [payload["data"] for payload in sent if payload["data"] and payload["data"][0] in questions]
     assert [len(data[1]) for data in asks] == [0, 1, 2, 3, 4, 4]
     assert [turn["question"] for turn in asks[-1][1]] == questions[1:5]
@@ -462,33 +467,34 @@ def test_switching_rules_resets_every_field_and_the_result(page: Any, server: Se
 
     open_tab(page, "奖补计算")
     page.click("#rule input")
+    page.get_by_role("option").first.wait_for()
     options = page.get_by_role("option").all_inner_texts()
     assert len(options) == len(server_rules(server)) and not [o for o in options if re.search(r"[a-z]-[a-z]", o)]
-    page.keyboard.press("Escape")
-    choose_rule(page, RD_RULE)
+    choose_rule(page, RD_RULE, opened=True)
+    form = page.locator("#rule-form")
     expect(page.locator("#rule-intro .calc-head")).to_have_text("第十四条 · 研发投入增量补助（科技型中小企业规模）")
-    choose(page, page.get_by_label("经营规模"), "符合科技型中小企业认定标准")
-    page.get_by_label(f"年度研发投入额{MONEY_HINT}", exact=True).fill("1200万元")
-    page.get_by_label(f"上年度研发投入额{MONEY_HINT}", exact=True).fill("400万元")
+    choose(page, form.get_by_label("经营规模"), "符合科技型中小企业认定标准")
+    form.get_by_label(f"年度研发投入额{MONEY_HINT}", exact=True).fill("1200万元")
+    form.get_by_label(f"上年度研发投入额{MONEY_HINT}", exact=True).fill("400万元")
     page.click("#calc-run")
     expect(page.locator("#calc-result .calc-amount")).to_have_text("补助：最高40万元")
 
     choose_rule(page, ROBOT_RULE)
     expect(page.locator("#rule-intro .calc-head")).to_have_text("第三十四条 · 紫金港科技城购置进口工业机器人资助")
     expect(page.locator("#calc-result")).to_have_text("")
-    fields = page.locator("#tab-calc .calc-input textarea")
+    fields = page.locator("#rule-form textarea:visible")
     expect(fields).to_have_count(2)
     assert fields.evaluate_all("els => els.map(e => e.value)") == ["", ""]
-    expect(page.get_by_label(f"工业机器人设备购置额{MONEY_HINT}", exact=True)).to_have_value("")
-    expect(page.get_by_label(f"已获得的本项资助（计入总额上限）{MONEY_HINT}", exact=True)).to_have_value("")
+    expect(form.get_by_label(f"工业机器人设备购置额{MONEY_HINT}", exact=True)).to_have_value("")
+    expect(form.get_by_label(f"已获得的本项资助（计入总额上限）{MONEY_HINT}", exact=True)).to_have_value("")
 
-    choose(page, page.get_by_label("所在区域"), "紫金港科技城")
-    page.get_by_label(f"工业机器人设备购置额{MONEY_HINT}", exact=True).fill("1200")
+    choose(page, form.get_by_label("所在区域"), "紫金港科技城")
+    form.get_by_label(f"工业机器人设备购置额{MONEY_HINT}", exact=True).fill("1200")
     page.click("#calc-run")
     expect(page.locator("#calc-result")).to_have_text(
         "请确认金额单位“工业机器人设备购置额”填的是1200元还是1200万元？请写上单位，例如“1200万元”。"
     )
-    page.get_by_label(f"工业机器人设备购置额{MONEY_HINT}", exact=True).fill("200万元")
+    form.get_by_label(f"工业机器人设备购置额{MONEY_HINT}", exact=True).fill("200万元")
     page.click("#calc-run")
     expected = server.post(
         "/api/calc",
@@ -509,8 +515,9 @@ def test_an_input_error_is_shown_once_and_an_unmet_condition_is_named(page: Any)
 
     open_tab(page, "奖补计算")
     choose_rule(page, RD_RULE)
-    choose(page, page.get_by_label("经营规模"), "符合科技型中小企业认定标准")
-    field = page.get_by_label(f"年度研发投入新增额{MONEY_HINT}", exact=True)
+    form = page.locator("#rule-form")
+    choose(page, form.get_by_label("经营规模"), "符合科技型中小企业认定标准")
+    field = form.get_by_label(f"年度研发投入新增额{MONEY_HINT}", exact=True)
     field.fill("abc")
     page.click("#calc-run")
     expect(page.locator("#calc-result .calc-amount")).to_have_text("还需补充信息才能计算")
