@@ -23,7 +23,7 @@ UNIT_HINTS = {
     "count": "单位：家/个",
 }
 BARE_NUMBER = re.compile(r"\s*(\d+(?:\.\d+)?)\s*")
-FAR_BELOW = 1000  # a bare amount this many times below the clause's smallest sum was probably meant in 万元
+WAN = Decimal(10_000)  # 1万元: a clause whose sums are all 万元 or more reads a bare "1200" as probably 1200万元
 # The matcher form: which facts it asks for, in this order (all are keys of the documented example profile).
 PROFILE_FLAGS = ("is_manufacturer", "above_designated_size", "newly_registered")
 PROFILE_AMOUNTS = (
@@ -49,8 +49,8 @@ def field_label(slot: Any) -> str:
 
 
 def scale_question(rule: Any, slot: Any, value: str) -> str | None:
-    """A question when a money field holds a bare number far below every sum of the clause ("1200" where
-    the thresholds are 200万元): 是1200元还是1200万元？ None when the value is fine to compute with."""
+    """A question when a money field holds a bare number under 1万 while every sum of the clause is 万元 or more
+    ("1200" where the thresholds are 200万元): 是1200元还是1200万元？ None when the value is fine to compute with."""
     if slot.kind != "money":
         return None
     bare = BARE_NUMBER.fullmatch(str(value))
@@ -61,7 +61,7 @@ def scale_question(rule: Any, slot: Any, value: str) -> str | None:
         number = Decimal(bare.group(1))
     except InvalidOperation:
         return None
-    if not sums or number * FAR_BELOW >= min(sums):
+    if not sums or min(sums) < WAN or number >= WAN:
         return None
     shown = bare.group(1)
     return f"“{slot.label}”填的是{shown}元还是{shown}万元？请写上单位，例如“{shown}万元”。"

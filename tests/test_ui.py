@@ -198,12 +198,13 @@ def test_each_field_label_says_its_unit(fake_assistant) -> None:
         ("1200", "“年度研发投入新增额”填的是1200元还是1200万元？请写上单位，例如“1200万元”。"),
         (" 800 ", "“年度研发投入新增额”填的是800元还是800万元？请写上单位，例如“800万元”。"),
         ("1200万元", None),  # a unit is given
-        ("2000", None),  # 2000 × 1000 reaches the clause's smallest sum (200万元): not far below
+        ("9999.5", "“年度研发投入新增额”填的是9999.5元还是9999.5万元？请写上单位，例如“9999.5万元”。"),
+        ("10000", None),  # 1万元 and more are plausible sums in 元
         ("3000000", None),
         ("", None),
     ],
 )
-def test_a_bare_number_far_below_the_clauses_sums_gets_a_question(fake_assistant, value, question) -> None:
+def test_a_bare_number_under_1万_beside_a_clause_in_万元_gets_a_question(fake_assistant, value, question) -> None:
     from assistant.rules import find_rule
 
     rule = find_rule(fake_assistant.rules, "rd-subsidy-sme")
