@@ -19,7 +19,9 @@ NOTICE_ZH = "《关于进一步推动经济高质量发展的若干政策》"
 _MONEY = re.compile(r"([^\d]{0,6}?)(\d[\d.]*)\s*(亿元|万元|元|亿|万)")
 _CAP = re.compile(r"最高|不超过|上限")
 # A condition that only opens at a sum: "全年纳统社零额达到1亿元、10亿元、20亿元以上" (the measure, the sums).
-_THRESHOLD = re.compile(r"([^,，;；。(（]{2,16}?)(?:达到|超过)((?:\d[\d.]*(?:亿元|万元|元|亿|万)[、和及]?)+)(?:及)?以上")
+_THRESHOLD = re.compile(
+    r"([^,，;；。(（]{2,16}?)(?:达到|超过)((?:\d[\d.]*(?:亿元|万元|元|亿|万)[、和及]?)+)(?:及)?以上"
+)
 
 
 def _units(chunk: Chunk) -> str:
@@ -94,7 +96,9 @@ def _condition_lead(chunk: Chunk, window: str, language: str) -> str:
             f"According to {_en_label(chunk)}, this support has a threshold: {measure} must reach at least "
             f"{_en_values(lowest)}" + (f"; it is for {who}." if who else ".")
         )
-    return f"根据{chunk.label}，这项支持有门槛：{measure}要达到{lowest}以上才能申请" + (f"，对象是{who}。" if who else "。")
+    return f"根据{chunk.label}，这项支持有门槛：{measure}要达到{lowest}以上才能申请" + (
+        f"，对象是{who}。" if who else "。"
+    )
 
 
 def no_value_answer(question: str, chunk: Chunk, sentence: str, wants: str, language: str) -> Answer:

@@ -198,7 +198,7 @@ def search_results_html(results: list[tuple[Chunk, list[str]]], query: str) -> s
         )
         items.append(
             f'<li class="search-hit"><button type="button" class="hit-open chunk-{html.escape(chunk.id)}">'
-            f'{html.escape(chunk.label)}</button> {title}'
+            f"{html.escape(chunk.label)}</button> {title}"
             f'<div class="hit-text">{snippet}</div></li>'
         )
     lead = f"与“{html.escape(query)}”最相关的{len(results)}条（点条号查看全文）："
