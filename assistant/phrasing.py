@@ -15,7 +15,13 @@ from assistant.records import Answer, Chunk, Citation
 
 HOTLINE_ZH = "12345政务服务热线"
 NOTICE_ZH = "《关于进一步推动经济高质量发展的若干政策》"
-_MONEY = re.compile(r"(最高|不超过|最高不超过|上限)?[^\d]{0,6}?(?<!\d)(?<!\d\.)(\d[\d.]*)\s*(亿元|万元|元|亿|万)")
+# A sum and the few characters before it, where a cap word may stand ("给予最高20万元" is up to 20万元).
+_MONEY = re.compile(r"([^\d]{0,6}?)(?<!\d)(?<!\d\.)(\d[\d.]*)\s*(亿元|万元|元|亿|万)")
+_CAP = re.compile(r"最高|不超过|上限")
+# A condition that only opens at a sum: "全年纳统社零额达到1亿元、10亿元、20亿元以上" (the measure, the sums).
+_THRESHOLD = re.compile(
+    r"([^,，;；。(（]{2,16}?)(?:达到|超过)((?:\d[\d.]*(?:亿元|万元|元|亿|万)[、和及]?)+)(?:及)?以上"
+)
 
 
 def _units(chunk: Chunk) -> str:
@@ -49,9 +55,9 @@ def _en_values(window: str) -> str:
         "元": Decimal(1),
     }
     parts = []
-    for cap, number, unit in _MONEY.findall(window):
+    for before, number, unit in _MONEY.findall(window):
         amount = Decimal(number) * scale[unit]
-        prefix = "up to " if cap else ""
+        prefix = "up to " if _CAP.search(before) else ""
         parts.append(f"{prefix}{yuan_words(amount)} ({number}{unit})")
     return ", ".join(dict.fromkeys(parts))
 
@@ -59,7 +65,10 @@ def _en_values(window: str) -> str:
 def fact_answer(question: str, chunk: Chunk, window: str, sentence: str, language: str, wants: str = "") -> Answer:
     """Lead with the clause that answers, then quote its sentence. English leads restate the window's amounts
     in yuan, unless the question asks for a count, rate or date (then the amounts are not the answer)."""
-    if language == "en":
+    condition = _condition_lead(chunk, window, language)
+    if condition:
+        lead = condition
+    elif language == "en":
         values = _en_values(window) if wants not in ("count", "percent", "date") else ""
         lead = f"According to {_en_label(chunk)}" + (f": {values}." if values else ":") + f" {window}。"
     else:
@@ -69,6 +78,26 @@ def fact_answer(question: str, chunk: Chunk, window: str, sentence: str, languag
         text += f"\n责任单位：{_units(chunk)}"
     return Answer(
         question, text, (chunk.id,), (Citation(chunk.id, chunk.label, sentence),), language=language, route="fact"
+    )
+
+
+def _condition_lead(chunk: Chunk, window: str, language: str) -> str:
+    """When the clause found is only a condition that opens at a sum ("…全年纳统社零额达到1亿元、10亿元、20亿元
+    以上的"), say plainly what it takes before quoting it: a milk-tea shop asking about support should read first
+    that the award starts at 1亿元 of 社零额. Empty for any other window."""
+    found = _THRESHOLD.search(window)
+    if found is None or not window.rstrip("。 ").endswith("的"):
+        return ""
+    measure = found.group(1).strip()
+    lowest = re.split(r"[、和及]", found.group(2))[0]
+    who = re.sub(r"^对", "", window[: found.start()].strip(" ,，"))
+    if language == "en":
+        return (
+            f"According to {_en_label(chunk)}, this support has a threshold: {measure} must reach at least "
+            f"{_en_values(lowest)}" + (f"; it is for {who}." if who else ".")
+        )
+    return f"根据{chunk.label}，这项支持有门槛：{measure}要达到{lowest}以上才能申请" + (
+        f"，对象是{who}。" if who else "。"
     )
 
 

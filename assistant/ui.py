@@ -1,416 +1,105 @@
 """The Gradio UI (Chinese): 政策问答 for the public, 条款查询 for call-center staff, 奖补计算 for enterprises.
 
-Everything a user typed, and everything quoted from the notice, is escaped before it reaches the page:
-chat messages through `chat_html`, HTML panels through `html.escape` (highlights are added after
-escaping, around spans found in the raw text). The helpers below are pure and tested without a browser.
+This module lays the three tabs out and wires their events; what they show is rendered by ui_render.py
+(cards, search results), ui_chat.py (the conversation) and ui_calc.py (the calculator forms), and what
+Gradio has no component for (chip previews, the phone drawer, copy buttons) is ui_static/ui.js.
+
+The conversation lives in the browser (gr.BrowserState): a question is sent with the last few turns only,
+and the answer comes back as one new turn that the page appends itself, so a reply costs the same at the
+150th turn as at the first.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import logging
-import re
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
-import yaml
+
+from assistant.ui_calc import (
+    field_updates,
+    form_defaults,
+    form_inputs,
+    pool_sizes,
+    profile_form,
+    profile_from_form,
+    scale_question,
+    values_in_rule_order,
+)
+from assistant.ui_chat import (
+    HISTORY_TURNS,
+    SUGGESTIONS,
+    display_messages,
+    history_messages,
+    suggested_questions,
+    turn_messages,
+    turn_record,
+)
+from assistant.ui_render import (
+    PANEL_HINT,
+    article_choices,
+    article_html,
+    calculation_html,
+    department_directory,
+    directory_html,
+    find_article,
+    load_examples,
+    match_html,
+    profile_doc,
+    read_out_script,
+    rule_choices,
+    rule_intro_html,
+    search_articles,
+    search_results_html,
+)
+from assistant.vocabulary import notice_facts
 
 if TYPE_CHECKING:
     from assistant.answer import Assistant
     from assistant.feedback import FeedbackStore
-    from assistant.records import Answer, Chunk
+    from assistant.records import Answer
 
 log = logging.getLogger(__name__)
 
 Ask = Callable[[Any, list[dict[str, str]]], "Answer"]
 
-MAX_CHIPS = 30  # citation chips under an answer; 区发改经信局 is cited by 27 chunks, the most of any unit
-HISTORY_TURNS = 12  # earlier messages passed to the Assistant for follow-ups
-STREAM_STEPS = 40  # an answer appears in about this many pieces
-STREAM_DELAY_S = 0.015
-NOTICE = "杭州市西湖区人民政府《关于进一步推动经济高质量发展的若干政策》"
-HOTLINE = "12345政务服务热线"
-PANEL_HINT = '<div class="panel-hint">点击回答下方的引用条款，在这里查看政策原文，支持回答的句子会高亮显示。</div>'
-STATUS_TEXT = {"met": "符合", "unmet": "不符合", "unknown": "待确认"}
-STATUS_MARK = {"met": "✓", "unmet": "✗", "unknown": "?"}
-UNIT_HINTS = {
-    "money": "单位：元，可写“800万元”",
-    "percent": "单位：%，如 30",
-    "area": "单位：平方米",
-    "years": "单位：年",
-    "days": "单位：日",
-    "weight": "单位：吨",
-    "count": "单位：家/个",
-}
-FALLBACK_EXAMPLES = ("首次认定的高新技术企业有什么奖励？", "第二十七条讲的是什么？")
-FALLBACK_PROFILE: dict[str, Any] = {"scale": "sme", "rd_spend": "1200万元", "rd_spend_last_year": "400万元"}
-
-UI_CSS = """
-#citation-chips { gap: 6px; flex-wrap: wrap; }
-button.cite-chip { flex: 0 0 auto !important; width: auto !important; min-width: fit-content !important;
-  white-space: nowrap; border-radius: 999px !important; padding: 2px 12px !important; }
-.article-card { line-height: 1.7; }
-.article-card .article-head { font-size: 1.1em; font-weight: 600; margin-bottom: 4px; }
-.article-card .article-meta { color: var(--body-text-color-subdued); font-size: 0.92em; margin-bottom: 8px; }
-.article-card .article-text, .hit-text { white-space: pre-wrap; }
-.article-card mark, .hit-text mark, .calc-card mark { background: #fde68a; color: inherit; padding: 0 1px; }
-.panel-hint, .empty-hint { color: var(--body-text-color-subdued); padding: 12px 4px; }
-.calc-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 12px 16px; line-height: 1.7; }
-.calc-card .calc-head { font-weight: 600; }
-.calc-card .calc-amount { font-size: 1.5em; font-weight: 700; margin: 4px 0; }
-.calc-card .calc-amount.ineligible { color: #b91c1c; font-size: 1.2em; }
-.calc-card .calc-amount.incomplete { color: #92400e; font-size: 1.2em; }
-.calc-card ul { margin: 4px 0 4px 1.2em; padding: 0; }
-.calc-card li.met::marker { color: #15803d; }
-.calc-card li.unmet { color: #b91c1c; }
-.calc-card li.unknown { color: #92400e; }
-.calc-card .calc-clause { color: var(--body-text-color-subdued); font-size: 0.92em; border-left: 3px solid
-  var(--border-color-primary); padding-left: 8px; margin-top: 6px; }
-.search-hit { border-bottom: 1px solid var(--border-color-primary); padding: 6px 0; }
-.directory td, .match-table td { vertical-align: top; padding: 2px 8px; }
-.match-table { width: 100%; font-size: 0.92em; }
-.match-table td:nth-child(1), .match-table td:nth-child(3), .match-table td:nth-child(4) { white-space: nowrap; }
-.match-table th { text-align: left; padding: 2px 8px; }
-.match-table tr.ineligible { color: var(--body-text-color-subdued); }
-"""
+STATIC = Path(__file__).with_name("ui_static")
+UI_CSS = (STATIC / "ui.css").read_text(encoding="utf-8")
+UI_JS = (STATIC / "ui.js").read_text(encoding="utf-8")
+BEHAVIOUR_HTML = (
+    '<div class="chip-preview" role="tooltip" hidden></div>'
+    '<div class="source-drawer" role="dialog" aria-modal="true" aria-label="政策原文" hidden>'
+    '<button type="button" class="drawer-close" aria-label="关闭政策原文">关闭</button>'
+    '<div class="drawer-body"></div></div>'
+)
+# Client-side steps of a question (Gradio runs `js` in the browser before, or instead of, the Python function).
+SEND_RECENT_JS = f"(question, turns) => [question, (turns || []).slice(-{HISTORY_TURNS})]"
+APPEND_TURN_JS = """(chat, turns, reply) => reply
+  ? [[...(chat || []), ...reply.messages], [...(turns || []), reply.turn], null]
+  : [chat, turns, null]"""
+EXPORT_JS = """(turns) => {
+  if (!turns || !turns.length) return [];
+  const text = %s + turns.map((t) => t.markdown).join("\\n\\n---\\n\\n") + "\\n";
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], { type: "text/markdown;charset=utf-8" }));
+  link.download = "西湖政策助手对话.md";
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  return [];
+}"""
+EXPORT_TITLE = "西湖政策助手对话记录"
 
 
-# -- escaping and highlighting ---------------------------------------------------------------------
-def chat_html(text: str) -> str:
-    """A chat message shown verbatim: the Chatbot renders HTML (Markdown is off), so escape it all and keep
-    the line breaks as <br>."""
-    return html.escape(str(text), quote=False).replace("\n", "<br>")
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(s for s in spans if s[1] > s[0]):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def mark_spans(text: str, spans: list[tuple[int, int]]) -> str:
-    """HTML of `text` with each (start, end) span wrapped in <mark>; every piece is escaped on its own."""
-    out: list[str] = []
-    cursor = 0
-    for start, end in _merge(spans):
-        out.append(html.escape(text[cursor:start]))
-        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
-        cursor = end
-    out.append(html.escape(text[cursor:]))
-    return "".join(out)
-
-
-def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
-    """Where the supporting quote sits in the text: the whole quote, else each of its clauses that occurs."""
-    quote = quote.strip()
-    if not quote:
-        return []
-    at = text.find(quote)
-    if at >= 0:
-        return [(at, at + len(quote))]
-    spans = []
-    for part in re.split(r"[。；;\n]", quote):
-        part = part.strip(" 。；;,，")
-        if len(part) >= 2:
-            at = text.find(part)
-            if at >= 0:
-                spans.append((at, at + len(part)))
-    return spans
-
-
-def term_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
-    """Every case-insensitive occurrence of each term."""
-    spans = []
-    lowered = text.lower()
-    for term in terms:
-        term = term.lower()
-        if not term:
-            continue
-        start = lowered.find(term)
-        while start >= 0:
-            spans.append((start, start + len(term)))
-            start = lowered.find(term, start + len(term))
-    return spans
-
-
-# -- articles ----------------------------------------------------------------------------------------
-def units_text(units: Sequence[str]) -> str:
-    return "、".join(units) or "—"
-
-
-def article_body(chunk: Chunk) -> str:
-    """The article's words without its (二十七) marker and the trailing (责任单位:...) note."""
-    from assistant.extract import sentences
-
-    if chunk.kind != "article":
-        return chunk.text.strip()
-    return "".join(sentences(chunk)).strip()
-
-
-def article_html(chunk: Chunk, quote: str = "", terms: Sequence[str] = ()) -> str:
-    """An article card: label and title, section and lead department, 责任单位, and the verbatim text with
-    the supporting quote (or the search terms) highlighted."""
-    text = chunk.text.strip()
-    spans = quote_spans(text, quote) + term_spans(text, terms)
-    meta = []
-    if chunk.section_title:
-        meta.append(f"所属部分：{html.escape(chunk.section_title)}")
-    if chunk.lead_units:
-        meta.append(f"牵头单位：{html.escape(units_text(chunk.lead_units))}")
-    if chunk.kind == "article":
-        meta.append(f"责任单位：{html.escape(units_text(chunk.responsible_units))}")
-    head = (
-        f"{html.escape(chunk.label)} · {html.escape(chunk.title)}"
-        if chunk.kind == "article"
-        else html.escape(chunk.label)
-    )
-    return (
-        f'<div class="article-card" data-chunk="{html.escape(chunk.id)}">'
-        f'<div class="article-head">{head}</div>'
-        f'<div class="article-meta">{"<br>".join(meta)}</div>'
-        f'<div class="article-text">{mark_spans(text, spans)}</div></div>'
-    )
-
-
-def read_out_script(chunk: Chunk) -> str:
-    """What a call-center agent reads out: the citation, the quoted article, who is responsible."""
-    units = units_text(chunk.responsible_units or chunk.lead_units)
-    if chunk.kind != "article":
-        return f"您好！根据{NOTICE}{chunk.label}：“{article_body(chunk)}”"
-    section = (
-        f"该条属于“{chunk.section_title}”部分，由{units_text(chunk.lead_units)}牵头实施，"
-        if chunk.section_title
-        else ""
-    )
-    return (
-        f"您好！根据{NOTICE}{chunk.label}“{chunk.title}”的规定：“{article_body(chunk)}”\n"
-        f"{section}责任单位是{units}。如需办理或了解细则，请咨询{units}，或拨打{HOTLINE}。"
-    )
-
-
-def find_article(chunks: Sequence[Chunk], ref: str) -> Chunk | None:
-    """The article (or chunk) named in any form: 27, 二十七, 第二十七条, A27, S2."""
-    from assistant.api import find_chunk
-
-    return find_chunk(tuple(chunks), ref) if ref and ref.strip() else None
-
-
-def search_articles(assistant: Assistant, query: str, limit: int = 10) -> tuple[list[tuple[Chunk, list[str]]], bool]:
-    """Articles holding every word of the query (most occurrences first) with the words to highlight;
-    when none holds them all, the keyword ranking's best chunks. The flag says which of the two it was."""
-    from assistant.retrieve import tokenize
-
-    terms = [t for t in re.split(r"[\s,，、;；]+", query.strip()) if t]
-    if not terms:
-        return [], True
-    chunks = [c for c in assistant.retriever.chunks if c.kind in ("article", "section")]
-    exact = [c for c in chunks if all(t.lower() in c.text.lower() for t in terms)]
-    if exact:
-        exact.sort(key=lambda c: -sum(c.text.lower().count(t.lower()) for t in terms))
-        return [(c, terms) for c in exact[:limit]], True
-    words = sorted({t for t in tokenize(query) if len(t) >= 2}, key=lambda w: (-len(w), w))
-    hits = assistant.retriever.search(query, k=limit, mode="bm25")
-    found = [(h.chunk, [w for w in words if w in h.chunk.text]) for h in hits if h.chunk.kind in ("article", "section")]
-    return [(chunk, shown) for chunk, shown in found if shown][: max(1, limit // 2)], False
-
-
-def search_results_html(results: list[tuple[Chunk, list[str]]], exact: bool, query: str) -> str:
-    if not query.strip():
-        return '<div class="empty-hint">请输入关键词，例如“研发投入”或“人才 住房”。</div>'
-    if not results:
-        return f'<div class="empty-hint">没有找到包含“{html.escape(query)}”的条款。</div>'
-    lead = (
-        f"共{len(results)}条包含“{html.escape(query)}”："
-        if exact
-        else f"没有条款同时包含全部关键词，以下是与“{html.escape(query)}”最相关的条款："
-    )
-    items = []
-    for chunk, terms in results:
-        text = chunk.text.strip()
-        pieces = [s for s in re.split(r"(?<=[。；;])", text) if s.strip() and term_spans(s, terms)] or [text[:80]]
-        snippet = " … ".join(mark_spans(s, term_spans(s, terms)) for s in pieces[:3])
-        where = f'{html.escape(chunk.title)}<span class="article-meta">（{html.escape(chunk.section_title)}）</span>'
-        items.append(
-            f'<div class="search-hit"><b>{html.escape(chunk.label)}</b> {where if chunk.kind == "article" else ""}'
-            f'<div class="hit-text">{snippet}</div></div>'
-        )
-    return f'<div class="search-lead">{lead}</div>' + "".join(items)
-
-
-def department_directory(chunks: Sequence[Chunk]) -> dict[str, list[Chunk]]:
-    """Department -> the articles it is a 责任单位 of, in notice order; departments in order of first mention."""
-    directory: dict[str, list[Chunk]] = {}
-    for chunk in chunks:
-        if chunk.kind == "article":
-            for unit in chunk.responsible_units:
-                directory.setdefault(unit, []).append(chunk)
-    return directory
-
-
-def directory_html(directory: dict[str, list[Chunk]]) -> str:
-    rows = "".join(
-        f"<tr><td><b>{html.escape(unit)}</b>（{len(items)}条）</td>"
-        f"<td>{'、'.join(html.escape(f'{c.label}{c.title}') for c in items)}</td></tr>"
-        for unit, items in directory.items()
-    )
-    return f'<table class="directory">{rows}</table>'
-
-
-def article_choices(chunks: Sequence[Chunk]) -> list[tuple[str, str]]:
-    return [(f"{c.label} {c.title}", c.id) for c in chunks]
-
-
-# -- calculations ------------------------------------------------------------------------------------
-def calculation_html(calc: Any) -> str:
-    """A calculation card: rule and article, the amount (or why none), trace, conditions, the clause."""
-    data = calc.to_dict()
-    status = data.get("status", "")
-    amount_text = data.get("amount_text") or ""
-    payout = data.get("payout") or "奖补"
-    if status == "eligible":
-        prefix = "最高" if data.get("is_maximum") else ""
-        per_year = "（每年）" if data.get("per_year") else ""
-        if data.get("amount_min_yuan") is not None and data["amount_min_yuan"] != data.get("amount_yuan"):
-            prefix = "最高"
-        amount = f'<div class="calc-amount">{payout}：{prefix}{html.escape(amount_text)}{per_year}</div>'
-    elif status == "ineligible":
-        amount = f'<div class="calc-amount ineligible">不符合{html.escape(payout)}条件</div>'
-    else:
-        amount = '<div class="calc-amount incomplete">还需补充信息才能计算</div>'
-    label, name, clause = (html.escape(str(data.get(key) or "")) for key in ("article_label", "rule_name", "clause"))
-    parts = ['<div class="calc-card">', f'<div class="calc-head">{label} · {name}</div>', amount]
-    if data.get("trace"):
-        parts.append(f"<div><b>计算：</b>{html.escape(data['trace'])}</div>")
-    if data.get("formula"):
-        parts.append(f"<div><b>标准（含封顶）：</b>{html.escape(data['formula'])}</div>")
-    if data.get("applies_to"):
-        parts.append(f"<div><b>适用对象：</b>{html.escape(data['applies_to'])}</div>")
-    conditions = data.get("conditions") or []
-    if conditions:
-        items = "".join(
-            f'<li class="{html.escape(c["status"])}">{STATUS_MARK.get(c["status"], "")} {html.escape(c["name"])}：'
-            f"{html.escape(c['detail'])}（{STATUS_TEXT.get(c['status'], c['status'])}）</li>"
-            for c in conditions
-        )
-        parts.append(f"<div><b>条件：</b><ul>{items}</ul></div>")
-    for key, title in (("assumptions", "假设"), ("missing", "还需确认"), ("errors", "输入有误"), ("notes", "说明")):
-        values = data.get(key) or []
-        if values:
-            parts.append(f"<div><b>{title}：</b>{html.escape('；'.join(str(v) for v in values))}</div>")
-    alternatives = data.get("alternatives") or []
-    if alternatives:
-        items = "".join(
-            f"<li>{html.escape(a['description'])}：{html.escape(a.get('amount_text') or '')}</li>" for a in alternatives
-        )
-        parts.append(f"<div><b>其他情形：</b><ul>{items}</ul></div>")
-    parts.append(f'<div class="calc-clause">依据{label}：“{clause}”</div>')
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def rule_choices(rules: Sequence[Any]) -> list[tuple[str, str]]:
-    return [(f"{r.article_label}｜{r.name}（{r.id}）", r.id) for r in rules]
-
-
-def rule_intro_html(rule: Any) -> str:
-    from assistant.calculator import describe_formula
-
-    return (
-        '<div class="calc-card">'
-        f'<div class="calc-head">{html.escape(rule.article_label)} · {html.escape(rule.name)}</div>'
-        f"<div><b>适用对象：</b>{html.escape(rule.applies_to)}</div>"
-        f"<div><b>标准：</b>{html.escape(describe_formula(rule))}</div>"
-        f'<div class="calc-clause">原文：“{html.escape(rule.clause)}”</div></div>'
-    )
-
-
-MATCH_STATUS = {"eligible": "可申报", "possible": "需补充信息", "ineligible": "不符合"}
-
-
-def match_html(result: Any) -> str:
-    """The profile matcher's result: total of the awards that can be claimed, then one row per rule with its
-    status, amount and why (the trace, what is missing, or the unmet condition)."""
-    data = result.to_dict()
-    rows = []
-    for item in data["items"]:
-        calc = item["calculation"]
-        if item["status"] == "eligible":
-            why = calc.get("trace") or ""
-            if item.get("assumptions"):
-                why += "（假设：" + "；".join(item["assumptions"]) + "）"
-        elif item["status"] == "possible":
-            why = "；".join(calc.get("missing", [])[:2]) or "；".join(item.get("unknown", []))
-        else:
-            why = "；".join(item.get("unmet", []))
-        if item.get("note"):
-            why += f"（{item['note']}）"
-        amount = ""
-        if item["status"] == "eligible" and calc.get("amount_text"):
-            amount = ("最高" if item.get("is_maximum") else "") + calc["amount_text"]
-        rows.append(
-            f'<tr class="{html.escape(item["status"])}"><td>{html.escape(item["article_label"])}</td>'
-            f"<td>{html.escape(item['rule_name'])}</td><td>{MATCH_STATUS.get(item['status'], item['status'])}</td>"
-            f"<td>{html.escape(amount)}</td><td>{html.escape(why)}</td></tr>"
-        )
-    eligible = sum(1 for item in data["items"] if item["status"] == "eligible")
-    notes = "".join(f"<div>注：{html.escape(note)}</div>" for note in data.get("notes", []))
-    table = (
-        '<table class="match-table"><tr><th>条款</th><th>奖补项目</th><th>状态</th><th>金额</th><th>说明</th></tr>'
-        + "".join(rows)
-        + "</table>"
-        if rows
-        else '<div class="empty-hint">没有匹配到相关政策，请补充企业情况（行业、区域、研发投入、认定荣誉等）。</div>'
-    )
-    return (
-        '<div class="calc-card">'
-        f'<div class="calc-head">政策匹配结果：{html.escape(data["profile_name"])}</div>'
-        f'<div class="calc-amount" id="match-total">可申报{eligible}项，合计约{html.escape(data["total_text"])}</div>'
-        f"{table}{notes}"
-        '<div class="calc-clause">以上为按政策条款测算的估算，标“最高”的为上限，最终以主管部门审核为准。</div></div>'
-    )
-
-
-def load_examples(knowledge_dir: Path) -> tuple[list[str], dict[str, Any]]:
-    """Example questions (knowledge/examples.yaml) and an example enterprise profile for the matcher."""
-    path = knowledge_dir / "examples.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-    questions = [str(q) for q in (raw or {}).get("chat", [])] or list(FALLBACK_EXAMPLES)
-    profile_path = knowledge_dir / "examples" / "profile.example.json"
-    profile = json.loads(profile_path.read_text(encoding="utf-8")) if profile_path.exists() else FALLBACK_PROFILE
-    return questions, {key: value for key, value in profile.items() if not key.startswith("_")}
-
-
-# -- chat --------------------------------------------------------------------------------------------
-def display_messages(history: Sequence[dict[str, str]]) -> list[dict[str, str]]:
-    """The raw conversation as Chatbot messages, every one escaped (the Chatbot renders HTML)."""
-    return [{"role": turn["role"], "content": chat_html(turn["content"])} for turn in history]
-
-
-def stream_pieces(text: str, steps: int = STREAM_STEPS) -> Iterator[str]:
-    """Growing prefixes of the text, ending with the whole text."""
-    size = max(4, -(-len(text) // steps))
-    for end in range(size, len(text), size):
-        yield text[:end]
-    yield text
-
-
-def chip_updates(answer: Answer | None) -> list[Any]:
-    labels = []
-    if answer is not None:
-        by_id = {c.chunk_id: c.label for c in answer.evidence}
-        labels = [by_id.get(cid, cid) for cid in answer.citations]
-    return [
-        gr.update(value=f"📄 {labels[i]}", visible=True) if i < len(labels) else gr.update(value="", visible=False)
-        for i in range(MAX_CHIPS)
-    ]
+def panel_body(inner: str, serial: int) -> str:
+    """The source panel's content; `serial` makes each answer's panel differ from the last, so that the page
+    replaces what a chip click put there even when two answers cite the same article."""
+    return f'<div class="panel-body" data-answer="{serial}">{inner}</div>'
 
 
 def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Blocks:
@@ -418,6 +107,7 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
     from assistant.answer import QuestionError
 
     settings = assistant.settings
+    facts = notice_facts()
     chunks = list(assistant.retriever.chunks)
     by_id = {c.id: c for c in chunks}
     sections = [c for c in chunks if c.kind == "section"]
@@ -425,98 +115,93 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
     rules = list(assistant.rules)
     rules_by_id = {r.id: r for r in rules}
     examples, example_profile = load_examples(settings.knowledge_dir)
+    matcher_form = profile_form(rules, profile_doc(settings.knowledge_dir))
+    defaults = form_defaults(matcher_form, example_profile)
+    serials = itertools.count(1)
+    sizes = pool_sizes(rules)
 
     # -- handlers: 政策问答 ----------------------------------------------------------------------
-    def outputs(**changed: Any) -> tuple[Any, ...]:
-        """One value per chat output, in order; outputs not named stay as they are."""
-        chip_values = changed.pop("chips", [gr.skip()] * MAX_CHIPS)
-        names = ("chatbot", "question", "history", "last", "card", "status", "panel")
-        return (*(changed.get(name, gr.skip()) for name in names), *chip_values)
-
-    def respond(question: str, history: list[dict[str, str]]) -> Iterator[tuple[Any, ...]]:
+    def respond(question: str, recent: list[dict[str, Any]] | None) -> tuple[Any, ...]:
+        """One question with the last few turns -> the new turn (appended by the page), the source panel,
+        the calculation card and the suggested next questions."""
         from assistant.answer import validate_question
 
-        history = list(history or [])
+        unchanged = (gr.skip(),) * (5 + SUGGESTIONS)
         try:
             cleaned = validate_question(question, settings)
+            answer = ask(cleaned, history_messages(recent or []))
         except QuestionError as error:
             gr.Warning(error.message)
-            yield outputs()
-            return
-        pending = [*history, {"role": "user", "content": cleaned}]
-        waiting = display_messages(pending) + [{"role": "assistant", "content": "正在查阅政策原文…"}]
-        hidden = gr.update(value="", visible=False)
-        yield outputs(chatbot=waiting, question="", card=hidden, status="", chips=[hidden] * MAX_CHIPS)
-        try:
-            answer = ask(cleaned, history[-HISTORY_TURNS:])
-        except QuestionError as error:  # the Assistant's own checks, should they differ from validate_question
-            gr.Warning(error.message)
-            yield outputs(chatbot=display_messages(history), question=cleaned)
-            return
+            return (None, *unchanged)
         except Exception:  # the page must stay usable; the log has the details
             log.exception("answering failed")
-            sorry = f"抱歉，系统暂时无法回答，请稍后再试，或拨打{HOTLINE}咨询。"
-            yield outputs(chatbot=display_messages(pending) + [{"role": "assistant", "content": chat_html(sorry)}])
-            return
-        for piece in stream_pieces(answer.answer):
-            yield outputs(chatbot=display_messages(pending) + [{"role": "assistant", "content": chat_html(piece)}])
-            time.sleep(STREAM_DELAY_S)
-        finished = [*pending, {"role": "assistant", "content": answer.answer}]
-        remembered = {
-            "question": cleaned,
-            "answer": answer.answer,
-            "citations": list(answer.citations),
-            "quotes": {c.chunk_id: c.quote for c in answer.evidence},
-        }
-        card_update = hidden
+            gr.Warning(f"抱歉，系统暂时无法回答，请稍后再试，或拨打{facts.hotline}咨询。")
+            return (None, *unchanged)
+        turn = turn_record(answer, cleaned)
+        messages: list[Any] = turn_messages(turn)
+        reply = {"messages": chatbot.postprocess(messages).model_dump(), "turn": turn}
+        card = gr.update(value="", visible=False)
         if answer.calculation is not None:
-            card_update = gr.update(value=calculation_html(answer.calculation), visible=True)
-        yield outputs(
-            chatbot=display_messages(finished),
-            history=finished,
-            last=remembered,
-            card=card_update,
-            chips=chip_updates(answer),
-        )
+            card = gr.update(value=calculation_html(answer.calculation), visible=True)
+        serial = next(serials)
+        if answer.citations and answer.citations[0] in by_id:
+            quote = next((c.quote for c in answer.evidence if c.chunk_id == answer.citations[0]), "")
+            panel_value = panel_body(article_html(by_id[answer.citations[0]], quote=quote), serial)
+        else:
+            panel_value = panel_body('<div class="panel-hint">这条回答没有引用政策条款。</div>', serial)
+        asked_next = suggested_questions(turn, by_id, rules)
+        buttons = [
+            gr.update(value=asked_next[i], visible=True) if i < len(asked_next) else gr.update(visible=False)
+            for i in range(SUGGESTIONS)
+        ]
+        return (reply, "", card, panel_value, "", *buttons)
+
+    def restore(turns: list[dict[str, Any]] | None) -> Any:
+        """The conversation kept in the browser, shown again after a reload, with its 👍/👎."""
+        turns = turns or []
+        votes = [{"up": "Like", "down": "Dislike"}.get(t.get("vote") or "") for t in turns]
+        return gr.update(value=display_messages(turns), feedback_value=votes)
 
     def use_example(event: gr.SelectData) -> str:
         return str(event.value.get("text", "")) if isinstance(event.value, dict) else str(event.value)
 
-    def open_citation(index: int) -> Callable[[dict[str, Any] | None], str]:
-        def handler(last: dict[str, Any] | None) -> str:
-            if not last or index >= len(last["citations"]):
-                return PANEL_HINT
-            chunk_id = last["citations"][index]
-            chunk = by_id.get(chunk_id)
-            if chunk is None:
-                return PANEL_HINT
-            return article_html(chunk, quote=last["quotes"].get(chunk_id, ""))
-
-        return handler
-
-    def vote(rating: str) -> Callable[[dict[str, Any] | None, str], tuple[Any, Any, Any]]:
-        def handler(last: dict[str, Any] | None, comment: str) -> tuple[Any, Any, Any]:
-            if not last:
-                return "请先提问，再对回答进行评价。", gr.skip(), gr.skip()
-            if last.get("voted"):  # one row per answer: a second click would count the same answer twice
-                return "这条回答您已经评价过了，谢谢！", gr.skip(), gr.skip()
-            row = feedback.add(last["question"], last["answer"], last["citations"], rating, comment or "")
-            log.info("feedback row %s (%s)", row, rating)
-            thanks = "感谢您的肯定！" if rating == "up" else "感谢反馈，我们会据此改进。"
-            return f"{thanks}（已记录）", "", {**last, "voted": True}
-
-        return handler
+    def vote(turns: list[dict[str, Any]] | None, comment: str, event: gr.LikeData) -> tuple[Any, Any, Any]:
+        """👍/👎 on any answer: one feedback row per answer, with the optional comment."""
+        turns = list(turns or [])
+        index = event.index if isinstance(event.index, int) else event.index[0]
+        position = index // 2  # messages alternate question, answer
+        if not 0 <= position < len(turns) or event.liked not in (True, False):
+            return gr.skip(), gr.skip(), gr.skip()
+        turn = turns[position]
+        if turn.get("vote"):  # one row per answer: a second click would count the same answer twice
+            return "这条回答您已经评价过了，谢谢！", gr.skip(), gr.skip()
+        rating = "up" if event.liked else "down"
+        row = feedback.add(turn["question"], turn["answer"], turn["citations"], rating, comment or "")
+        log.info("feedback row %s (%s)", row, rating)
+        turns[position] = {**turn, "vote": rating}
+        thanks = "感谢您的肯定！" if rating == "up" else "感谢反馈，我们会据此改进。"
+        return f"{thanks}（已记录）", "", turns
 
     def clear() -> tuple[Any, ...]:
-        hidden = [gr.update(value="", visible=False)] * MAX_CHIPS
-        return ([], "", [], None, gr.update(value="", visible=False), "", PANEL_HINT, *hidden)
+        hidden = [gr.update(visible=False)] * SUGGESTIONS
+        return ([], [], gr.update(value="", visible=False), panel_body(PANEL_HINT, next(serials)), "", *hidden)
+
+    def preview(request: list[str]) -> str:
+        """The article card a citation chip previews, its supporting sentence marked: ui.js calls
+        server.preview([chunk id, quote]) (Gradio passes a server function's arguments as one list)."""
+        chunk_id, quote = (list(request) + ["", ""])[:2] if isinstance(request, list) else (str(request), "")
+        chunk = by_id.get(str(chunk_id))
+        return article_html(chunk, quote=str(quote or "")) if chunk else PANEL_HINT
 
     # -- handlers: 条款查询 ----------------------------------------------------------------------
     def show_article(ref: str) -> tuple[str, str]:
-        chunk = by_id.get(ref) or find_article(chunks, ref or "")
+        chunk = by_id.get((ref or "").strip()) or find_article(chunks, ref or "")
         if chunk is None:
             shown = html.escape((ref or "").strip()[:40])
-            hint = f"没有找到“{shown}”：本政策共72条，请输入1–72、二十七或第二十七条这样的条号。"
+            hint = (
+                f"没有找到“{shown}”：本政策共{facts.article_count}条，"
+                f"请输入1–{facts.article_count}、二十七或第二十七条这样的条号。"
+            )
             return f'<div class="empty-hint">{hint}</div>', ""
         return article_html(chunk), read_out_script(chunk)
 
@@ -529,46 +214,55 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
         return listing, article_html(chosen), read_out_script(chosen)
 
     def search(query: str) -> str:
-        results, exact = search_articles(assistant, query or "")
-        return search_results_html(results, exact, query or "")
+        return search_results_html(search_articles(assistant, query or ""), query or "")
 
     def browse_department(unit: str) -> Any:
         items = directory.get(unit, [])
         return gr.update(choices=article_choices(items), value=None, label=f"{unit}负责的条款（{len(items)}条）")
 
     # -- handlers: 奖补计算 ----------------------------------------------------------------------
-    def compute(rule_id: str, *values: Any) -> str:
+    def choose_rule(rule_id: str | None) -> tuple[Any, ...]:
+        """A new rule: its intro, an empty result, and the pool of fields relabelled and emptied for it."""
+        chosen = rules_by_id.get(rule_id or "")
+        updates = [gr.update(**update) for update in field_updates(chosen, sizes)]
+        if chosen is None:
+            return ("", "", gr.update(visible=True), gr.update(visible=False), *updates)
+        return (rule_intro_html(chosen), "", gr.update(visible=False), gr.update(visible=True), *updates)
+
+    def compute(rule_id: str, *pooled: Any) -> str:
         from assistant.calculator import calculate
 
         rule = rules_by_id.get(rule_id)
         if rule is None:
             return '<div class="empty-hint">请先选择奖补项目。</div>'
-        inputs = {slot.name: value for slot, value in zip(rule.inputs, values, strict=False) if value not in (None, "")}
-        return calculation_html(calculate(rule, inputs))
+        values = values_in_rule_order(rule, pooled, sizes)
+        questions = [q for slot, v in zip(rule.inputs, values, strict=False) if (q := scale_question(rule, slot, v))]
+        if questions:
+            asked = "".join(f"<div>{html.escape(q)}</div>" for q in questions)
+            return f'<div class="calc-card"><div class="calc-amount incomplete">请确认金额单位</div>{asked}</div>'
+        return calculation_html(calculate(rule, form_inputs(rule, values)))
 
-    def match(profile_text: str) -> str:
+    def match(name: str, *values: Any) -> str:
         from assistant.matcher import match_profile
 
-        try:
-            profile = json.loads(profile_text or "{}")
-        except json.JSONDecodeError as error:
-            where = f"第{error.lineno}行第{error.colno}列"
-            return f'<div class="empty-hint">企业情况不是有效的 JSON（{where}）：{html.escape(error.msg)}</div>'
-        if not isinstance(profile, dict) or not profile:
-            return '<div class="empty-hint">请按示例填写企业情况（一个 JSON 对象）。</div>'
+        choices = values[: len(matcher_form.choices)]
+        industries, flags, recognitions, *amounts = values[len(matcher_form.choices) :]
+        profile = profile_from_form(matcher_form, name, choices, industries, flags, recognitions, amounts)
+        if not profile:
+            return '<div class="empty-hint">请至少填写一项企业情况。</div>'
         return match_html(match_profile(profile, rules))
 
     # -- layout ----------------------------------------------------------------------------------
     # No telemetry: Gradio would otherwise call api.gradio.app and huggingface.co at start.
     with gr.Blocks(title="西湖政策助手", analytics_enabled=False) as demo:
         gr.Markdown(
-            f"## 西湖政策助手\n依据{NOTICE}（2024年5月29日印发）解答问题，回答均注明条款出处。"
-            f"内容仅供参考，具体以责任单位解释为准；也可拨打{HOTLINE}。"
+            f"## 西湖政策助手\n依据{facts.full_name}（{facts.issued_zh}印发）解答问题，回答均注明条款出处。"
+            f"内容仅供参考，具体以责任单位解释为准；也可拨打{facts.hotline}。"
         )
         with gr.Tabs():
             with gr.Tab("政策问答", id="chat", elem_id="tab-chat"):
-                history = gr.State([])
-                last = gr.State(None)
+                conversation = gr.BrowserState([], storage_key="xihu-conversation")
+                reply = gr.BrowserState(None, storage_key="xihu-reply")
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         chatbot = gr.Chatbot(
@@ -576,26 +270,21 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                             elem_id="chatbot",
                             height=460,
                             latex_delimiters=[],
-                            render_markdown=False,  # answers are plain text; chat_html escapes them for HTML
-                            buttons=[],
+                            render_markdown=False,  # answers are rendered by ui_chat.answer_html, all escaped
+                            buttons=[],  # Gradio's copy would copy the bubble's HTML: each answer has its own
+                            feedback_options=("Like", "Dislike"),
                             placeholder="您好！请提问西湖区经济高质量发展政策的问题，或点击下面的示例问题。",
                             examples=[{"text": q, "display_text": q} for q in examples],
                         )
-                        with gr.Row(elem_id="citation-chips"):
-                            chips = [
-                                gr.Button(
-                                    "",
-                                    visible=False,
-                                    size="sm",
-                                    scale=0,
-                                    elem_classes=["cite-chip"],
-                                    elem_id=f"chip-{i}",
-                                )
-                                for i in range(MAX_CHIPS)
+                        with gr.Row(elem_id="suggestions"):
+                            suggestions = [
+                                gr.Button(visible=False, size="sm", elem_id=f"suggest-{i}", elem_classes=["suggest"])
+                                for i in range(SUGGESTIONS)
                             ]
                         card = gr.HTML("", visible=False, elem_id="calc-card")
                         with gr.Row():
                             question = gr.Textbox(
+                                label="您的问题",
                                 show_label=False,
                                 placeholder="请输入您的问题，例如：首次认定的高新技术企业有什么奖励？",
                                 scale=5,
@@ -605,20 +294,20 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                             )
                             send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
                         with gr.Row():
-                            up = gr.Button("👍 有帮助", size="sm", elem_id="vote-up", scale=0, min_width=96)
-                            down = gr.Button("👎 没帮助", size="sm", elem_id="vote-down", scale=0, min_width=96)
                             comment = gr.Textbox(
+                                label="补充意见（可选，点回答下的 👍/👎 时一并提交）",
                                 show_label=False,
-                                placeholder="补充意见（可选），点 👍/👎 时一并提交",
+                                placeholder="补充意见（可选，点回答下的 👍/👎 时一并提交）",
                                 scale=3,
                                 container=False,
                                 elem_id="feedback-comment",
                             )
+                            export = gr.Button("导出对话", size="sm", elem_id="export", scale=0, min_width=96)
                             clear_button = gr.Button("清空对话", size="sm", elem_id="clear", scale=0, min_width=96)
                         status = gr.Markdown("", elem_id="feedback-status")
                     with gr.Column(scale=2):
                         gr.Markdown("#### 政策原文")
-                        panel = gr.HTML(PANEL_HINT, elem_id="article-panel")
+                        panel = gr.HTML(panel_body(PANEL_HINT, 0), elem_id="article-panel")
 
             with gr.Tab("条款查询", id="articles", elem_id="tab-articles"):
                 with gr.Row(equal_height=False):
@@ -631,6 +320,12 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                                 elem_id="article-number",
                             )
                             jump = gr.Button("查看", scale=1, elem_id="article-jump")
+                        with gr.Row():
+                            keyword = gr.Textbox(
+                                label="关键词搜索", placeholder="如：研发投入、高企、奶茶", scale=3, elem_id="keyword"
+                            )
+                            find = gr.Button("搜索", scale=1, elem_id="keyword-search")
+                        results = gr.HTML("", elem_id="search-results")
                         section = gr.Dropdown(
                             choices=[(c.label, c.id) for c in sections],
                             label="按部分浏览",
@@ -644,15 +339,9 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                             elem_id="department",
                         )
                         listing = gr.Radio(choices=[], label="条款", elem_id="article-list")
-                        with gr.Row():
-                            keyword = gr.Textbox(
-                                label="关键词搜索", placeholder="如：研发投入、人才 住房", scale=3, elem_id="keyword"
-                            )
-                            find = gr.Button("搜索", scale=1, elem_id="keyword-search")
-                        results = gr.HTML("", elem_id="search-results")
                     with gr.Column(scale=3):
                         article_view = gr.HTML(
-                            '<div class="empty-hint">输入条号、按部分或责任单位浏览，或搜索关键词。</div>',
+                            '<div class="empty-hint">输入条号、搜索关键词，或按部分、责任单位浏览。</div>',
                             elem_id="article-view",
                         )
                         script = gr.Textbox(
@@ -667,7 +356,6 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                             gr.HTML(directory_html(directory), elem_id="directory")
 
             with gr.Tab("奖补计算", id="calc", elem_id="tab-calc"):
-                calc_result = gr.HTML("", elem_id="calc-result", render=False)
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         rule = gr.Dropdown(
@@ -679,62 +367,83 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                         )
                         rule_intro = gr.HTML("", elem_id="rule-intro")
 
-                        @gr.render(inputs=rule)
-                        def rule_form(rule_id: str | None) -> None:
-                            chosen = rules_by_id.get(rule_id or "")
-                            if chosen is None:
-                                gr.Markdown("请先选择一个奖补项目，然后填写企业情况。")
-                                return
-                            fields: list[Any] = []
-                            with gr.Group():
-                                for slot in chosen.inputs:
-                                    if slot.kind == "flag":
-                                        fields.append(gr.Radio(["是", "否"], label=slot.label, info=slot.question))
-                                    elif slot.kind == "choice":
-                                        fields.append(
-                                            gr.Dropdown(
-                                                [(o.label, o.key) for o in slot.options],
-                                                label=slot.label,
-                                                info=slot.question,
-                                                value=None,
-                                            )
-                                        )
-                                    else:
-                                        fields.append(
-                                            gr.Textbox(
-                                                label=f"{slot.label}（{UNIT_HINTS.get(slot.kind, slot.unit)}）",
-                                                placeholder=slot.question,
-                                                elem_classes=["calc-input"],
-                                            )
-                                        )
-                            run = gr.Button("计算", variant="primary", elem_id="calc-run")
-                            run.click(compute, [rule, *fields], calc_result)
-
-                        calc_result.render()
+                        with gr.Group(elem_id="rule-form"):
+                            empty_form = field_updates(None, sizes)
+                            fields = [
+                                gr.Dropdown([], elem_id=f"calc-choice-{i}", **empty_form[i])
+                                if i < sizes["choice"]
+                                else gr.Radio(["是", "否"], elem_id=f"calc-flag-{i}", **empty_form[i])
+                                if i < sizes["choice"] + sizes["flag"]
+                                else gr.Textbox(
+                                    elem_classes=["calc-input"], elem_id=f"calc-number-{i}", **empty_form[i]
+                                )
+                                for i in range(len(empty_form))
+                            ]
+                        form_hint = gr.Markdown("请先选择一个奖补项目，然后填写企业情况。", elem_id="rule-hint")
+                        run = gr.Button("计算", variant="primary", elem_id="calc-run", visible=False)
+                        calc_result = gr.HTML("", elem_id="calc-result")
                     with gr.Column(scale=3):
                         gr.Markdown(
-                            "#### 企业情况匹配\n填写企业情况（JSON，字段名同计算表单），列出可能适用的奖补及合计。"
+                            "#### 企业情况匹配\n勾选、填写企业情况，列出可能适用的奖补及合计；不知道的可以不填。"
                         )
-                        profile = gr.Code(
-                            json.dumps(example_profile, ensure_ascii=False, indent=2),
-                            language="json",
-                            label="企业情况",
-                            elem_id="profile",
+                        name = gr.Textbox(label="企业名称", value=defaults["name"], elem_id="profile-name")
+                        choice_fields = [
+                            gr.Dropdown(options, label=label, value=value, elem_id=f"profile-{key}")
+                            for (key, (label, options)), value in zip(
+                                matcher_form.choices.items(), defaults["choices"], strict=True
+                            )
+                        ]
+                        industries = gr.CheckboxGroup(
+                            matcher_form.industries,
+                            label="所属行业",
+                            value=defaults["industries"],
+                            elem_id="profile-industry",
                         )
+                        flags = gr.CheckboxGroup(
+                            [(label, key) for key, label in matcher_form.flags.items()],
+                            label="企业类型",
+                            value=defaults["flags"],
+                            elem_id="profile-flags",
+                        )
+                        recognitions = gr.CheckboxGroup(
+                            matcher_form.recognitions,
+                            label="本年度新获认定或荣誉",
+                            value=defaults["recognitions"],
+                            elem_id="profile-recognitions",
+                        )
+                        with gr.Accordion("金额与年限", open=True):
+                            amount_fields = [
+                                gr.Textbox(label=label, value=value, elem_id=f"profile-{key}")
+                                for (key, label), value in zip(
+                                    matcher_form.amounts.items(), defaults["amounts"], strict=True
+                                )
+                            ]
                         match_button = gr.Button("匹配奖补", variant="primary", elem_id="match-run")
                         match_result = gr.HTML("", elem_id="match-result")
 
+        gr.HTML(BEHAVIOUR_HTML, js_on_load=UI_JS, server_functions=[preview], elem_id="ui-behaviour", padding=False)
+
         # -- events --------------------------------------------------------------------------------
-        chat_outputs = [chatbot, question, history, last, card, status, panel, *chips]
-        question.submit(respond, [question, history], chat_outputs)
-        send.click(respond, [question, history], chat_outputs)
-        chatbot.example_select(use_example, None, question).then(respond, [question, history], chat_outputs)
-        for index, chip in enumerate(chips):
-            chip.click(open_citation(index), [last], panel)
-        up.click(vote("up"), [last, comment], [status, comment, last])
-        down.click(vote("down"), [last, comment], [status, comment, last])
-        clear_button.click(clear, None, chat_outputs)
-        chatbot.clear(clear, None, chat_outputs)
+        answer_outputs = [reply, question, card, panel, status, *suggestions]
+        append: dict[str, Any] = {
+            "fn": None,  # runs in the browser only: the new turn is appended there
+            "inputs": [chatbot, conversation, reply],
+            "outputs": [chatbot, conversation, reply],
+            "js": APPEND_TURN_JS,
+        }
+        for trigger in (question.submit, send.click):
+            trigger(respond, [question, conversation], answer_outputs, js=SEND_RECENT_JS).then(**append)
+        for suggestion in suggestions:
+            suggestion.click(respond, [suggestion, conversation], answer_outputs, js=SEND_RECENT_JS).then(**append)
+        chatbot.example_select(use_example, None, question).then(
+            respond, [question, conversation], answer_outputs, js=SEND_RECENT_JS
+        ).then(**append)
+        chatbot.like(vote, [conversation, comment], [status, comment, conversation])
+        clear_outputs = [chatbot, conversation, card, panel, status, *suggestions]
+        clear_button.click(clear, None, clear_outputs)
+        chatbot.clear(clear, None, clear_outputs)
+        export.click(None, [conversation], None, js=EXPORT_JS % json.dumps(f"# {EXPORT_TITLE}\n\n"))
+        demo.load(restore, [conversation], [chatbot])
 
         jump.click(show_article, number, [article_view, script])
         number.submit(show_article, number, [article_view, script])
@@ -746,7 +455,7 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
         find.click(search, keyword, results)
         keyword.submit(search, keyword, results)
 
-        rule.change(lambda rid: rule_intro_html(rules_by_id[rid]) if rid in rules_by_id else "", rule, rule_intro)
-        rule.change(lambda _rid: "", rule, calc_result)
-        match_button.click(match, profile, match_result)
+        rule.change(choose_rule, rule, [rule_intro, calc_result, form_hint, run, *fields])
+        run.click(compute, [rule, *fields], calc_result)
+        match_button.click(match, [name, *choice_fields, industries, flags, recognitions, *amount_fields], match_result)
     return demo

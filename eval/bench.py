@@ -1,4 +1,5 @@
-"""Speed benchmark (`make bench`): cold start, index build, warm latency, peak RSS, against the targets.
+"""Speed benchmark (`make bench`): cold start, index build, warm latency, peak RSS, the answer time in the browser,
+against the targets.
 
 `python -m eval.bench --out bench.json` writes JSON and a Markdown table (bench.md beside it) and prints
 the table. Targets are reported, never asserted: a miss does not fail the command, a phase that crashes does.
@@ -33,7 +34,9 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("cold_start_s", "cold start to first answer (new process)", 6, "s"),
     ("index_build_s", "index build from scratch (model load + parse + embed + store)", 15, "s"),
     ("peak_rss_mb", "peak RSS of the assistant process (cold start)", 1200, "MB"),
+    ("browser_p95_ms", "question sent → whole answer visible in Chromium, p95 (answer computed before)", 300, "ms"),
 )
+BROWSER_QUESTIONS = 20  # dev questions timed in the browser, each asked twice: first time, then computed before
 
 
 def cpu_model(cpuinfo: str) -> str:
@@ -194,7 +197,13 @@ def _questions(dataset: Path, limit: int | None) -> list[tuple[str, list[dict[st
 
 
 def run_bench(
-    settings: Any, *, dataset: Path, limit: int | None = None, cold: bool = True, index: bool = True
+    settings: Any,
+    *,
+    dataset: Path,
+    limit: int | None = None,
+    cold: bool = True,
+    index: bool = True,
+    browser: bool = True,
 ) -> dict[str, Any]:
     """Warm latency first (this also builds the default index if it is missing, so the cold start that
     follows measures a start, not a build), then the cold start, then an index build from scratch."""
@@ -221,6 +230,14 @@ def run_bench(
             results.update(measure_index_build(settings))
         except Exception as exc:  # noqa: BLE001
             errors["index build"] = f"{type(exc).__name__}: {exc}"
+    if browser:
+        try:
+            questions = [question for question, history in _questions(dataset, None) if not history]
+            from eval.browser import measure_browser
+
+            results.update(measure_browser(questions[:BROWSER_QUESTIONS]))
+        except Exception as exc:  # noqa: BLE001
+            errors["browser"] = f"{type(exc).__name__}: {exc}"
     results["bench_process_rss_mb"] = _rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     return {
         "machine": machine_info(),
@@ -240,12 +257,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="time only the first N questions")
     parser.add_argument("--skip-cold", action="store_true", help="skip the cold-start process")
     parser.add_argument("--skip-index", action="store_true", help="skip the index build")
+    parser.add_argument("--skip-browser", action="store_true", help="skip the answer time in Chromium")
     args = parser.parse_args(argv)
 
     from assistant.settings import Settings
 
     report = run_bench(
-        Settings.from_env(), dataset=args.dataset, limit=args.limit, cold=not args.skip_cold, index=not args.skip_index
+        Settings.from_env(),
+        dataset=args.dataset,
+        limit=args.limit,
+        cold=not args.skip_cold,
+        index=not args.skip_index,
+        browser=not args.skip_browser,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
