@@ -27,9 +27,11 @@ from assistant.http_guards import error_response, install_guards
 from assistant.index import StoreUnavailable
 from assistant.settings import Settings
 
+from assistant.notice import find_chunk
+from assistant.records import Answer, Chunk
+
 if TYPE_CHECKING:
     from assistant.answer import Assistant
-    from assistant.records import Answer, Chunk
 
 
 class Turn(BaseModel):
@@ -191,20 +193,6 @@ def feedback_readiness(feedback: FeedbackBackend) -> str:
     except Exception as error:
         return f"反馈数据库不可用（{type(error).__name__}）"
     return "ok"
-
-
-def find_chunk(chunks: list[Chunk] | tuple[Chunk, ...], ref: str) -> Chunk | None:
-    """The chunk a user names: an id (A27, S2, PRE, END, any case) or an article number in any form."""
-    from assistant.numerals import parse_article_number
-
-    wanted = ref.strip()
-    by_id = {c.id.upper(): c for c in chunks}
-    if wanted.upper() in by_id:
-        return by_id[wanted.upper()]
-    number = parse_article_number(wanted)
-    if number is None:
-        return None
-    return next((c for c in chunks if c.kind == "article" and c.number == number), None)
 
 
 def chunk_json(chunk: Chunk) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 import re
 from functools import cache
 from pathlib import Path
@@ -193,3 +194,17 @@ def notice_fingerprint(text: str) -> str:
 
 def chunk_by_id(chunks: list[Chunk]) -> dict[str, Chunk]:
     return {c.id: c for c in chunks}
+
+
+def find_chunk(chunks: Sequence[Chunk], ref: str) -> Chunk | None:
+    """The chunk a user names: an id (A27, S2, PRE, END, any case) or an article number in any form."""
+    from assistant.numerals import parse_article_number
+
+    wanted = ref.strip()
+    by_id = {c.id.upper(): c for c in chunks}
+    if wanted.upper() in by_id:
+        return by_id[wanted.upper()]
+    number = parse_article_number(wanted)
+    if number is None:
+        return None
+    return next((c for c in chunks if c.kind == "article" and c.number == number), None)

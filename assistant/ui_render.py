@@ -151,7 +151,7 @@ def read_out_script(chunk: Chunk) -> str:
 
 def find_article(chunks: Sequence[Chunk], ref: str) -> Chunk | None:
     """The article (or chunk) named in any form: 27, 二十七, 第二十七条, A27, S2."""
-    from assistant.api import find_chunk
+    from assistant.notice import find_chunk
 
     return find_chunk(tuple(chunks), ref) if ref and ref.strip() else None
 

@@ -192,7 +192,10 @@ def test_answering_an_unanswerable_case_is_confident_wrong_and_asking_back_is_ab
     case = Case(id="x", question="q", answerable=False, labelled=True)
     assert judge(case, _prediction(citations=("A3",))).outcome == "confident_wrong"
     assert judge(case, _prediction(asked_back=True)).outcome == "abstained"
-    assert judge(case, _prediction(asked_back=True)).reasons == ("should have refused", "asked back instead of refusing")
+    assert judge(case, _prediction(asked_back=True)).reasons == (
+        "should have refused",
+        "asked back instead of refusing",
+    )
 
 
 def test_scores_count_confident_wrong_and_abstained_overall_and_per_kind():

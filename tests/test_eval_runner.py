@@ -199,7 +199,16 @@ def test_predictions_round_trip_through_jsonl(tmp_path):
     write_predictions(path, predictions)
     assert load_predictions(path) == predictions
     first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
-    assert list(first) == ["id", "question", "answer", "citations", "amount_yuan", "refused", "asked_back", "latency_ms"]
+    assert list(first) == [
+        "id",
+        "question",
+        "answer",
+        "citations",
+        "amount_yuan",
+        "refused",
+        "asked_back",
+        "latency_ms",
+    ]
     assert first["answer"] == "给予最高20万元奖励。"
 
 

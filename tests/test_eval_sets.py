@@ -29,7 +29,9 @@ def test_one_row_per_set_in_numeric_order_with_confident_wrong_and_no_report_for
     _write(datasets / "test.jsonl", [{"id": "d", **wrong}])
     out, reports = tmp_path / "sets.md", tmp_path / "reports"
 
-    assert main(["--datasets", str(datasets), "--out", str(out), "--reports", str(reports)], assistant=AnswersA18()) == 0
+    assert (
+        main(["--datasets", str(datasets), "--out", str(out), "--reports", str(reports)], assistant=AnswersA18()) == 0
+    )
 
     rows = out.read_text(encoding="utf-8").splitlines()
     assert [row.split(" | ")[0] for row in rows[2:]] == ["| dev2", "| dev10", "| test"]

@@ -130,4 +130,6 @@ def test_the_index_fingerprint_changes_with_the_everyday_entries():
     plain = index_fingerprint("notice", "model")
     assert index_fingerprint("notice", "model", {}) == plain  # no entries: the fingerprint of a plain index
     assert index_fingerprint("notice", "model", {"A1": ("问题",)}) != plain
-    assert index_fingerprint("notice", "model", {"A1": ("问题",)}) != index_fingerprint("notice", "model", {"A2": ("问题",)})
+    assert index_fingerprint("notice", "model", {"A1": ("问题",)}) != index_fingerprint(
+        "notice", "model", {"A2": ("问题",)}
+    )
