@@ -25,10 +25,9 @@ from assistant import __version__
 from assistant.feedback import FeedbackBackend, FeedbackError, FeedbackIntake, FeedbackStore, make_feedback_store
 from assistant.http_guards import error_response, install_guards
 from assistant.index import StoreUnavailable
-from assistant.settings import Settings
-
 from assistant.notice import find_chunk
 from assistant.records import Answer, Chunk
+from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.answer import Assistant

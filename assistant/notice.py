@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
