@@ -8,7 +8,6 @@ from assistant.answer import (
     QuestionError,
     asks_inside_other_document,
     detect_language,
-    standalone_question,
     validate_question,
     wanted_value,
 )
@@ -70,50 +69,6 @@ def test_english_question_gets_an_english_lead(fake_assistant):
     answer = fake_assistant.ask("Which department is responsible for article 18?")
     assert answer.language == "en"
     assert answer.answer.startswith("Responsible units for Article 18 (第十八条): 区科技局.")
-
-
-def test_follow_up_carries_the_earlier_question():
-    history = [{"role": "user", "content": "紫金港买国产工业机器人有什么补贴？"}, {"role": "assistant", "content": "…"}]
-    assert standalone_question("那进口的呢？", history) == "紫金港买国产工业机器人有什么补贴？ 那进口的呢？"
-    assert standalone_question("第十八条讲什么？", history) == "第十八条讲什么？"
-    assert standalone_question("那进口的呢？", None) == "那进口的呢？"
-
-
-def test_a_follow_up_swaps_its_word_for_the_counterpart_in_the_earlier_turn():
-    history = [{"role": "user", "content": "首次被认定为省级文化出口重点企业，奖多少？"}]
-    contrasts = [["国家级", "省级", "市级", "区级"], ["国产", "进口"]]
-    assert (
-        standalone_question("那如果是国家级的呢？", history, contrasts)
-        == "首次被认定为国家级文化出口重点企业，奖多少？ 那如果是国家级的呢？"
-    )
-    # a question naming two levels swaps nothing
-    assert standalone_question("省级和国家级呢？", history, contrasts).startswith("首次被认定为省级")
-    robots = [{"role": "user", "content": "紫金港企业买了2台国产工业机器人，每台50万，能补多少？"}]
-    assert standalone_question("再加买6台进口的、每台80万，一共能补多少？", robots, contrasts).startswith(
-        "紫金港企业买了2台国产"
-    )  # adds to the earlier items, replaces nothing
-    # a follow-up that points back without an opener word: "，那我们能拿多少", "这是第几条", "加起来", English "this"
-    grant = [{"role": "user", "content": "省级认定的企业海外研发机构有什么奖励？"}]
-    assert standalone_question("省里补助实际到账120万，那我们能拿多少？", grant).startswith(
-        "省级认定的企业海外研发机构"
-    )
-    assert standalone_question("这是第几条？", grant).startswith("省级认定")
-    assert standalone_question("Which department is responsible for this?", grant).startswith("省级认定")
-    assert standalone_question("第十八条讲什么？", grant) == "第十八条讲什么？"
-    rent = [{"role": "user", "content": "紫金港科技城新注册的集成电路企业，年房租100万，第一年租房补贴多少？"}]
-    places = [["紫金港科技城", "云栖小镇"]]
-    assert standalone_question(
-        "换成云栖小镇新引进的优质企业呢？同样年房租100万，也是第一年。", rent, places
-    ).startswith("云栖小镇新注册")  # "换成" replaces, though "同样…也" follows
-    later = [{"role": "user", "content": "新注册的零售企业，社零3亿，奖多少？"}]
-    assert standalone_question("哦对了，我们其实是做汽车销售的，那能拿多少？", later).startswith("新注册的零售企业")
-    # "那笔" / "刚才那" point back to the earlier award, however long the new turn
-    leader = [{"role": "user", "content": "合作社评上市级农业龙头企业，区里奖多少？"}]
-    assert standalone_question("我们今年另外还新认证了3个绿色食品，加上龙头企业那笔，一共多少？", leader).startswith(
-        "合作社评上市级"
-    )
-    assert standalone_question("今年新认证了3个绿色食品，加上刚才说的，一共多少？", leader).startswith("合作社评上市级")
-    assert standalone_question("那个，新认定的高企奖励是多少？", leader) == "那个，新认定的高企奖励是多少？"  # a filler
 
 
 @pytest.mark.parametrize(
