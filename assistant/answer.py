@@ -113,6 +113,7 @@ _DOCUMENT = {
     "document_about": pattern("answer_document_about", flags=re.I),
     "document_date": pattern("answer_document_date", flags=re.I),
     "document_issuer": pattern("answer_document_issuer", flags=re.I),
+    "document_recipients": pattern("answer_document_recipients", flags=re.I),
     "document_validity": pattern("answer_document_validity", flags=re.I),
     "document_basis": pattern("answer_document_basis", flags=re.I),
     "document_total": pattern("answer_document_total", flags=re.I),
@@ -301,7 +302,10 @@ class Assistant:
         return text
 
     def _retrieve(self, turn: Turn) -> Turn:
-        reason = self.scope.refusal_reason(turn.question) or self.router.route(turn.question)
+        reason = self.scope.refusal_reason(turn.question)
+        # a joined follow-up ("省级的呢？") continues an earlier turn: the example router judges questions of their own
+        if not reason and not (turn.reading is not None and turn.reading.joined):
+            reason = self.router.route(turn.question)
         if reason:
             return replace(turn, route="out_of_scope", reason=reason)
         hits = self.retriever.search(turn.standalone, k=self.settings.top_k)

@@ -192,10 +192,20 @@ def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], lang
             f"共{facts.section_count}个领域、{facts.article_count}条：{areas}。"
         )
         lead_en = (
-            f"It is {facts.issuer}'s notice “{facts.title_en}” ({facts.title}), issued on {facts.issued.isoformat()}: "
+            f"It is the notice “{facts.title_en}” ({facts.title}) of {facts.issuer}, issued on {facts.issued.isoformat()}: "
             f"{facts.article_count} articles in {facts.section_count} policy areas ({areas}). "
         )
-        return _document_reply(question, pre, purpose or pre.text.strip()[:200], lead, lead_en, language)
+        total = next((s for s in re.split(r"(?<=。)", end.text.strip()) if "总额" in s), "").strip()
+        about = _document_reply(question, pre, purpose or pre.text.strip()[:200], lead, lead_en, language)
+        if not total:
+            return about
+        # the closing paragraph names the policy areas' count and their total support: quote it too
+        return replace(
+            about,
+            answer=f"{about.answer}\n{_quote(end, total)}",
+            citations=(pre.id, end.id),
+            evidence=(*about.evidence, Citation(end.id, end.label, total)),
+        )
     if route in ("document_date", "document_issuer"):
         lines = [line for line in pre.text.splitlines() if line.strip()]
         issuer = next((line for line in lines if line.endswith("人民政府")), "")
@@ -203,6 +213,12 @@ def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], lang
         lead = f"{facts.title_quoted}由{issuer}于{date}印发（{lines[0]}）。"
         lead_en = f"The notice was issued by {issuer} (Xihu District People's Government) on {date}. "
         return _document_reply(question, pre, f"{issuer}\n{date}", lead, lead_en, language)
+    if route == "document_recipients":
+        lines = [line.strip() for line in pre.text.splitlines() if line.strip()]
+        addressees = next((line for line in lines if line.endswith(("：", ":"))), lines[0])
+        lead = f"{facts.title_quoted}由{facts.issuer}印发给{addressees.rstrip('：:')}。"
+        lead_en = f"The notice is addressed to {addressees.rstrip('：:')}. "
+        return _document_reply(question, pre, addressees, lead, lead_en, language)
     if route == "document_basis":
         sentence = next((s for s in re.split(r"(?<=。)|\n", pre.text) if "根据《" in s), pre.text).strip()
         basis = sentence[sentence.index("根据") :].split(",结合")[0].split("，结合")[0].strip("。")
