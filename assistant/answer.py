@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -214,6 +215,38 @@ def wanted_value(question: str) -> str:
     return ""
 
 
+class _RememberedQueries:
+    """The question embedder, remembering its last vectors: retrieval and the example router embed the same question
+    once between them, and a follow-up's earlier turn is not embedded again."""
+
+    def __init__(self, embedder: Any, size: int = 256) -> None:
+        self.embedder = embedder
+        self.size = size
+        self._vectors: dict[str, Any] = {}
+        self._lock = threading.Lock()  # the API answers several questions at once
+        self.name = getattr(embedder, "name", "")
+        self.dim = getattr(embedder, "dim", 0)
+
+    def embed_queries(self, texts: Sequence[str]) -> Any:
+        import numpy as np
+
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, self.embedder.embed_queries(missing), strict=True))
+            known.update(fresh)
+            with self._lock:
+                for text, vector in fresh.items():
+                    if len(self._vectors) >= self.size:
+                        self._vectors.pop(next(iter(self._vectors)))
+                    self._vectors[text] = vector
+        return np.vstack([known[t] for t in texts])
+
+    def embed_passages(self, texts: Sequence[str]) -> Any:
+        return self.embedder.embed_passages(texts)
+
+
 class Assistant:
     """Answers questions about the notice. Build with `Assistant.create(settings)`; call `ask`."""
 
@@ -248,7 +281,8 @@ class Assistant:
         embedder = make_embedder(settings)
         collection = open_index(settings, chunks, embedder, progress=progress)
         lexicon = Lexicon.load(settings.knowledge_dir / "lexicon.yaml")
-        retriever = Retriever(chunks, make_query_embedder(settings, embedder), collection, lexicon, settings.fusion)
+        queries = _RememberedQueries(make_query_embedder(settings, embedder))
+        retriever = Retriever(chunks, queries, collection, lexicon, settings.fusion)
         rules = load_rules(settings.knowledge_dir / "awards.yaml")
         scope = Scope.load(settings.knowledge_dir / "scope.yaml")
         if chat_model is None:
