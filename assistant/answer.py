@@ -330,6 +330,14 @@ class Assistant:
         hits = self.retriever.search(earlier, k=1) if topic else []
         return self.retriever.topic_coverage(topic, hits[0].chunk) if hits else 0.0
 
+    def embedding_gap(self, text: str, earlier: str) -> float:
+        """Dense similarity of the turn to its own best chunk minus that to the earlier reading's best chunk."""
+        own, before = self.retriever.search(text, k=1), self.retriever.search(earlier, k=1)
+        if not own or not before:
+            return 1.0
+        dense = self.retriever.dense_scores(text)
+        return dense.get(own[0].chunk.id, 0.0) - dense.get(before[0].chunk.id, 0.0)
+
     def _topic_text(self, text: str) -> str:
         if detect_language(text) == "en":
             return " ".join(self.retriever.lexicon.terms_for(text))

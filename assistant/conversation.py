@@ -5,7 +5,8 @@ A turn is joined to the previous one only when it cannot stand alone:
 - it has no topic of its own: alone, retrieval finds no chunk that holds its topic words ("那进口的呢" finds
   进口 everywhere and nowhere in particular; "这次能拿多少", "要是做到12亿呢" name nothing), or
 - its topic is the earlier turn's too: the earlier reading's best chunk holds the turn's topic about as well as
-  the turn's own best chunk ("如果是制造业呢" after 出口信用保险: 第四十六条 says 制造业).
+  the turn's own best chunk ("如果是制造业呢" after 出口信用保险: 第四十六条 says 制造业), or the embedding finds
+  that chunk about as close to the turn as the turn's own.
 A turn that names a topic of its own which the earlier turn's article does not hold starts fresh, whatever words it
 begins with ("那奶茶店有什么奖励" after a 研发 calculation). The joined reading is shown to the user
 ("（接上一问：…）") and returned by the API, which also takes it back with the history.
@@ -34,6 +35,10 @@ OWN_TOPIC_FLOOR = 0.5
 # its own best chunk holds ("高新技术企业认定奖励" after 奶茶店: 0.27 of 1.0); follow-ups on the same article hold
 # as much (1.0 of 1.0, "那生物医药公共服务平台呢" after 紫金港 技改).
 NEW_TOPIC_SHARE = 0.5
+# ... unless the embedding finds the earlier turn's article about as close as the turn's own (within this much
+# cosine): "省里补助实际到账120万，那我们能拿多少" after 海外研发机构 (0.008 apart) shares its words with 第十二条 but
+# continues 第十五条; new topics were 0.02–0.05 apart on the dev follow-ups.
+EMBEDDING_TIE = 0.015
 # How many earlier user turns are read (each may itself be a follow-up of the one before).
 MAX_EARLIER_TURNS = 3
 # How much of the earlier reading the note shows
@@ -53,6 +58,10 @@ class TopicJudge(Protocol):
 
     def carried_topic(self, text: str, earlier: str) -> float:
         """Share of the turn's topic words the earlier reading's best chunk holds."""
+        ...
+
+    def embedding_gap(self, text: str, earlier: str) -> float:
+        """How much closer the embedding finds the turn to its own best chunk than to the earlier reading's."""
         ...
 
 
@@ -119,7 +128,9 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
     own = judge.own_topic(question)
     if own < OWN_TOPIC_FLOOR:
         return _joined(question, earlier, contrasts, "no_topic")
-    if judge.carried_topic(question, earlier.text) < NEW_TOPIC_SHARE * own:
+    if judge.carried_topic(question, earlier.text) < NEW_TOPIC_SHARE * own and (
+        judge.embedding_gap(question, earlier.text) > EMBEDDING_TIE
+    ):
         return Reading(question, question, why="own_topic")
     return _joined(question, earlier, contrasts, "same_topic")
 

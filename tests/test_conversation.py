@@ -16,6 +16,7 @@ class TableJudge:
     own: dict[str, float] = field(default_factory=dict)
     carried: dict[tuple[str, str], float] = field(default_factory=dict)
     alone: set[str] = field(default_factory=set)
+    gap: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def stands_alone(self, text: str) -> bool:
         return text in self.alone
@@ -25,6 +26,9 @@ class TableJudge:
 
     def carried_topic(self, text: str, earlier: str) -> float:
         return self.carried.get((text, earlier), 0.0)
+
+    def embedding_gap(self, text: str, earlier: str) -> float:
+        return self.gap.get((text, earlier), 0.05)
 
 
 def _user(*turns: str) -> list[dict[str, str]]:
@@ -52,6 +56,15 @@ def test_a_turn_naming_a_topic_the_earlier_article_lacks_starts_fresh_whatever_i
     judge = TableJudge(own={question: 1.0}, carried={(question, earlier): 0.0})
     reading = read_turn(question, _user(earlier), judge)
     assert reading == Reading(question, question, why="own_topic")
+
+
+def test_a_turn_the_embedding_finds_as_close_to_the_earlier_article_is_joined():
+    earlier = "省级认定的企业海外研发机构有什么奖励？"
+    question = "省里补助实际到账120万，那我们能拿多少？"
+    judge = TableJudge(own={question: 1.0}, carried={(question, earlier): 0.41}, gap={(question, earlier): 0.008})
+    assert read_turn(question, _user(earlier), judge).why == "same_topic"
+    judge.gap[(question, earlier)] = 0.03
+    assert read_turn(question, _user(earlier), judge).why == "own_topic"
 
 
 def test_a_turn_whose_topic_the_earlier_article_holds_too_is_joined():
