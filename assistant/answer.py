@@ -20,7 +20,7 @@ from assistant.conversation import Reading, read_turn
 from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value, stated_figure
 from assistant.guard import unknown_citations, unsupported_claims
 from assistant.records import Answer, Chunk, Citation, Hit
-from assistant.retrieve import QUESTION_WORDS, Lexicon, Retriever, normalise_question
+from assistant.retrieve import QUESTION_WORDS, Lexicon, Retriever, normalise_question, topic_words
 from assistant.scope import ExampleRouter, Scope, Unstated, asks_inside_other_document
 from assistant.settings import Settings
 from assistant.vocabulary import pattern, words
@@ -585,7 +585,12 @@ class Assistant:
         if turn.language == "zh":
             # a chunk holding none of the question's topic words ("油菜") answers nothing, however its words score
             holding = [c for c in candidates if self.retriever.topic_coverage(turn.standalone, c) > 0]
-            candidates = holding or candidates
+            if not holding:
+                # none of the closest chunks speaks of the topic: say so and offer them, never "根据第N条" on a
+                # clause that shares no topic with the question (the embedding alone found them close)
+                topic = topic_words(turn.question, self.retriever.lexicon.topic_cutter)
+                return phrasing.uncovered_answer(turn.question, topic, candidates, turn.language)
+            candidates = holding
         focus = turn.question if turn.standalone != turn.question else ""
         grams = {
             g: w

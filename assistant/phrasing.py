@@ -95,6 +95,30 @@ def unstated_answer(
     return _refusal_citing(question, chunk, sentence, text, language, "unstated")
 
 
+def uncovered_answer(question: str, topic: Sequence[str], closest: Sequence[Chunk], language: str) -> Answer:
+    """The closest chunks hold none of the question's topic words: say the notice does not speak of it and offer
+    them as the nearest articles, without quoting any of them as the answer."""
+    named = "、".join(f"“{w}”" for w in topic[:4]) or "这个问题"
+    offered = "；".join(f"{c.label}（{c.title}）" for c in closest)
+    text = f"政策原文没有直接讲到{named}。"
+    if offered:
+        text += f"与问题最接近的条款是：{offered}，供参考。"
+    text += f"如需确认，请拨打{HOTLINE_ZH}。"
+    if language == "en":
+        nearest = ", ".join(_en_label(c) for c in closest)
+        text = f"The notice does not speak of this directly; the nearest articles are {nearest}. " + text
+    return Answer(
+        question,
+        text,
+        tuple(c.id for c in closest),
+        tuple(Citation(c.id, c.label, c.title) for c in closest),
+        refused=True,
+        language=language,
+        route="uncovered",
+        notes=("refused: uncovered",),
+    )
+
+
 def _where_to_ask(chunk: Chunk) -> str:
     units = _units(chunk)
     return f"请咨询{units}或拨打{HOTLINE_ZH}。" if units else f"请拨打{HOTLINE_ZH}咨询。"

@@ -493,3 +493,16 @@ def test_the_new_policy_is_no_pasted_standard(fake_assistant):
         "我们做进出口贸易，不属于制造业，2024年短期出口信用保险投保费交了820万元，按新政策资助能拿多少？"
     )
     assert (answer.refused, answer.amount_yuan) == (False, 4920000.0)
+
+
+def test_a_question_whose_topic_no_close_chunk_holds_gets_the_closest_articles_not_a_clause(
+    fake_assistant, monkeypatch
+):
+    # the embedding finds 第六十条 very close, but none of the closest chunks speaks of 猫咪 or 吃饭
+    monkeypatch.setattr(fake_assistant.retriever, "dense_scores", lambda q: {"A60": 0.95})
+    answer = fake_assistant.ask("我家猫咪不吃饭")
+    assert (answer.route, answer.refused, answer.amount_yuan) == ("uncovered", True, None)
+    assert answer.answer.startswith(
+        "政策原文没有直接讲到“猫咪”、“吃饭”。与问题最接近的条款是：第六十条（支持绿色品质农业创建）"
+    )
+    assert "根据第" not in answer.answer
