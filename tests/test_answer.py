@@ -506,3 +506,43 @@ def test_a_question_whose_topic_no_close_chunk_holds_gets_the_closest_articles_n
         "政策原文没有直接讲到“猫咪”、“吃饭”。与问题最接近的条款是：第六十条（支持绿色品质农业创建）"
     )
     assert "根据第" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "cited", "lead"),
+    [
+        (
+            "这个政策什么时候开始执行，到什么时候结束",
+            ("END",),
+            "除标明具体实施期限的条款外，均为2024年全年实施有效，即整个2024年度（到2024年底结束）。",
+        ),
+        (
+            "西湖区今年一共拿出多少钱支持这些政策",
+            ("END",),
+            "上述7个领域政策区级财政2024年预算安排资金除交叉重叠部分外,支持总额为150亿元。",
+        ),
+        (
+            "这份文件主要讲什么",
+            ("PRE", "END"),
+            "《关于进一步推动经济高质量发展的若干政策》是杭州市西湖区人民政府于2024年5月29日印发的政策文件，"
+            "共7个领域、72条：扩大有效投资政策、科技创新政策、",
+        ),
+        (
+            "What is this policy about?",
+            ("PRE", "END"),
+            "It is the notice “Several Policies on Further Promoting High-Quality Economic Development” "
+            "(关于进一步推动经济高质量发展的若干政策) of 杭州市西湖区人民政府, issued on 2024-05-29: 72 articles in 7",
+        ),
+        (
+            "这个政策通知是发给哪些单位的？",
+            ("PRE",),
+            "《关于进一步推动经济高质量发展的若干政策》由杭州市西湖区人民政府印发给各镇人民政府、街道办事处,区政府各部门、各直属单位。",
+        ),
+    ],
+)
+def test_questions_about_the_notice_itself_are_answered_from_its_preamble_and_closing(
+    fake_assistant, question, cited, lead
+):
+    answer = fake_assistant.ask(question)
+    assert (answer.route, answer.citations, answer.refused) == ("document", cited, False)
+    assert answer.answer.startswith(lead)
