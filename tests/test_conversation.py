@@ -206,3 +206,29 @@ def test_the_api_returns_the_reading_and_takes_it_back_with_the_history(client):
     ]
     third = client.post("/api/ask", json={"question": "保费要是1000万呢？", "history": history}).json()
     assert third["reading"] == "出口信用保险保费能补多少？ 那制造业企业呢？ 保费要是1000万呢？"
+
+
+# -- the real model: a chat that switches topic ---------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_a_chat_that_switches_topic_with_the_real_model():
+    from assistant.answer import Assistant
+    from assistant.settings import Settings
+
+    assistant = Assistant.create(Settings.from_env(environ={}))
+    turns = [
+        ("科技型中小企业规模的公司，研发投入比去年新增500万，能补多少？", "A14", ""),
+        ("那奶茶店有什么奖励", "A47", ""),  # a topic of its own: starts fresh
+        ("高新技术企业认定奖励", "A18", ""),  # again
+        ("那重新认定的呢？", "A18", "高新技术企业认定奖励"),  # no topic of its own: joined, and says so
+    ]
+    history: list[dict[str, str]] = []
+    for question, cited, joined_to in turns:
+        answer = assistant.ask(question, history)
+        assert (answer.citations[0], answer.joined_to) == (cited, joined_to), (question, answer.answer[:120])
+        history += [
+            {"role": "user", "content": question, "reading": answer.reading},
+            {"role": "assistant", "content": answer.answer},
+        ]
+    assert answer.answer.startswith("（接上一问：高新技术企业认定奖励）\n")
