@@ -8,54 +8,43 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from assistant import phrasing
 from assistant.amounts import find_amounts
+from assistant.conversation import Reading, read_turn
 from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value, stated_figure
 from assistant.guard import unknown_citations, unsupported_claims
-from assistant.numerals import cites_other_document
 from assistant.records import Answer, Chunk, Citation, Hit
-from assistant.retrieve import QUESTION_WORDS, Lexicon, Retriever, normalise_question
+from assistant.retrieve import QUESTION_WORDS, Lexicon, Retriever, normalise_question, topic_words
+from assistant.scope import ExampleRouter, Scope, Unstated, asks_inside_other_document
 from assistant.settings import Settings
+from assistant.vocabulary import pattern, words
+
+__all__ = ["Assistant", "QuestionError", "Scope", "asks_inside_other_document", "document_question", "wanted_value"]
 
 log = logging.getLogger(__name__)
 
-# What kind of value a question asks for; the composer prefers sentences holding that kind.
+# What kind of value a question asks for, in the order tried; the composer prefers sentences holding that kind.
 WANTS = {
-    "department": r"哪个部门|哪些部门|什么部门|哪个单位|哪些单位|谁负责|谁来负责|找谁|责任单位|谁牵头|牵头(部门|单位)|哪.{0,6}牵头|由谁|负责部门|谁主管|(部门|单位)主管|主管(部门|单位)(是|为)?(哪|谁|什么)|归谁管|哪里申请|which (department|unit|office|bureau)|who (is )?(responsible|in charge|leads?)|responsible (unit|department)|\blead(s|ing)? (department|unit)",
-    "date": r"什么时候|何时|哪天|日期|哪一天|有效期|截止|多久|期限|when|what date|valid",
-    "percent": r"比例|百分之|几成|多少%|百分比|费率|利率|税率|增长率|增速|增幅|增长多少|涨多少|涨幅|几个点|比重|占比|percent|percentage|\brate\b|\bgrowth (target|rate)\b",
-    "count": r"多少家|几家|多少个|几个|多少亩|多少场|多少所|多少户|多少张|多少吨|多少人|多少栋|多少平方米|多少支|多少项|几[张支项所场亩户栋吨名位]|how many|\bnumber of\b",
-    "amount": r"多少钱|多少万|多少亿|金额|(补助|补贴|奖励|资助|奖金|资金|钱|标准|补|奖|给|拿|领|发)[^，。？?,]{0,6}(多少|几万|几百万)|多少.{0,2}(补|奖|钱)|几块|几元|几毛|面值|面额|最多多少|最高多少|最多能|最高能|奖金|预算|how much|amount|budget",
-    "value": r"多少|(?<![第哪])几(?!条|部分|项)",  # not "第几条" / "哪几条": those name articles
+    "department": pattern("answer_wants_department", flags=re.I),
+    "date": pattern("answer_wants_date", flags=re.I),
+    "percent": pattern("answer_wants_percent", flags=re.I),
+    "count": pattern("answer_wants_count", flags=re.I),
+    "amount": pattern("answer_wants_amount", flags=re.I),
+    "value": pattern("answer_wants_value", flags=re.I),
 }
-
-
-_FOLLOW_UP = re.compile(
-    r"^(那(?!个[，,\s])|那么|如果|假如|要是|换成|改成|还有|另外|哦|噢|对了|其实|同一年|同年|后来|之后|然后"
-    r"|and |what about|how about|if |what if |suppose )"
-    r"|呢[?？]?$|^(它|这个|这条|该条|这笔|这项|这是|这属于)|[，,]那(我们|我|咱们)?(能|还|可以|又)|其实是|同一年|还能再|已经拿过"
-    r"|这次|再加|再买|又(首次|买|拿|获|评|通过|突破|新增)|还有一[个项家]|两项|加起来|连同"
-    r"|那一?[笔项份](奖励?|补贴|补助|资助|钱)?[，,。？?]|那个(奖励?|补贴|补助|资助)|(刚才|前面|上面|之前|上次)(那|说的|问的)"
-    r"|\b(this|that|it|them|these)\b\W*$|\bfor (this|that|it)\b"
-)
 # A total of figures the notice states: asked for, items joined, about budgets
-_SUM_ASKED = re.compile(
-    r"一共|合计|合起来|加起来|加在一起|总共|共计|两项|两块|\bin total\b|\baltogether\b|\bcombined\b"
-)
-_ITEM_JOIN = re.compile(r"再加上|加上|以及|\bplus\b|\bas well as\b")
-_BUDGET_WORD = re.compile(r"预算|安排|资金|\bbudget|\ballocat")
+_SUM_ASKED = pattern("answer_sum_asked")
+_ITEM_JOIN = pattern("answer_item_join")
+_BUDGET_WORD = pattern("answer_budget_word")
 _ASK_SPLIT = re.compile(r"(?<=[？?])\s*")
-_LIST_ARTICLES = re.compile(
-    r"(负责|管|牵头|涉及).{0,6}(哪些|什么|几条)|哪些(条|政策|条款)|(which|what) (articles|policies)"
-)
+_LIST_ARTICLES = pattern("answer_list_articles")
+_ASKS_FIGURE = pattern("answer_asks_figure")
 
 
 class QuestionError(ValueError):
@@ -71,8 +60,9 @@ class Turn:
     """The state that flows through the chain."""
 
     question: str
-    standalone: str
+    standalone: str  # what is retrieved and answered: the question alone, or joined to the earlier turn
     language: str
+    reading: Reading | None = None  # how the question was read (conversation.read_turn)
     hits: tuple[Hit, ...] = ()
     wants: str = ""
     route: str = ""
@@ -91,130 +81,6 @@ class UnstatedAsk:
     kind: Unstated
     about: Chunk | None
     topic: str
-
-
-@dataclass(frozen=True)
-class Unstated:
-    """A kind of information the notice never gives (申报材料, 电话, 截止日期 ...), with the words that ask for it."""
-
-    name: str
-    what: str  # how the answer names it: 申报材料和办理流程
-    what_en: str
-    patterns: tuple[re.Pattern[str], ...]
-    cite: bool = True  # point to the article the question is about (not for 区长是谁: no article is)
-
-    def asked_in(self, text: str) -> list[re.Match[str]]:
-        return [m for p in self.patterns for m in p.finditer(text)]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What the assistant refuses before retrieval, and the kinds of information it never has
-    (knowledge/scope.yaml)."""
-
-    other_places: tuple[str, ...]
-    injection: tuple[re.Pattern[str], ...]
-    off_topic: tuple[re.Pattern[str], ...]
-    covered_years: tuple[int, ...] = (2024,)
-    tasks: tuple[re.Pattern[str], ...] = ()
-    unstated: tuple[Unstated, ...] = ()
-
-    @classmethod
-    def load(cls, path: Path) -> Scope:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return cls(
-            tuple(str(p).lower() for p in raw.get("other_places", [])),
-            tuple(re.compile(p, re.I) for p in raw.get("injection", [])),
-            tuple(re.compile(p, re.I) for p in raw.get("off_topic", [])),
-            tuple(int(y) for y in raw.get("covered_years", [2024])),
-            tuple(re.compile(p, re.I) for p in raw.get("tasks", [])),
-            tuple(
-                Unstated(
-                    name,
-                    str(kind["what"]),
-                    str(kind["what_en"]),
-                    tuple(re.compile(p, re.I) for p in kind["patterns"]),
-                    bool(kind.get("cite", True)),
-                )
-                for name, kind in (raw.get("unstated") or {}).items()
-            ),
-        )
-
-    def unstated_asked(self, question: str) -> tuple[Unstated | None, str]:
-        """The kind of never-stated information the question asks for, and the question without those words
-        (what is left names the topic: "研发投入补助" of "研发投入补助在哪个网站申报")."""
-        text = normalise_question(question)
-        for kind in self.unstated:
-            matches = kind.asked_in(text)
-            if matches:
-                for match in sorted(matches, key=lambda m: m.start(), reverse=True):
-                    text = text[: match.start()] + " " + text[match.end() :]
-                return kind, text
-        return None, text
-
-    def refusal_reason(self, question: str) -> str:
-        text = normalise_question(question)
-        if any(p.search(text) for p in self.injection):
-            return "injection"
-        if any(p.search(text) for p in self.tasks):
-            return "task"
-        if cites_other_document(question) or asks_inside_other_document(question):
-            return "other_document"
-        if any(place in text for place in self.other_places):
-            return "other_region"
-        if any(p.search(text) for p in self.off_topic):
-            return "off_topic"
-        # A later year asks about policy this notice does not set; an earlier one is a fact about the asker
-        # ("2017年注册的").
-        years = {int(y) for y in re.findall(r"(?<![\d.])(20\d\d)\s*年(?!内|以)", text)}
-        if years and max(years) > max(self.covered_years) and not years & set(self.covered_years):
-            return "other_year"
-        # A year's policy ("2023年西湖区对…奖励", "去年区里的政策") other than the notice's own year.
-        for match in _YEAR_POLICY.finditer(text):
-            year = match.group("year")
-            if not year or int(year) != max(self.covered_years):
-                return "other_year"
-        # What an earlier year actually came to ("2023年实际利用外资完成了多少"): the notice sets 2024's targets.
-        for match in _PAST_OUTCOME.finditer(text):
-            if int(match.group("year")) < max(self.covered_years):
-                return "other_year"
-        return ""
-
-
-# A year followed by who sets policy or by policy itself: that year's policy, not a fact about the asker.
-_YEAR_POLICY = re.compile(
-    r"(?:(?<![\d.])(?P<year>20\d\d)\s*年|去年|前年|明年|后年)[)）]?\s*(?:的)?(?:西湖区|区里|区政府|政府|政策|文件|出台|发布)"
-)
-# An earlier year's actual outcome asked for: a year, then within the clause 实际/完成/实现/达到 and 多少.
-_PAST_OUTCOME = re.compile(
-    r"(?<![\d.比较超])(?P<year>20\d\d)\s*年(?:全年|度)?[^，,。？?！!比超较注册成立]{0,12}?(?:实际|完成|实现|达到)"
-    r"[^，,。？?！!]{0,8}?(?:多少|几)"
-)
-# A named document ("《…实施细则》", "“民营经济32条”", "浙政发〔2024〕4号文") and a question about what is in it.
-_NAMED_DOCUMENT = re.compile(
-    r"《(?P<title>[^》]{2,60})》|“(?P<short>[^”]{2,16}\d+条)”|(?P<number>[\u4e00-\u9fff]{1,6}[〔\[]\s*20\d\d\s*[〕\]]\s*\d+\s*号)"
-)
-_INSIDE = re.compile(r"^\s*+(文件|文)?\s*+(里|中|里面|当中|内容|规定|具体|逐条|都有|有哪些|说了|提到|讲了|第)")
-_OWN_TITLE = re.compile(r"^(杭州市)?(西湖区)?(关于)?进一步推动经济高质量发展的?若干政策(的通知)?$")
-
-
-def asks_inside_other_document(question: str) -> bool:
-    """Whether the question asks what another named document says ("《…实施细则》里面对容积率怎么规定",
-    "“民营经济32条”具体是哪32条", "浙政发〔2024〕4号文里…"). Asking about the notice's own title, or only when
-    another document comes out ("《…实施细则》什么时候出台"), is not."""
-    text = _curly_quotes(question)
-    for match in _NAMED_DOCUMENT.finditer(text):
-        title = match.group("title")
-        if title is not None and _OWN_TITLE.match(re.sub(r"\s+", "", title)):
-            continue
-        if _INSIDE.match(text[match.end() :]):
-            return True
-    return False
-
-
-def _curly_quotes(text: str) -> str:
-    """Curly and straight quotes alike as “…”; the rest as the user typed it."""
-    return re.sub(r'"([^"]*)"', r"“\1”", text.replace("「", "“").replace("」", "”"))
 
 
 def detect_language(text: str) -> str:
@@ -242,58 +108,28 @@ def validate_question(question: Any, settings: Settings) -> str:
     return cleaned
 
 
-def standalone_question(
-    question: str, history: Sequence[dict[str, str]] | None, contrasts: Sequence[Sequence[str]] = ()
-) -> str:
-    """A follow-up ("那进口的呢？") carries the earlier user turn it depends on; a new topic stands alone.
-    A word of the follow-up that replaces its counterpart in the earlier turn (`contrasts`: 国产 / 进口, 省级 /
-    国家级, 二等奖 / 一等奖) replaces it there too: "首次认定为省级文化出口重点企业" + "那国家级的呢" asks about
-    国家级文化出口重点企业."""
-    earlier = [t.get("content", "") for t in (history or []) if t.get("role") == "user" and t.get("content")]
-    if not earlier:
-        return question
-    short = len(re.findall(r"[\u4e00-\u9fff]", question)) <= 14 or len(question.split()) <= 8
-    if _FOLLOW_UP.search(question.strip().lower()) or (
-        short and not re.search(r"第.{1,4}条|\d+条", question) and len(question) <= 10
-    ):
-        return f"{_swapped(earlier[-1], question, contrasts)} {question}"
-    return question
-
-
-_REPLACES = re.compile(r"换成|改成|换为|改为|如果是|要是|假如是|若是")
-_ADDS_TO_EARLIER = re.compile(r"再加|加上|另外|还有|再买|又|一共|合计|总共|加起来|连同|也")
-
-
-def _swapped(earlier: str, question: str, contrasts: Sequence[Sequence[str]]) -> str:
-    if _ADDS_TO_EARLIER.search(question) and not _REPLACES.match(question.strip()):
-        return earlier  # "再加买6台进口的，一共…" adds to the earlier turn's 国产 ones, it does not replace them
-    for group in contrasts:
-        named = [word for word in group if word in question]
-        if len(named) != 1:
-            continue
-        replaced = [word for word in group if word != named[0] and word in earlier and named[0] not in earlier]
-        if len(replaced) == 1:
-            earlier = earlier.replace(replaced[0], named[0])
-    return earlier
-
-
-_LEAD = re.compile(r"牵头|部分|领域|板块|\blead|section|area")
+_LEAD = pattern("answer_lead")
+# Questions about the notice itself, in the order their answers are given
 _DOCUMENT = {
-    "document_date": r"落款|成文日期|发文日期|(哪天|哪一天|什么时候|何时|日期|哪年|when).{0,12}(印发|发布|出台|发文|下发|签发|公布|发的|出的|issued|published)|(印发|发布|出台|发文|下发|签发|公布|issued|published).{0,12}(哪天|哪一天|什么时候|何时|日期|when|date)|^when was",
-    "document_issuer": r"(哪个|什么)(单位|部门|机关|政府).{0,4}(印发|发布|出台|发文|发的|下发)|谁(印发|发布|发的|出台)|发文(单位|机关)|issued by|who issued",
-    "document_validity": r"有效期|多久有效|什么时候(到期|失效|截止|为止)|实施(期限|多久)|有效到|(管|用|执行|有效)到(什么时候|哪天|何时|哪年)|明年还(能|可以|有效)|(how long|until when).{0,20}valid|valid (until|for)|expire",
-    "document_basis": r"(依据|根据|参照|按照|依照).{0,6}(哪|什么|啥)(份|个|些|几个|几份)?(文件|政策|通知|文)|上位(文件|政策)|(制定|出台)的?依据|政策依据|based on (which|what)|(which|what) (documents?|policies|notices?).{0,30}based on|legal basis",
-    "document_total": r"(七|7|所有|全部|这些|整个|整体|各个)(个|大)?(领域|政策|块|方面|板块).{0,20}(一共|总共|总额|合计|加起来|多少)|支持总额|total (budget|support|funding).{0,30}(policy areas|notice|all)",
+    "document_about": pattern("answer_document_about", flags=re.I),
+    "document_date": pattern("answer_document_date", flags=re.I),
+    "document_issuer": pattern("answer_document_issuer", flags=re.I),
+    "document_recipients": pattern("answer_document_recipients", flags=re.I),
+    "document_validity": pattern("answer_document_validity", flags=re.I),
+    "document_basis": pattern("answer_document_basis", flags=re.I),
+    "document_total": pattern("answer_document_total", flags=re.I),
 }
+_NAMES_PART = pattern("answer_names_part")
 
 
-def _document_question(question: str) -> str:
-    """Questions about the notice itself (when issued, by whom, how long valid, total support); a question
-    asking two of them ("哪天印发的，有效期到什么时候") gets a route naming both: "document_date+document_validity"."""
+def document_question(question: str) -> str:
+    """Questions about the notice itself (what it is about, when issued, by whom, how long valid, total support);
+    a question asking two of them ("哪天印发的，有效期到什么时候") gets a route naming both:
+    "document_date+document_validity"."""
     text = normalise_question(question)
-    if re.search(r"第.{1,4}(条|部分)|\d+条|article|section", text):
+    if _NAMES_PART.search(text):
         return ""
-    return "+".join(route for route, pattern in _DOCUMENT.items() if re.search(pattern, text))
+    return "+".join(route for route, found in _DOCUMENT.items() if found.search(text))
 
 
 def _names_area(section_title: str, text: str) -> bool:
@@ -327,16 +163,15 @@ def _department_chunk(turn: Turn, lexicon: Lexicon) -> Chunk:
     return preferred[0] if preferred else hits[0]
 
 
-_SUBSIDY_KIND = re.compile(r"([\u4e00-\u9fff]{2})(?=补贴|补助|资助)")
-_NOT_A_KIND = {"一次", "能拿", "可以", "多少", "什么", "哪些", "有没", "区里", "政府", "给予", "能有", "总共", "一共"}
-# "最多补助", "多能补助", "还可补助": two characters before 补助 holding one of these ask, they name no kind.
-_ASKING_CHARS = set("最多高能可还少")
+_SUBSIDY_KIND = pattern("answer_subsidy_kind")
 
 
 def _same_subsidy(question: str, calculation: Any) -> bool:
     """Whether the kind of subsidy the question names ("住房补贴") is one the calculation grants: a question
     about 创业住房补贴 must not get the 创业启动资金 of the same article."""
-    kinds = [k for k in _SUBSIDY_KIND.findall(question) if k not in _NOT_A_KIND and not _ASKING_CHARS & set(k)]
+    # "最多补助", "多能补助", "还可补助": two characters before 补助 holding an asking character name no kind.
+    not_kinds, asking = set(words("answer_not_a_subsidy_kind")), set(words("answer_asking_chars"))
+    kinds = [k for k in _SUBSIDY_KIND.findall(question) if k not in not_kinds and not asking & set(k)]
     granted = f"{calculation.rule_name}{calculation.clause}{calculation.trace}"
     return all(kind in granted for kind in kinds)
 
@@ -364,33 +199,73 @@ def _is_calculation(question: str) -> bool:
 
 
 # A department named as a noun, not asked for: "要会同几张清单的牵头单位" asks how many (unless it asks which)
-_DEPARTMENT_NOUN = re.compile(r"责任单位|牵头(部门|单位)")
-_ASKS_WHICH = re.compile(r"[是为](哪|谁|什么)|哪个|哪些|谁")
+_DEPARTMENT_NOUN = pattern("answer_department_noun")
+_ASKS_WHICH = pattern("answer_asks_which")
 
 
 def wanted_value(question: str) -> str:
     text = normalise_question(question)
-    for kind, pattern in WANTS.items():
-        if match := re.search(pattern, text, re.I):
+    for kind, asks in WANTS.items():
+        if match := asks.search(text):
             if kind == "department" and _DEPARTMENT_NOUN.fullmatch(match.group(0)):
-                other = next((k for k, p in WANTS.items() if k != "department" and re.search(p, text, re.I)), "")
+                other = next((k for k, p in WANTS.items() if k != "department" and p.search(text)), "")
                 if other and not _ASKS_WHICH.search(text):
                     return other
             return kind
     return ""
 
 
+class _RememberedQueries:
+    """The question embedder, remembering its last vectors: retrieval and the example router embed the same question
+    once between them, and a follow-up's earlier turn is not embedded again."""
+
+    def __init__(self, embedder: Any, size: int = 256) -> None:
+        self.embedder = embedder
+        self.size = size
+        self._vectors: dict[str, Any] = {}
+        self._lock = threading.Lock()  # the API answers several questions at once
+        self.name = getattr(embedder, "name", "")
+        self.dim = getattr(embedder, "dim", 0)
+
+    def embed_queries(self, texts: Sequence[str]) -> Any:
+        import numpy as np
+
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, self.embedder.embed_queries(missing), strict=True))
+            known.update(fresh)
+            with self._lock:
+                for text, vector in fresh.items():
+                    if len(self._vectors) >= self.size:
+                        self._vectors.pop(next(iter(self._vectors)))
+                    self._vectors[text] = vector
+        return np.vstack([known[t] for t in texts])
+
+    def embed_passages(self, texts: Sequence[str]) -> Any:
+        return self.embedder.embed_passages(texts)
+
+
 class Assistant:
     """Answers questions about the notice. Build with `Assistant.create(settings)`; call `ask`."""
 
     def __init__(
-        self, settings: Settings, retriever: Retriever, rules: Sequence[Any], scope: Scope, chat_model: Any = None
+        self,
+        settings: Settings,
+        retriever: Retriever,
+        rules: Sequence[Any],
+        scope: Scope,
+        chat_model: Any = None,
+        router: ExampleRouter | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.rules = tuple(rules)
         self.scope = scope
         self.chat_model = chat_model
+        # the example router embeds its examples with the question embedder, once, on first use
+        self.router = router if router is not None else ExampleRouter(scope, retriever.embedder)
 
     @classmethod
     def create(cls, settings: Settings | None = None, chat_model: Any = None, progress: bool = False) -> Assistant:
@@ -407,8 +282,8 @@ class Assistant:
         everyday = load_everyday(settings)
         collection = open_index(settings, chunks, embedder, everyday=everyday, progress=progress)
         lexicon = Lexicon.load(settings.knowledge_dir / "lexicon.yaml")
-        query_embedder = make_query_embedder(settings, embedder)
-        retriever = Retriever(chunks, query_embedder, collection, lexicon, settings.fusion, everyday=everyday)
+        queries = _RememberedQueries(make_query_embedder(settings, embedder))
+        retriever = Retriever(chunks, queries, collection, lexicon, settings.fusion, everyday=everyday)
         rules = load_rules(settings.knowledge_dir / "awards.yaml")
         scope = Scope.load(settings.knowledge_dir / "scope.yaml")
         if chat_model is None:
@@ -435,11 +310,45 @@ class Assistant:
     # -- steps -----------------------------------------------------------------------------------
     def _prepare(self, inputs: dict[str, Any]) -> Turn:
         question = validate_question(inputs.get("question"), self.settings)
-        standalone = standalone_question(question, inputs.get("history"), self.retriever.lexicon.contrasts)
-        return Turn(question=question, standalone=standalone, language=detect_language(question))
+        reading = read_turn(question, inputs.get("history"), self, self.retriever.lexicon.contrasts)
+        return Turn(question=question, standalone=reading.text, language=detect_language(question), reading=reading)
+
+    # -- conversation.TopicJudge: whether a turn has a topic of its own -----------------------------
+    def stands_alone(self, text: str) -> bool:
+        """A turn naming an article or section, or asking about the notice itself, needs no earlier turn."""
+        return bool(self.retriever.lookup_articles(text) or document_question(text))
+
+    def own_topic(self, text: str) -> float:
+        """Share of the turn's topic words that the chunk it retrieves alone holds. English turns are judged by
+        the notice terms their words stand for (the lexicon); none means no topic of their own."""
+        topic = self._topic_text(text)
+        hits = self.retriever.search(text, k=1) if topic else []
+        return self.retriever.topic_coverage(topic, hits[0].chunk) if hits else 0.0
+
+    def carried_topic(self, text: str, earlier: str) -> float:
+        """Share of the turn's topic words that the chunk the earlier reading retrieves holds."""
+        topic = self._topic_text(text)
+        hits = self.retriever.search(earlier, k=1) if topic else []
+        return self.retriever.topic_coverage(topic, hits[0].chunk) if hits else 0.0
+
+    def embedding_gap(self, text: str, earlier: str) -> float:
+        """Dense similarity of the turn to its own best chunk minus that to the earlier reading's best chunk."""
+        own, before = self.retriever.search(text, k=1), self.retriever.search(earlier, k=1)
+        if not own or not before:
+            return 1.0
+        dense = self.retriever.dense_scores(text)
+        return dense.get(own[0].chunk.id, 0.0) - dense.get(before[0].chunk.id, 0.0)
+
+    def _topic_text(self, text: str) -> str:
+        if detect_language(text) == "en":
+            return " ".join(self.retriever.lexicon.terms_for(text))
+        return text
 
     def _retrieve(self, turn: Turn) -> Turn:
         reason = self.scope.refusal_reason(turn.question)
+        # a joined follow-up ("省级的呢？") continues an earlier turn: the example router judges questions of their own
+        if not reason and not (turn.reading is not None and turn.reading.joined):
+            reason = self.router.route(turn.question)
         if reason:
             return replace(turn, route="out_of_scope", reason=reason)
         hits = self.retriever.search(turn.standalone, k=self.settings.top_k)
@@ -454,6 +363,10 @@ class Assistant:
         if turn.route:
             return turn
         question = normalise_question(turn.standalone)
+        # A question about the notice itself ("西湖区今年一共拿出多少钱支持这些政策") brings no figures to compute with.
+        document = document_question(turn.standalone)
+        if document and not _has_figures(question):
+            return replace(turn, route=document)
         if (summed := self._stated_sum(turn, question)) is not None:
             return replace(turn, route="stated_sum", summed=summed)
         if self.rules and _is_calculation(question):
@@ -481,7 +394,7 @@ class Assistant:
                     normalise_question(turn.question), outcome.calculation
                 ):
                     return replace(turn, route="calculation", outcome=outcome)
-        if document := _document_question(turn.standalone):
+        if document:
             return replace(turn, route=document)
         kind, topic = self.scope.unstated_asked(turn.question)
         if kind is not None:
@@ -576,7 +489,17 @@ class Assistant:
         answer = self._verify(turn, replace(answer, route=answer.route or turn.route))
         if self.chat_model is not None and not answer.refused and answer.route != "clarify":
             answer = self._with_llm(turn, answer)
-        return answer
+        return self._with_reading(turn, answer)
+
+    def _with_reading(self, turn: Turn, answer: Answer) -> Answer:
+        """The reading the answer rests on, and — when the question was joined to the earlier one — a first line
+        saying so ("（接上一问：紫金港买进口工业机器人有什么补贴）"), so a wrong join is seen at a glance."""
+        reading = turn.reading
+        if reading is None:
+            return replace(answer, reading=turn.standalone)
+        note = reading.note(turn.language)
+        text = f"{note}\n{answer.answer}" if note else answer.answer
+        return replace(answer, answer=text, reading=reading.text, joined_to=reading.earlier)
 
     def _with_llm(self, turn: Turn, extractive: Answer) -> Answer:
         """Let the chat model word the answer from the retrieved articles; keep it only if it passes the guard.
@@ -667,7 +590,12 @@ class Assistant:
             coverage = {c.id: self.retriever.topic_coverage(turn.standalone, c) for c in candidates}
             enough = max(coverage.values(), default=0.0) * PASSAGE_TOPIC_SHARE
             holding = [c for c in candidates if coverage[c.id] > 0 and coverage[c.id] >= enough]
-            candidates = holding or candidates
+            if not holding:
+                # none of the closest chunks speaks of the topic: say so and offer them, never "根据第N条" on a
+                # clause that shares no topic with the question (the embedding alone found them close)
+                topic = topic_words(turn.question, self.retriever.lexicon.topic_cutter)
+                return phrasing.uncovered_answer(turn.question, topic, candidates, turn.language)
+            candidates = holding
         focus = turn.question if turn.standalone != turn.question else ""
         grams = {
             g: w
@@ -678,9 +606,7 @@ class Assistant:
         if best is None:
             return phrasing.refusal(turn.question, turn.language, "no_passage")
         chunk, window, sentence = best
-        asks_figure = re.search(
-            r"多少|几|多大|多高|什么比例|什么标准|比例是|how much|what", normalise_question(turn.question)
-        )
+        asks_figure = _ASKS_FIGURE.search(normalise_question(turn.question))
         # English questions pick their window by fewer words: only amounts and percentages are judged for them.
         figure_kinds = (
             ("amount", "percent") if turn.language == "en" else ("amount", "percent", "count", "value", "date")

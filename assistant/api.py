@@ -1,7 +1,8 @@
 """The HTTP app: a JSON API for other systems (/api/...) with the Gradio UI (assistant/ui.py) mounted at "/".
 
 Routes (all JSON; errors are {"detail": "<Chinese message>"}):
-  POST /api/ask            {question, history}  -> Answer.to_dict()
+  POST /api/ask            {question, history}  -> Answer.to_dict() (with `reading` and `joined_to`;
+                                                  history turns may carry the `reading` returned for them)
   GET  /api/articles/{ref} A27, 27, 二十七, 第二十七条 (or S2, PRE, END) -> the chunk
   GET  /api/rules                                -> the award rules with their inputs (for forms)
   POST /api/calc           {rule_id, inputs}     -> Calculation.to_dict()
@@ -38,6 +39,9 @@ class Turn(BaseModel):
 
     role: Literal["user", "assistant", "system"]
     content: str = ""
+    # for a user turn: the `reading` the API returned for it (a follow-up joined to the turn before), so the
+    # conversation is read as it was shown; optional, read again from the earlier turns when missing
+    reading: str = ""
 
 
 def check_history(question: Any, history: list[Turn], settings: Settings) -> None:

@@ -124,6 +124,30 @@ def unstated_answer(
     return _refusal_citing(question, chunk, sentence, text, language, "unstated")
 
 
+def uncovered_answer(question: str, topic: Sequence[str], closest: Sequence[Chunk], language: str) -> Answer:
+    """The closest chunks hold none of the question's topic words: say the notice does not speak of it and offer
+    them as the nearest articles, without quoting any of them as the answer."""
+    named = "、".join(f"“{w}”" for w in topic[:4]) or "这个问题"
+    offered = "；".join(f"{c.label}（{c.title}）" for c in closest)
+    text = f"政策原文没有直接讲到{named}。"
+    if offered:
+        text += f"与问题最接近的条款是：{offered}，供参考。"
+    text += f"如需确认，请拨打{HOTLINE_ZH}。"
+    if language == "en":
+        nearest = ", ".join(_en_label(c) for c in closest)
+        text = f"The notice does not speak of this directly; the nearest articles are {nearest}. " + text
+    return Answer(
+        question,
+        text,
+        tuple(c.id for c in closest),
+        tuple(Citation(c.id, c.label, c.title) for c in closest),
+        refused=True,
+        language=language,
+        route="uncovered",
+        notes=("refused: uncovered",),
+    )
+
+
 def _where_to_ask(chunk: Chunk) -> str:
     units = _units(chunk)
     return f"请咨询{units}或拨打{HOTLINE_ZH}。" if units else f"请拨打{HOTLINE_ZH}咨询。"
@@ -206,20 +230,53 @@ def department_articles(question: str, unit: str, chunks: Sequence[Chunk], langu
 
 
 def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], language: str) -> Answer:
-    """Questions about the notice itself, answered from the preamble (date, issuer) or the closing paragraph."""
+    """Questions about the notice itself, answered from the preamble (what it is about, date, issuer, basis) or the
+    closing paragraph (validity, total support)."""
+    from assistant.vocabulary import notice_facts
+
+    facts = notice_facts()
     pre, end = chunks["PRE"], chunks["END"]
+    if route == "document_about":
+        purpose = next((s for s in re.split(r"(?<=。)|\n", pre.text) if s.strip().startswith("为")), "").strip()
+        sections = [chunks[f"S{n}"] for n in range(1, facts.section_count + 1) if f"S{n}" in chunks]
+        areas = "、".join(s.title for s in sections)
+        lead = (
+            f"{facts.title_quoted}是{facts.issuer}于{facts.issued_zh}印发的政策文件，"
+            f"共{facts.section_count}个领域、{facts.article_count}条：{areas}。"
+        )
+        lead_en = (
+            f"It is the notice “{facts.title_en}” ({facts.title}) of {facts.issuer}, issued on {facts.issued.isoformat()}: "
+            f"{facts.article_count} articles in {facts.section_count} policy areas ({areas}). "
+        )
+        total = next((s for s in re.split(r"(?<=。)", end.text.strip()) if "总额" in s), "").strip()
+        about = _document_reply(question, pre, purpose or pre.text.strip()[:200], lead, lead_en, language)
+        if not total:
+            return about
+        # the closing paragraph names the policy areas' count and their total support: quote it too
+        return replace(
+            about,
+            answer=f"{about.answer}\n{_quote(end, total)}",
+            citations=(pre.id, end.id),
+            evidence=(*about.evidence, Citation(end.id, end.label, total)),
+        )
     if route in ("document_date", "document_issuer"):
         lines = [line for line in pre.text.splitlines() if line.strip()]
         issuer = next((line for line in lines if line.endswith("人民政府")), "")
         date = next((line for line in lines if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", line.strip())), "")
-        lead = f"{NOTICE_ZH}由{issuer}于{date}印发（{lines[0]}）。"
+        lead = f"{facts.title_quoted}由{issuer}于{date}印发（{lines[0]}）。"
         lead_en = f"The notice was issued by {issuer} (Xihu District People's Government) on {date}. "
         return _document_reply(question, pre, f"{issuer}\n{date}", lead, lead_en, language)
+    if route == "document_recipients":
+        lines = [line.strip() for line in pre.text.splitlines() if line.strip()]
+        addressees = next((line for line in lines if line.endswith(("：", ":"))), lines[0])
+        lead = f"{facts.title_quoted}由{facts.issuer}印发给{addressees.rstrip('：:')}。"
+        lead_en = f"The notice is addressed to {addressees.rstrip('：:')}. "
+        return _document_reply(question, pre, addressees, lead, lead_en, language)
     if route == "document_basis":
         sentence = next((s for s in re.split(r"(?<=。)|\n", pre.text) if "根据《" in s), pre.text).strip()
         basis = sentence[sentence.index("根据") :].split(",结合")[0].split("，结合")[0].strip("。")
         numbers = "、".join(re.findall(r"[^\s(（]+〔\d{4}〕\d+号", basis))
-        lead = f"{NOTICE_ZH}{basis}制定。"
+        lead = f"{facts.title_quoted}{basis}制定。"
         lead_en = f"The notice was made on the basis of the provincial and city notices ({numbers}). "
         return _document_reply(question, pre, sentence, lead, lead_en, language)
     sentences = [s for s in re.split(r"(?<=。)", end.text.strip()) if s]
@@ -230,7 +287,8 @@ def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], lang
         clause = next((c for c in re.split(r"[,，]", sentence) if "有效" in c), sentence).strip("。")
         year = re.search(r"(\d{4})年全年", clause)
         period = f"the whole of {year.group(1)} ({year.group(0)})" if year else "the period stated"
-        lead = f"除标明具体实施期限的条款外，{clause}。"
+        whole = f"，即整个{year.group(1)}年度（到{year.group(1)}年底结束）" if year else ""
+        lead = f"除标明具体实施期限的条款外，{clause}{whole}。"
         lead_en = f"Unless an article states its own period, the policies are valid for {period}. "
     else:
         total = re.search(r"\d+(?:\.\d+)?\s*(?:亿元|万元)", sentence)
@@ -324,6 +382,7 @@ def _document_reply(question: str, chunk: Chunk, quote: str, lead: str, lead_en:
 
 _REFUSAL_ZH = {
     "task": f"抱歉，我只能解答{NOTICE_ZH}原文中的内容，不能代写材料、翻译、查询个人信息或替您做决定。具体事项请咨询相关责任部门或拨打{HOTLINE_ZH}。",
+    "personal_data": f"抱歉，我不能提供工作人员或其他个人的信息（姓名、电话、住址等）。政策咨询请拨打{HOTLINE_ZH}或联系相关责任部门的公开渠道。",
     "other_document": f"抱歉，这个问题问的是其他文件的条款。我只能解答{NOTICE_ZH}（西湖区）中的内容，其他文件请查阅原文或拨打{HOTLINE_ZH}。",
     "injection": "抱歉，我只能依据西湖区《关于进一步推动经济高质量发展的若干政策》回答政策问题，不能执行与此无关的指令。",
     "other_region": f"抱歉，这个问题涉及其他地区。我只能解答杭州市西湖区{NOTICE_ZH}中的内容，其他地区的政策请咨询当地政府或拨打{HOTLINE_ZH}。",

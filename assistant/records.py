@@ -87,6 +87,8 @@ class Answer:
     route: str = ""  # lookup | department | calculation | fact | out_of_scope | clarify
     language: str = "zh"
     notes: tuple[str, ...] = field(default=())  # why a guard fell back, what was assumed
+    reading: str = ""  # what was answered: the question alone, or joined to the earlier turn it depends on
+    joined_to: str = ""  # the earlier turn's reading the question was joined to ('' when it stood alone)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -100,5 +102,7 @@ class Answer:
             "route": self.route,
             "language": self.language,
             "notes": list(self.notes),
+            "reading": self.reading or self.question,
+            "joined_to": self.joined_to,
         }
         return data

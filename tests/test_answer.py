@@ -8,7 +8,6 @@ from assistant.answer import (
     QuestionError,
     asks_inside_other_document,
     detect_language,
-    standalone_question,
     validate_question,
     wanted_value,
 )
@@ -70,50 +69,6 @@ def test_english_question_gets_an_english_lead(fake_assistant):
     answer = fake_assistant.ask("Which department is responsible for article 18?")
     assert answer.language == "en"
     assert answer.answer.startswith("Responsible units for Article 18 (第十八条): 区科技局.")
-
-
-def test_follow_up_carries_the_earlier_question():
-    history = [{"role": "user", "content": "紫金港买国产工业机器人有什么补贴？"}, {"role": "assistant", "content": "…"}]
-    assert standalone_question("那进口的呢？", history) == "紫金港买国产工业机器人有什么补贴？ 那进口的呢？"
-    assert standalone_question("第十八条讲什么？", history) == "第十八条讲什么？"
-    assert standalone_question("那进口的呢？", None) == "那进口的呢？"
-
-
-def test_a_follow_up_swaps_its_word_for_the_counterpart_in_the_earlier_turn():
-    history = [{"role": "user", "content": "首次被认定为省级文化出口重点企业，奖多少？"}]
-    contrasts = [["国家级", "省级", "市级", "区级"], ["国产", "进口"]]
-    assert (
-        standalone_question("那如果是国家级的呢？", history, contrasts)
-        == "首次被认定为国家级文化出口重点企业，奖多少？ 那如果是国家级的呢？"
-    )
-    # a question naming two levels swaps nothing
-    assert standalone_question("省级和国家级呢？", history, contrasts).startswith("首次被认定为省级")
-    robots = [{"role": "user", "content": "紫金港企业买了2台国产工业机器人，每台50万，能补多少？"}]
-    assert standalone_question("再加买6台进口的、每台80万，一共能补多少？", robots, contrasts).startswith(
-        "紫金港企业买了2台国产"
-    )  # adds to the earlier items, replaces nothing
-    # a follow-up that points back without an opener word: "，那我们能拿多少", "这是第几条", "加起来", English "this"
-    grant = [{"role": "user", "content": "省级认定的企业海外研发机构有什么奖励？"}]
-    assert standalone_question("省里补助实际到账120万，那我们能拿多少？", grant).startswith(
-        "省级认定的企业海外研发机构"
-    )
-    assert standalone_question("这是第几条？", grant).startswith("省级认定")
-    assert standalone_question("Which department is responsible for this?", grant).startswith("省级认定")
-    assert standalone_question("第十八条讲什么？", grant) == "第十八条讲什么？"
-    rent = [{"role": "user", "content": "紫金港科技城新注册的集成电路企业，年房租100万，第一年租房补贴多少？"}]
-    places = [["紫金港科技城", "云栖小镇"]]
-    assert standalone_question(
-        "换成云栖小镇新引进的优质企业呢？同样年房租100万，也是第一年。", rent, places
-    ).startswith("云栖小镇新注册")  # "换成" replaces, though "同样…也" follows
-    later = [{"role": "user", "content": "新注册的零售企业，社零3亿，奖多少？"}]
-    assert standalone_question("哦对了，我们其实是做汽车销售的，那能拿多少？", later).startswith("新注册的零售企业")
-    # "那笔" / "刚才那" point back to the earlier award, however long the new turn
-    leader = [{"role": "user", "content": "合作社评上市级农业龙头企业，区里奖多少？"}]
-    assert standalone_question("我们今年另外还新认证了3个绿色食品，加上龙头企业那笔，一共多少？", leader).startswith(
-        "合作社评上市级"
-    )
-    assert standalone_question("今年新认证了3个绿色食品，加上刚才说的，一共多少？", leader).startswith("合作社评上市级")
-    assert standalone_question("那个，新认定的高企奖励是多少？", leader) == "那个，新认定的高企奖励是多少？"  # a filler
 
 
 @pytest.mark.parametrize(
@@ -549,3 +504,56 @@ def test_a_latin_term_the_article_holds_verbatim_counts_in_any_case(chunks):
     assert relevance("REITs有什么支持", a8, lexicon) == 1.0
     assert relevance("reits有什么支持", a8, lexicon) == 1.0
     assert relevance("ship有什么支持", a8, lexicon) == 0.0  # not a whole word of the article
+
+
+def test_a_question_whose_topic_no_close_chunk_holds_gets_the_closest_articles_not_a_clause(
+    fake_assistant, monkeypatch
+):
+    # the embedding finds 第六十条 very close, but none of the closest chunks speaks of 猫咪 or 吃饭
+    monkeypatch.setattr(fake_assistant.retriever, "dense_scores", lambda q: {"A60": 0.95})
+    answer = fake_assistant.ask("我家猫咪不吃饭")
+    assert (answer.route, answer.refused, answer.amount_yuan) == ("uncovered", True, None)
+    assert answer.answer.startswith(
+        "政策原文没有直接讲到“猫咪”、“吃饭”。与问题最接近的条款是：第六十条（支持绿色品质农业创建）"
+    )
+    assert "根据第" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "cited", "lead"),
+    [
+        (
+            "这个政策什么时候开始执行，到什么时候结束",
+            ("END",),
+            "除标明具体实施期限的条款外，均为2024年全年实施有效，即整个2024年度（到2024年底结束）。",
+        ),
+        (
+            "西湖区今年一共拿出多少钱支持这些政策",
+            ("END",),
+            "上述7个领域政策区级财政2024年预算安排资金除交叉重叠部分外,支持总额为150亿元。",
+        ),
+        (
+            "这份文件主要讲什么",
+            ("PRE", "END"),
+            "《关于进一步推动经济高质量发展的若干政策》是杭州市西湖区人民政府于2024年5月29日印发的政策文件，"
+            "共7个领域、72条：扩大有效投资政策、科技创新政策、",
+        ),
+        (
+            "What is this policy about?",
+            ("PRE", "END"),
+            "It is the notice “Several Policies on Further Promoting High-Quality Economic Development” "
+            "(关于进一步推动经济高质量发展的若干政策) of 杭州市西湖区人民政府, issued on 2024-05-29: 72 articles in 7",
+        ),
+        (
+            "这个政策通知是发给哪些单位的？",
+            ("PRE",),
+            "《关于进一步推动经济高质量发展的若干政策》由杭州市西湖区人民政府印发给各镇人民政府、街道办事处,区政府各部门、各直属单位。",
+        ),
+    ],
+)
+def test_questions_about_the_notice_itself_are_answered_from_its_preamble_and_closing(
+    fake_assistant, question, cited, lead
+):
+    answer = fake_assistant.ask(question)
+    assert (answer.route, answer.citations, answer.refused) == ("document", cited, False)
+    assert answer.answer.startswith(lead)

@@ -1,0 +1,227 @@
+"""What is refused before retrieval: today's rules (knowledge/scope.yaml patterns) and an example router that compares
+the question with example utterances of each out-of-scope route (the semantic-router pattern)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from assistant.numerals import cites_other_document
+from assistant.retrieve import normalise_question
+from assistant.vocabulary import notice_facts, pattern
+
+_YEAR_POLICY = pattern("scope_year_policy")
+_PAST_OUTCOME = pattern("scope_past_outcome")
+_YEAR_NAMED = pattern("scope_year_named")
+_NAMED_DOCUMENT = pattern("scope_named_document")
+_INSIDE = pattern("scope_inside_document")
+# A place is where the asker comes from, lives or moved from ("我老家是安徽的", "从上海迁来的"): background
+_PLACE_BEFORE = pattern("scope_place_origin_before", "(?:{})$")
+_PLACE_AFTER = pattern("scope_place_origin_after", "^(?:{})")
+_CLAUSE = re.compile(r"[，,。；;！!？?\n]")
+
+
+@dataclass(frozen=True)
+class Unstated:
+    """A kind of information the notice never gives (申报材料, 电话, 截止日期 ...), with the words that ask for it."""
+
+    name: str
+    what: str  # how the answer names it: 申报材料和办理流程
+    what_en: str
+    patterns: tuple[re.Pattern[str], ...]
+    cite: bool = True  # point to the article the question is about (not for 区长是谁: no article is)
+
+    def asked_in(self, text: str) -> list[re.Match[str]]:
+        return [m for p in self.patterns for m in p.finditer(text)]
+
+
+@dataclass(frozen=True)
+class Route:
+    """An out-of-scope route of the example router: the refusal reason it gives and its example utterances."""
+
+    reason: str  # task | personal_data | other_region | other_year | off_topic | injection
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the assistant refuses before retrieval, and the kinds of information it never has
+    (knowledge/scope.yaml)."""
+
+    other_places: tuple[str, ...]
+    injection: tuple[re.Pattern[str], ...]
+    off_topic: tuple[re.Pattern[str], ...]
+    covered_years: tuple[int, ...] = ()
+    tasks: tuple[re.Pattern[str], ...] = ()
+    unstated: tuple[Unstated, ...] = ()
+    routes: tuple[Route, ...] = ()
+    answerable: tuple[str, ...] = ()  # in-scope examples: a route must beat the closest of them
+    route_threshold: float = 1.0
+    route_margin: float = 0.0
+
+    @classmethod
+    def load(cls, path: Path) -> Scope:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        router = raw.get("router") or {}
+        return cls(
+            tuple(str(p).lower() for p in raw.get("other_places", [])),
+            tuple(re.compile(p, re.I) for p in raw.get("injection", [])),
+            tuple(re.compile(p, re.I) for p in raw.get("off_topic", [])),
+            tuple(int(y) for y in raw.get("covered_years", [notice_facts().year])),
+            tuple(re.compile(p, re.I) for p in raw.get("tasks", [])),
+            tuple(
+                Unstated(
+                    name,
+                    str(kind["what"]),
+                    str(kind["what_en"]),
+                    tuple(re.compile(p, re.I) for p in kind["patterns"]),
+                    bool(kind.get("cite", True)),
+                )
+                for name, kind in (raw.get("unstated") or {}).items()
+            ),
+            tuple(
+                Route(str(name), tuple(str(e) for e in examples))
+                for name, examples in (router.get("routes") or {}).items()
+            ),
+            tuple(str(e) for e in router.get("answerable") or ()),
+            float(router.get("threshold", 1.0)),
+            float(router.get("margin", 0.0)),
+        )
+
+    def unstated_asked(self, question: str) -> tuple[Unstated | None, str]:
+        """The kind of never-stated information the question asks for, and the question without those words
+        (what is left names the topic: "研发投入补助" of "研发投入补助在哪个网站申报")."""
+        text = normalise_question(question)
+        for kind in self.unstated:
+            matches = kind.asked_in(text)
+            if matches:
+                for match in sorted(matches, key=lambda m: m.start(), reverse=True):
+                    text = text[: match.start()] + " " + text[match.end() :]
+                return kind, text
+        return None, text
+
+    def refusal_reason(self, question: str) -> str:
+        """Why the rules refuse the question outright ('' when they do not)."""
+        text = normalise_question(question)
+        if any(p.search(text) for p in self.injection):
+            return "injection"
+        if any(p.search(text) for p in self.tasks):
+            return "task"
+        if cites_other_document(question) or asks_inside_other_document(question):
+            return "other_document"
+        if self.asks_other_place(text):
+            return "other_region"
+        if any(p.search(text) for p in self.off_topic):
+            return "off_topic"
+        own_year = max(self.covered_years)
+        # A later year asks about policy this notice does not set; an earlier one is a fact about the asker
+        # ("2017年注册的").
+        years = {int(y) for y in _YEAR_NAMED.findall(text)}
+        if years and max(years) > own_year and not years & set(self.covered_years):
+            return "other_year"
+        # A year's policy ("2023年西湖区对…奖励", "去年区里的政策") other than the notice's own year.
+        for match in _YEAR_POLICY.finditer(text):
+            year = match.group("year")
+            if not year or int(year) != own_year:
+                return "other_year"
+        # What an earlier year actually came to ("2023年实际利用外资完成了多少"): the notice sets its own year's targets.
+        for match in _PAST_OUTCOME.finditer(text):
+            if int(match.group("year")) < own_year:
+                return "other_year"
+        return ""
+
+    def asks_other_place(self, text: str) -> bool:
+        """Whether the question asks about another place's policy: a place the notice does not cover, named
+        other than as where the asker or the company comes from ("我老家是安徽的", "从上海迁到西湖区的企业":
+        background, answerable)."""
+        for place in self.other_places:
+            start = text.find(place)
+            while start >= 0:
+                clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+                before = text[clause_start:start]
+                after = text[start + len(place) :]
+                if not (_PLACE_BEFORE.search(before) or _PLACE_AFTER.search(after)):
+                    return True
+                start = text.find(place, start + 1)
+        return False
+
+
+def asks_inside_other_document(question: str) -> bool:
+    """Whether the question asks what another named document says ("《…实施细则》里面对容积率怎么规定",
+    "“民营经济32条”具体是哪32条", "浙政发〔2024〕4号文里…"). Asking about the notice's own title, or only when
+    another document comes out ("《…实施细则》什么时候出台"), is not."""
+    text = _curly_quotes(question)
+    for match in _NAMED_DOCUMENT.finditer(text):
+        title = match.group("title")
+        if title is not None and _is_own_title(re.sub(r"\s+", "", title)):
+            continue
+        if _INSIDE.match(text[match.end() :]):
+            return True
+    return False
+
+
+def _is_own_title(title: str) -> bool:
+    """The notice's own title, with or without its issuer's places in front or "的通知" behind."""
+    facts = notice_facts()
+    core = title.removesuffix("的通知")
+    for prefix in (facts.city, facts.region, "关于"):
+        core = core.removeprefix(prefix)
+    own = facts.title.removeprefix("关于")
+    return core in (own, own.replace("的若干", "若干"))
+
+
+def _curly_quotes(text: str) -> str:
+    """Curly and straight quotes alike as “…”; the rest as the user typed it."""
+    return re.sub(r'"([^"]*)"', r"“\1”", text.replace("「", "“").replace("」", "”"))
+
+
+@dataclass
+class ExampleRouter:
+    """The semantic-router pattern: each out-of-scope route's example utterances, embedded once with the app's
+    embedder; a question goes to the route of its closest example when that similarity reaches `threshold` and
+    beats the closest in-scope example by `margin` (so "我老家是安徽的，…技改有补贴吗" stays answerable)."""
+
+    scope: Scope
+    embedder: Any
+    _vectors: np.ndarray | None = field(default=None, init=False, repr=False)
+    _reasons: tuple[str, ...] = field(default=(), init=False, repr=False)
+
+    def _matrix(self) -> tuple[np.ndarray, tuple[str, ...]]:
+        if self._vectors is None:
+            texts = [e for r in self.scope.routes for e in r.examples] + list(self.scope.answerable)
+            reasons = tuple(r.reason for r in self.scope.routes for _ in r.examples) + ("",) * len(
+                self.scope.answerable
+            )
+            self._vectors = (
+                np.asarray(self.embedder.embed_queries([normalise_question(t) for t in texts]))
+                if texts
+                else np.zeros((0, 1))
+            )
+            self._reasons = reasons
+        return self._vectors, self._reasons
+
+    def closest(self, question: str) -> tuple[str, float, float]:
+        """The closest route's reason, its similarity, and the closest in-scope example's similarity."""
+        vectors, reasons = self._matrix()
+        if not len(reasons):
+            return "", 0.0, 0.0
+        vector = np.asarray(self.embedder.embed_queries([normalise_question(question)])[0])
+        sims = vectors @ vector
+        out = [i for i, r in enumerate(reasons) if r]
+        inside = [i for i, r in enumerate(reasons) if not r]
+        best = max(out, key=lambda i: sims[i]) if out else None
+        if best is None:
+            return "", 0.0, float(max(sims[inside], default=0.0))
+        return reasons[best], float(sims[best]), float(max((sims[i] for i in inside), default=0.0))
+
+    def route(self, question: str) -> str:
+        """The refusal reason of the route the question belongs to, or '' when it is in scope."""
+        reason, similarity, answerable = self.closest(question)
+        if reason and similarity >= self.scope.route_threshold and similarity >= answerable + self.scope.route_margin:
+            return reason
+        return ""
