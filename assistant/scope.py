@@ -24,8 +24,6 @@ _INSIDE = pattern("scope_inside_document")
 _PLACE_BEFORE = pattern("scope_place_origin_before", "(?:{})$")
 _PLACE_AFTER = pattern("scope_place_origin_after", "^(?:{})")
 _CLAUSE = re.compile(r"[，,。；;！!？?\n]")
-# The notice's own region named in the asking clause ("西湖区的配套", "区里", "我区")
-_HOME = pattern("scope_home_region")
 
 
 @dataclass(frozen=True)
@@ -141,19 +139,13 @@ class Scope:
         """Whether the question asks about another place's policy: a place the notice does not cover, named
         other than as where the asker or the company comes from ("我老家是安徽的", "从上海迁到西湖区的企业":
         background, answerable)."""
-        # the asking clause: the last one with words in it; when it names the notice's own region, a place in an
-        # earlier clause is background ("…当时是在拱墅区申报的，西湖区的配套能拿多少")
-        clauses = [c for c in _CLAUSE.split(text) if c.strip()]
-        asking_start = text.rfind(clauses[-1]) if clauses else 0
-        home_asked = bool(clauses) and _HOME.search(clauses[-1]) is not None
         for place in self.other_places:
             start = text.find(place)
             while start >= 0:
                 clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
                 before = text[clause_start:start]
                 after = text[start + len(place) :]
-                background = _PLACE_BEFORE.search(before) or _PLACE_AFTER.search(after)
-                if not background and not (home_asked and start < asking_start):
+                if not (_PLACE_BEFORE.search(before) or _PLACE_AFTER.search(after)):
                     return True
                 start = text.find(place, start + 1)
         return False
