@@ -1,4 +1,4 @@
-"""西湖政策助手: answers questions about 西湖区《关于进一步推动经济高质量发展的若干政策》 with article citations.
+"""西湖政策助手: answers questions about one notice of 西湖区 (knowledge/notice.yaml names it) with article citations.
 
 `ask(question, history=None) -> Answer` is the Python entry point; `Assistant` keeps the loaded index.
 """

@@ -29,6 +29,7 @@ from assistant.index import StoreUnavailable
 from assistant.notice import find_chunk
 from assistant.records import Answer, Chunk
 from assistant.settings import Settings
+from assistant.vocabulary import notice_facts
 
 if TYPE_CHECKING:
     from assistant.answer import Assistant
@@ -302,7 +303,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
         if chunk is None:
             raise HTTPException(
                 status_code=404,
-                detail=f"没有找到“{ref[:40]}”：本政策共72条，请输入1–72、二十七、第二十七条或A27这样的条号。",
+                detail=f"没有找到“{ref[:40]}”：本政策共{notice_facts().article_count}条，请输入1–{notice_facts().article_count}、二十七、第二十七条或A27这样的条号。",
             )
         return chunk_json(chunk)
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.settings import Settings
+from assistant.vocabulary import notice_facts
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,7 +123,10 @@ def _article(settings: Settings, number: str) -> int:
     wanted = parse_article_number(number)
     chunk = next((c for c in load_chunks(settings) if c.kind == "article" and c.number == wanted), None)
     if chunk is None:
-        print(f"没有找到第{number}条：本政策共72条，请输入1–72、二十七或第二十七条这样的条号。", file=sys.stderr)
+        count = notice_facts().article_count
+        print(
+            f"没有找到第{number}条：本政策共{count}条，请输入1–{count}、二十七或第二十七条这样的条号。", file=sys.stderr
+        )
         return 2
     print(format_article(chunk))
     return 0

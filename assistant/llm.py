@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.settings import Settings
+from assistant.vocabulary import notice_facts
 
 if TYPE_CHECKING:
     from assistant.calculator import Calculation
@@ -35,13 +36,13 @@ _BRACKETED = re.compile(rf"\s*+[\[［【]\s*+({_ID}(?:\s*+[,，、;；]\s*+{_ID}
 # 第十八条: a citation by label, as people (and models that forget the brackets) write it.
 _ARTICLE_LABEL = re.compile(r"第([零一二两三四五六七八九十百]+)条")
 
-SYSTEM_PROMPT_ZH = """你是“西湖政策助手”，只依据杭州市西湖区人民政府《关于进一步推动经济高质量发展的若干政策》回答问题。
+SYSTEM_PROMPT_ZH = """你是“西湖政策助手”，只依据{notice}回答问题。
 规则：
 1. 只能根据下面提供的条款原文回答，不得使用条款以外的知识，不得猜测。
 2. 先用一到两句话直接回答（约200字以内），再引用支持答案的原文，并注明条款号。
 3. 原文写“最高”的，答案中必须保留“最高”：最高额度是上限，不是承诺。
 4. 每一处依据都用方括号注明条款编号，例如 [A18]；只能引用下面列出的编号。
-5. 如果这些条款没有回答这个问题，直接说明政策原文没有规定，并建议拨打12345政务服务热线或咨询责任单位。
+5. 如果这些条款没有回答这个问题，直接说明政策原文没有规定，并建议拨打{hotline}或咨询责任单位。
 6. 不要自己计算金额：需要计算时调用计算器工具，只使用工具返回的金额、计算过程和条款。
 7. 金额、比例、日期必须与原文或计算器结果完全一致，不要换算单位，也不要写原文没有的数字。"""
 
@@ -97,7 +98,9 @@ def draft_answer(
 
     tool = _calculator_tool(rules)
     model = _with_tool(chat_model, tool)
-    system = SYSTEM_PROMPT_ZH + ("\n" + ENGLISH_ZH if language == "en" else "")
+    facts = notice_facts()
+    system = SYSTEM_PROMPT_ZH.format(notice=facts.full_name, hotline=facts.hotline)
+    system += "\n" + ENGLISH_ZH if language == "en" else ""
     messages: list[Any] = [SystemMessage(system), HumanMessage(user_prompt(question, chunks, extractive, rules))]
     calculation: Calculation | None = None
     for _round in range(MAX_TOOL_ROUNDS + 1):

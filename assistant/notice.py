@@ -1,4 +1,4 @@
-"""Parse the notice into chunks that tile its body: PRE, S1..S7 (section introductions), A1..A72 (articles), END."""
+"""Parse the notice into chunks that tile its body: PRE, S1..S7 (section introductions), A1..An (articles), END."""
 
 from __future__ import annotations
 

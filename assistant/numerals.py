@@ -24,7 +24,7 @@ _CN_STRICT = re.compile(
 
 
 def cn_to_int(numeral: str) -> int:
-    """十八 -> 18, 七十二 -> 72, 一百零五 -> 105, 两 -> 2. Raises ValueError for anything else (九九, 十十, 一百五)."""
+    """十八 -> 18, 六十五 -> 65, 一百零五 -> 105, 两 -> 2. Raises ValueError for anything else (九九, 十十, 一百五)."""
     if numeral in ("零", "〇"):
         return 0
     if numeral == "两":
@@ -40,7 +40,7 @@ def cn_to_int(numeral: str) -> int:
 
 
 def int_to_cn(number: int) -> str:
-    """18 -> 十八, 72 -> 七十二 (1..99, the range of this notice's articles)."""
+    """18 -> 十八, 65 -> 六十五 (1..99, the range of this notice's articles)."""
     if not 1 <= number <= 99:
         raise ValueError(f"out of range: {number}")
     names = "零一二三四五六七八九"

@@ -9,12 +9,22 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from assistant.records import Answer, Chunk, Citation
+from assistant.vocabulary import notice_facts
 
-HOTLINE_ZH = "12345政务服务热线"
-NOTICE_ZH = "《关于进一步推动经济高质量发展的若干政策》"
+
+def _notice_zh() -> str:
+    """The notice's title in 《》, from knowledge/notice.yaml."""
+    return notice_facts().title_quoted
+
+
+def _hotline_zh() -> str:
+    return notice_facts().hotline
+
+
 # A sum and the few characters before it, where a cap word may stand ("给予最高20万元" is up to 20万元).
 _MONEY = re.compile(r"([^\d]{0,6}?)(?<!\d)(?<!\d\.)(\d[\d.]*)\s*(亿元|万元|元|亿|万)")
 _CAP = re.compile(r"最高|不超过|上限")
@@ -118,9 +128,9 @@ def unstated_answer(
     the article the question is about, name it and its 责任单位 and quote the sentence on the topic."""
     lead_en = f"The notice does not state {what_en}. " if language == "en" else ""
     if chunk is None:
-        text = f"{lead_en}{NOTICE_ZH}没有写{what}。请拨打{HOTLINE_ZH}咨询，或咨询相关责任部门。"
+        text = f"{lead_en}{_notice_zh()}没有写{what}。请拨打{_hotline_zh()}咨询，或咨询相关责任部门。"
         return Answer(question, text, refused=True, language=language, route="unstated")
-    text = f"{lead_en}{NOTICE_ZH}没有写{what}。相关政策见{chunk.label}，{_where_to_ask(chunk)}"
+    text = f"{lead_en}{_notice_zh()}没有写{what}。相关政策见{chunk.label}，{_where_to_ask(chunk)}"
     return _refusal_citing(question, chunk, sentence, text, language, "unstated")
 
 
@@ -132,7 +142,7 @@ def uncovered_answer(question: str, topic: Sequence[str], closest: Sequence[Chun
     text = f"政策原文没有直接讲到{named}。"
     if offered:
         text += f"与问题最接近的条款是：{offered}，供参考。"
-    text += f"如需确认，请拨打{HOTLINE_ZH}。"
+    text += f"如需确认，请拨打{_hotline_zh()}。"
     if language == "en":
         nearest = ", ".join(_en_label(c) for c in closest)
         text = f"The notice does not speak of this directly; the nearest articles are {nearest}. " + text
@@ -150,7 +160,7 @@ def uncovered_answer(question: str, topic: Sequence[str], closest: Sequence[Chun
 
 def _where_to_ask(chunk: Chunk) -> str:
     units = _units(chunk)
-    return f"请咨询{units}或拨打{HOTLINE_ZH}。" if units else f"请拨打{HOTLINE_ZH}咨询。"
+    return f"请咨询{units}或拨打{_hotline_zh()}。" if units else f"请拨打{_hotline_zh()}咨询。"
 
 
 def _refusal_citing(question: str, chunk: Chunk, sentence: str, text: str, language: str, route: str) -> Answer:
@@ -207,7 +217,7 @@ def department_answer(question: str, chunk: Chunk, language: str) -> Answer:
         )
         quote = chunk.text.strip()[-120:] if len(chunk.text.strip()) > 120 else chunk.text.strip()
     else:
-        text = f"{NOTICE_ZH}由杭州市西湖区人民政府印发，各领域政策由各自的区级牵头单位组织实施。"
+        text = f"{_notice_zh()}由{notice_facts().issuer}印发，各领域政策由各自的区级牵头单位组织实施。"
         quote = chunk.text.strip()[:200]
     if language == "en":
         text = f"Responsible units for {_en_label(chunk)}: {_units(chunk)}. " + text
@@ -380,29 +390,35 @@ def _document_reply(question: str, chunk: Chunk, quote: str, lead: str, lead_en:
     )
 
 
-_REFUSAL_ZH = {
-    "task": f"抱歉，我只能解答{NOTICE_ZH}原文中的内容，不能代写材料、翻译、查询个人信息或替您做决定。具体事项请咨询相关责任部门或拨打{HOTLINE_ZH}。",
-    "personal_data": f"抱歉，我不能提供工作人员或其他个人的信息（姓名、电话、住址等）。政策咨询请拨打{HOTLINE_ZH}或联系相关责任部门的公开渠道。",
-    "other_document": f"抱歉，这个问题问的是其他文件的条款。我只能解答{NOTICE_ZH}（西湖区）中的内容，其他文件请查阅原文或拨打{HOTLINE_ZH}。",
-    "injection": "抱歉，我只能依据西湖区《关于进一步推动经济高质量发展的若干政策》回答政策问题，不能执行与此无关的指令。",
-    "other_region": f"抱歉，这个问题涉及其他地区。我只能解答杭州市西湖区{NOTICE_ZH}中的内容，其他地区的政策请咨询当地政府或拨打{HOTLINE_ZH}。",
-    "other_year": f"抱歉，{NOTICE_ZH}只规定文件所明确的实施年度的政策，不涉及其他年份的安排。其他年份的政策请关注区政府发布的新文件或拨打{HOTLINE_ZH}。",
-    "guard": f"抱歉，我无法从政策原文中核实这个答案，为避免误导不作回答。请拨打{HOTLINE_ZH}或咨询相关责任部门。",
-}
-_REFUSAL_DEFAULT_ZH = (
-    f"抱歉，西湖区{NOTICE_ZH}没有涉及这个问题，我无法据此回答。建议拨打{HOTLINE_ZH}，或咨询相关责任部门。"
-)
-_REFUSAL_EN = (
-    "Sorry, the Xihu District notice on high-quality economic development (关于进一步推动经济高质量发展的若干政策) "
-    "does not cover this, so I cannot answer it. Please call the 12345 government service hotline. "
-)
+@cache
+def _refusals_zh() -> dict[str, str]:
+    """The refusal for each reason, naming the notice and the hotline from knowledge/notice.yaml."""
+    notice, hotline = _notice_zh(), _hotline_zh()
+    return {
+        "task": f"抱歉，我只能解答{notice}原文中的内容，不能代写材料、翻译、查询个人信息或替您做决定。具体事项请咨询相关责任部门或拨打{hotline}。",
+        "personal_data": f"抱歉，我不能提供工作人员或其他个人的信息（姓名、电话、住址等）。政策咨询请拨打{hotline}或联系相关责任部门的公开渠道。",
+        "other_document": f"抱歉，这个问题问的是其他文件的条款。我只能解答{notice}（{notice_facts().region}）中的内容，其他文件请查阅原文或拨打{hotline}。",
+        "injection": f"抱歉，我只能依据{notice_facts().region}{notice}回答政策问题，不能执行与此无关的指令。",
+        "other_region": f"抱歉，这个问题涉及其他地区。我只能解答{notice_facts().city}{notice_facts().region}{notice}中的内容，其他地区的政策请咨询当地政府或拨打{hotline}。",
+        "other_year": f"抱歉，{notice}只规定文件所明确的实施年度的政策，不涉及其他年份的安排。其他年份的政策请关注区政府发布的新文件或拨打{hotline}。",
+        "guard": f"抱歉，我无法从政策原文中核实这个答案，为避免误导不作回答。请拨打{hotline}或咨询相关责任部门。",
+        "": f"抱歉，{notice_facts().region}{notice}没有涉及这个问题，我无法据此回答。建议拨打{hotline}，或咨询相关责任部门。",
+    }
+
+
+def _refusal_en() -> str:
+    facts = notice_facts()
+    return (
+        f"Sorry, the Xihu District notice on high-quality economic development ({facts.title}) "
+        f"does not cover this, so I cannot answer it. Please call {facts.hotline_en}. "
+    )
 
 
 def refusal(question: str, language: str, reason: str) -> Answer:
     """A polite refusal that says where to ask instead; never a number."""
-    text = _REFUSAL_ZH.get(reason, _REFUSAL_DEFAULT_ZH)
+    text = _refusals_zh().get(reason) or _refusals_zh()[""]
     if language == "en":
-        text = _REFUSAL_EN + text
+        text = _refusal_en() + text
     return Answer(question, text, refused=True, language=language, route="out_of_scope", notes=(f"refused: {reason}",))
 
 

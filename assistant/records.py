@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Chunk:
-    """One retrievable unit of the notice: PRE, S1..S7, A1..A72 or END.
+    """One retrievable unit of the notice: PRE, S1..S7, A1..An (one per article) or END.
 
     `text` is verbatim; `start`/`end` are offsets into the notice body so that
     the chunks tile the body exactly (no character lost, none counted twice).

@@ -71,3 +71,13 @@ def test_the_article_count_matches_the_parsed_notice(chunks) -> None:
     facts = vocab.notice_facts()
     assert sum(c.id.startswith("A") for c in chunks) == facts.article_count
     assert sum(c.id.startswith("S") for c in chunks) == facts.section_count
+
+
+def test_no_notice_constant_is_left_in_code_but_the_metadata_loader() -> None:
+    facts = vocab.notice_facts()
+    constants = [facts.title, facts.issuer, facts.hotline, "12345", facts.issued_zh]
+    count = re.compile(rf"(?<!\d){facts.article_count}(?!\d)")
+    found = [f"{path.name}: {c}" for path, text in _package_sources().items() for c in constants if c in text] + [
+        f"{path.name}: {facts.article_count}" for path, text in _package_sources().items() if count.search(text)
+    ]
+    assert found == []
