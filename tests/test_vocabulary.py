@@ -14,7 +14,7 @@ from assistant.settings import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "assistant"
 # A name is used when code asks for it: words("name"), pattern("name", …) or regex("name").
-_ASKED = re.compile(r"""\b(?:words|pattern|regex)\(\s*["']([a-z0-9_]+)["']""")
+_ASKED = re.compile(r"""\b(?:words|word_set|pattern|regex)\(\s*["']([a-z0-9_]+)["']""")
 
 
 def _package_sources() -> dict[Path, str]:
