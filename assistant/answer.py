@@ -339,6 +339,11 @@ class Assistant:
         dense = self.retriever.dense_scores(text)
         return dense.get(own[0].chunk.id, 0.0) - dense.get(before[0].chunk.id, 0.0)
 
+    def has_topic(self, text: str) -> bool:
+        """Whether the turn has topic words at all (English: notice terms its words stand for)."""
+        topic = self._topic_text(text)
+        return bool(topic and topic_words(topic, self.retriever.lexicon.topic_cutter))
+
     def _topic_text(self, text: str) -> str:
         if detect_language(text) == "en":
             return " ".join(self.retriever.lexicon.terms_for(text))

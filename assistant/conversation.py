@@ -64,6 +64,10 @@ class TopicJudge(Protocol):
         """How much closer the embedding finds the turn to its own best chunk than to the earlier reading's."""
         ...
 
+    def has_topic(self, text: str) -> bool:
+        """The turn has topic words at all ("这次能拿多少" has none; "今天天气怎么样" has 天气)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -127,6 +131,10 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
         return _joined(question, earlier, contrasts, "points_back")
     own = judge.own_topic(question)
     if own < OWN_TOPIC_FLOOR:
+        # Topic words that neither its own best chunk nor the earlier article holds ("今天天气怎么样" after a 高企
+        # question) are a topic of its own that the notice does not cover: read alone (and refused), not joined.
+        if judge.has_topic(question) and judge.carried_topic(question, earlier.text) == 0.0 and own == 0.0:
+            return Reading(question, question, why="uncovered_topic")
         return _joined(question, earlier, contrasts, "no_topic")
     if judge.carried_topic(question, earlier.text) < NEW_TOPIC_SHARE * own and (
         judge.embedding_gap(question, earlier.text) > EMBEDDING_TIE

@@ -17,7 +17,7 @@ import pytest
 
 from assistant.embeddings import FakeEmbedder
 from assistant.index import index_fingerprint, open_index
-from assistant.notice import load_chunks, read_notice
+from assistant.notice import load_chunks, load_everyday, read_notice
 from assistant.settings import PROJECT_ROOT, Settings
 
 A18_QUESTION = "首次认定的高新技术企业奖励多少？"
@@ -457,7 +457,7 @@ def test_a_read_only_data_dir_with_a_valid_index_starts_serves_and_refuses_votes
     import json
 
     settings = Settings.from_env(environ={}, embedder="fake", data_dir=tmp_path / "data")
-    open_index(settings, load_chunks(settings), FakeEmbedder())
+    open_index(settings, load_chunks(settings), FakeEmbedder(), everyday=load_everyday(settings))  # as the app does
     (tmp_path / "data" / "index.lock").unlink(missing_ok=True)
     before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
     for path in [tmp_path / "data", *(tmp_path / "data").rglob("*")]:

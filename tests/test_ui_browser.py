@@ -159,6 +159,14 @@ def choose_rule(page: Any, label: str, opened: bool = False) -> None:
     page.get_by_role("option", name=label, exact=True).click()
 
 
+def ask_as_the_page(server: Server, history: list[dict[str, str]], question: str) -> dict[str, Any]:
+    """The answer the page gets for `question`: asked with the last four turns, as the page sends them; the turn
+    and its answer are added to `history`."""
+    expected = server.ask(question, history[-8:])
+    history += [{"role": "user", "content": question}, {"role": "assistant", "content": expected["answer"]}]
+    return expected
+
+
 # -- 1. answers at once -------------------------------------------------------------------------------------
 def test_answers_are_shown_at_once(page: Any, server: Server) -> None:
     """Question sent -> whole answer visible ≤ 300 ms p95 for answers the server has computed before (the
@@ -176,7 +184,8 @@ def test_answers_are_shown_at_once(page: Any, server: Server) -> None:
 def test_every_answer_keeps_its_chips_and_quotation_and_the_panel_follows_the_latest(page: Any, server: Server) -> None:
     from playwright.sync_api import expect
 
-    expected = server.ask(HIGH_TECH)
+    history: list[dict[str, str]] = []
+    expected = ask_as_the_page(server, history, HIGH_TECH)
     assert expected["citations"] == ["A18"]
     ask_in_page(page, HIGH_TECH, expected["answer"])
     quote = expected["evidence"][0]["quote"]
@@ -186,8 +195,9 @@ def test_every_answer_keeps_its_chips_and_quotation_and_the_panel_follows_the_la
     expect(page.locator("#article-panel .article-head")).to_have_text("第十八条 · 健全科技企业梯度培育机制")
     expect(page.locator("#article-panel mark")).to_have_text(quote)
 
-    refusal = server.ask("今天天气怎么样？")
+    refusal = ask_as_the_page(server, history, "今天天气怎么样？")
     assert refusal["refused"] is True
+    assert refusal["reading"] == "今天天气怎么样？"  # a topic of its own, read alone: no "接上一问"
     ask_in_page(page, "今天天气怎么样？", refusal["answer"])
     expect(page.locator("#article-panel .panel-hint")).to_have_text("这条回答没有引用政策条款。")
     expect(page.locator("#calc-card")).to_be_hidden()
@@ -311,7 +321,8 @@ def test_copy_like_reload_export_and_clear(page: Any, server: Server) -> None:
 def test_suggested_questions_come_from_the_same_article_and_are_asked_with_one_click(page: Any, server: Server) -> None:
     from playwright.sync_api import expect
 
-    ask_in_page(page, HIGH_TECH, server.ask(HIGH_TECH)["answer"])
+    history: list[dict[str, str]] = []
+    ask_in_page(page, HIGH_TECH, ask_as_the_page(server, history, HIGH_TECH)["answer"])
     suggestions = [
         "首次认定新雏鹰企业奖励是多少？",
         "重新认定高新技术企业奖励是多少？",
@@ -319,7 +330,7 @@ def test_suggested_questions_come_from_the_same_article_and_are_asked_with_one_c
     ]
     for index, text in enumerate(suggestions):
         expect(page.locator(f"#suggest-{index}")).to_have_text(text)
-    expected = server.ask(suggestions[1])
+    expected = ask_as_the_page(server, history, suggestions[1])
     page.click("#suggest-1")
     expect(page.locator(USER).last).to_have_text(suggestions[1])
     expect_bubble(page, expected["answer"])
@@ -342,8 +353,9 @@ def test_html_in_a_question_is_shown_as_text_and_never_runs(page: Any, server: S
 
     page.evaluate("window.__xss = 0")
     payload = '<img src=x onerror="window.__xss=1">'
-    ask_in_page(page, XSS, server.ask(XSS)["answer"])
-    ask_in_page(page, payload, server.ask(payload)["answer"])
+    history: list[dict[str, str]] = []
+    ask_in_page(page, XSS, ask_as_the_page(server, history, XSS)["answer"])
+    ask_in_page(page, payload, ask_as_the_page(server, history, payload)["answer"])
     expect(page.locator(USER).first).to_have_text(XSS)
     assert page.locator('#chatbot img[src="x"]').count() == 0
     page.wait_for_timeout(500)  # give a broken image time to fire onerror, were it rendered
@@ -378,8 +390,9 @@ def test_english_leads_keep_up_to_and_a_far_threshold_is_said_plainly(page: Any,
 
     english = "How much does a newly recognised high-tech enterprise get?"
     shop = "我开了一家奶茶店，能拿什么补贴？"
+    history: list[dict[str, str]] = []
     for question in (english, shop):
-        ask_in_page(page, question, server.ask(question)["answer"])
+        ask_in_page(page, question, ask_as_the_page(server, history, question)["answer"])
     expect(page.locator(f"{BOT} .answer-text p").nth(0)).to_contain_text("up to 200,000 yuan (20万元)")
     lead = page.locator(BOT).last.locator(".answer-text p").first
     expect(lead).to_have_text(
