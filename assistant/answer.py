@@ -339,10 +339,9 @@ class Assistant:
         dense = self.retriever.dense_scores(text)
         return dense.get(own[0].chunk.id, 0.0) - dense.get(before[0].chunk.id, 0.0)
 
-    def has_topic(self, text: str) -> bool:
-        """Whether the turn has topic words at all (English: notice terms its words stand for)."""
-        topic = self._topic_text(text)
-        return bool(topic and topic_words(topic, self.retriever.lexicon.topic_cutter))
+    def refused_alone(self, text: str) -> bool:
+        """Whether the scope rules refuse the turn by itself."""
+        return bool(self.scope.refusal_reason(text))
 
     def _topic_text(self, text: str) -> str:
         if detect_language(text) == "en":

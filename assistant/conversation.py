@@ -64,8 +64,8 @@ class TopicJudge(Protocol):
         """How much closer the embedding finds the turn to its own best chunk than to the earlier reading's."""
         ...
 
-    def has_topic(self, text: str) -> bool:
-        """The turn has topic words at all ("这次能拿多少" has none; "今天天气怎么样" has 天气)."""
+    def refused_alone(self, text: str) -> bool:
+        """The scope rules refuse the turn by itself ("今天天气怎么样": off topic)."""
         ...
 
 
@@ -131,13 +131,16 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
         return _joined(question, earlier, contrasts, "points_back")
     own = judge.own_topic(question)
     if own < OWN_TOPIC_FLOOR:
-        # Topic words that neither its own best chunk nor the earlier article holds ("今天天气怎么样" after a 高企
-        # question) are a topic of its own that the notice does not cover: read alone (and refused), not joined.
-        if judge.has_topic(question) and judge.carried_topic(question, earlier.text) == 0.0 and own == 0.0:
-            return Reading(question, question, why="uncovered_topic")
+        # A turn the scope rules refuse by itself ("今天天气怎么样" after a 高企 question) has a topic of its own
+        # that the notice does not cover: read alone (and refused), never shown as "接上一问".
+        if judge.refused_alone(question):
+            return Reading(question, question, why="refused_alone")
         return _joined(question, earlier, contrasts, "no_topic")
-    if judge.carried_topic(question, earlier.text) < NEW_TOPIC_SHARE * own and (
-        judge.embedding_gap(question, earlier.text) > EMBEDDING_TIE
+    carried = judge.carried_topic(question, earlier.text)
+    # an earlier article holding none of the turn's topic is never continued, however close the embedding finds it
+    # ("我开了一家奶茶店，能拿什么补贴" after an English 高企 question: 0.013 apart)
+    if carried == 0.0 or (
+        carried < NEW_TOPIC_SHARE * own and judge.embedding_gap(question, earlier.text) > EMBEDDING_TIE
     ):
         return Reading(question, question, why="own_topic")
     return _joined(question, earlier, contrasts, "same_topic")

@@ -17,7 +17,7 @@ class TableJudge:
     carried: dict[tuple[str, str], float] = field(default_factory=dict)
     alone: set[str] = field(default_factory=set)
     gap: dict[tuple[str, str], float] = field(default_factory=dict)
-    no_topic: set[str] = field(default_factory=lambda: {"那进口的呢？", "这次能拿多少？"})
+    refused: set[str] = field(default_factory=set)
 
     def stands_alone(self, text: str) -> bool:
         return text in self.alone
@@ -31,8 +31,8 @@ class TableJudge:
     def embedding_gap(self, text: str, earlier: str) -> float:
         return self.gap.get((text, earlier), 0.05)
 
-    def has_topic(self, text: str) -> bool:
-        return text not in self.no_topic
+    def refused_alone(self, text: str) -> bool:
+        return text in self.refused
 
 
 def _user(*turns: str) -> list[dict[str, str]]:
@@ -104,7 +104,7 @@ def test_a_reading_the_client_sends_back_is_used_instead_of_reading_again():
         {"role": "user", "content": "那制造业企业呢？", "reading": "出口信用保险保费能补多少？ 那制造业企业呢？"},
         {"role": "assistant", "content": "…"},
     ]
-    reading = read_turn("保费要是1000万呢？", history, TableJudge(own={"保费要是1000万呢？": 0.3}))
+    reading = read_turn("保费要是1000万呢？", history, TableJudge())
     assert reading.text == "出口信用保险保费能补多少？ 那制造业企业呢？ 保费要是1000万呢？"
 
 
@@ -238,10 +238,9 @@ def test_a_chat_that_switches_topic_with_the_real_model():
     assert answer.answer.startswith("（接上一问：高新技术企业认定奖励）\n")
 
 
-def test_a_turn_whose_topic_words_no_chunk_holds_is_read_alone_not_joined():
-    # "天气" is a topic of its own that neither its own best chunk nor the earlier article holds: read alone (and
-    # then refused as out of scope), never shown as "接上一问" of the 高企 question
-    judge = TableJudge(own={"今天天气怎么样？": 0.0})
+def test_a_turn_the_scope_rules_refuse_by_itself_is_read_alone_not_joined():
+    # "天气" is a topic of its own the notice does not cover: read alone (and refused), never shown as "接上一问"
+    judge = TableJudge(own={"今天天气怎么样？": 0.0}, refused={"今天天气怎么样？"})
     reading = read_turn("今天天气怎么样？", _user("首次认定的高新技术企业有什么奖励"), judge)
-    assert reading == Reading("今天天气怎么样？", "今天天气怎么样？", why="uncovered_topic")
+    assert reading == Reading("今天天气怎么样？", "今天天气怎么样？", why="refused_alone")
     assert reading.note() == ""
