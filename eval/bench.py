@@ -112,7 +112,7 @@ def measure_index_build(settings: Any, embedder: Any = None) -> dict[str, Any]:
     reported (`embedder_load_s`). A given `embedder` (tests) skips the load.
     """
     import assistant.index as index_module
-    from assistant.notice import load_chunks
+    from assistant.notice import load_chunks, load_everyday
 
     # The brief names it build_index; the module currently exposes open_index(..., force=True).
     build_index = getattr(index_module, "build_index", None) or index_module.open_index
@@ -130,9 +130,11 @@ def measure_index_build(settings: Any, embedder: Any = None) -> dict[str, Any]:
         else:
             load_started = time.perf_counter()
         chunks = load_chunks(scratch)
-        build_index(scratch, chunks, embedder, force=True)
+        everyday = load_everyday(scratch)  # the app's index holds the everyday entries too
+        build_index(scratch, chunks, embedder, everyday=everyday, force=True)
         result["index_build_s"] = round(time.perf_counter() - load_started, 3)
         result["index_chunks"] = len(chunks)
+        result["index_everyday_entries"] = sum(len(entries) for entries in everyday.values())
     return result
 
 
