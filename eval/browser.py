@@ -5,7 +5,6 @@ and the time from a question sent to its whole answer shown. Used by tests/test_
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from assistant.serve import free_port
 from assistant.settings import PROJECT_ROOT, Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,12 +50,6 @@ _TIME_ANSWER_JS = """([question, timeout]) => new Promise((resolve, reject) => {
   };
   check();
 })"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def app_environment(data_dir: Path | None, port: int) -> tuple[dict[str, str], str]:

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.serve import free_port
 from eval.metrics import percentile
 
 DEFAULT_DATASET = Path("eval/datasets/dev.jsonl")
@@ -49,13 +49,6 @@ class Sample:
     finished_s: float
     latency_ms: float
     outcome: str  # "ok", SHED, "HTTP 500", "ReadTimeout", ...
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class LocalServer:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import socket
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pytest
 from assistant.embeddings import FakeEmbedder
 from assistant.index import index_fingerprint, open_index
 from assistant.notice import load_chunks, read_notice
+from assistant.serve import ChromaProcess
 from assistant.settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.integration
@@ -24,51 +22,8 @@ A18_QUESTION = "首次认定的高新技术企业奖励多少？"
 A18_AFTER_RESTART = "高新技术企业重新认定通过的，奖励多少钱？"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class ChromaServer:
+class ChromaServer(ChromaProcess):
     """`chroma run` on 127.0.0.1 and a free port, persisting to `path`; restartable on the same port and path."""
-
-    def __init__(self, path: Path, log: Path) -> None:
-        self.path, self.log, self.port = path, log, free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = [str(CHROMA), "run", "--host", "127.0.0.1", "--port", str(self.port), "--path", str(self.path)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"chroma exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    pass
-                import httpx
-
-                if httpx.get(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    return
-            except OSError:
-                pass
-            except Exception:  # httpx errors while it comes up
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("chroma did not come up within 60 s")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=20)
 
     def restart(self) -> None:
         self.stop()
