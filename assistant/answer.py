@@ -16,9 +16,11 @@ from typing import Any
 
 from assistant import phrasing
 from assistant.amounts import find_amounts
+from assistant.asks import ask_focus, names_topic
 from assistant.conversation import Reading, read_turn
 from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value, stated_figure
 from assistant.guard import unknown_citations, unsupported_claims
+from assistant.notice_asks import notice_aspects
 from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.retrieve import Lexicon, Retriever, normalise_question, question_words, topic_words
 from assistant.scope import ExampleRouter, Scope, Unstated, asks_inside_other_document
@@ -71,6 +73,7 @@ class Turn:
     reason: str = ""  # why a refusal, for logs and the benchmark
     unstated: UnstatedAsk | None = None  # route "unstated": what was asked that the notice never gives
     summed: Answer | None = None  # route "stated_sum": the total of the budget lines asked for, composed
+    focus: str = ""  # the asking part of a long question, the story before it set apart (asks.ask_focus)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ _DOCUMENT = {
     "document_validity": pattern("answer_document_validity", flags=re.I),
     "document_basis": pattern("answer_document_basis", flags=re.I),
     "document_total": pattern("answer_document_total", flags=re.I),
+    "document_sections": None,  # only from words (notice_asks)
 }
 _NAMES_PART = pattern("answer_names_part")
 
@@ -129,7 +133,7 @@ def document_question(question: str) -> str:
     text = normalise_question(question)
     if _NAMES_PART.search(text):
         return ""
-    return "+".join(route for route, found in _DOCUMENT.items() if found.search(text))
+    return "+".join(route for route, found in _DOCUMENT.items() if found is not None and found.search(text))
 
 
 def _names_area(section_title: str, text: str) -> bool:
@@ -311,12 +315,25 @@ class Assistant:
     def _prepare(self, inputs: dict[str, Any]) -> Turn:
         question = validate_question(inputs.get("question"), self.settings)
         reading = read_turn(question, inputs.get("history"), self, self.retriever.lexicon.contrasts)
-        return Turn(question=question, standalone=reading.text, language=detect_language(question), reading=reading)
+        cut = self.retriever.lexicon.topic_cutter
+        focus = ask_focus(question, lambda clause: names_topic(topic_words(clause, cut)))
+        return Turn(
+            question=question,
+            standalone=reading.text,
+            language=detect_language(question),
+            reading=reading,
+            focus=focus,
+        )
 
     # -- conversation.TopicJudge: whether a turn has a topic of its own -----------------------------
     def stands_alone(self, text: str) -> bool:
         """A turn naming an article or section, or asking about the notice itself, needs no earlier turn."""
-        return bool(self.retriever.lookup_articles(text) or document_question(text))
+        return bool(self.retriever.lookup_articles(text) or self._document(text))
+
+    def _document(self, text: str) -> str:
+        """The routes of what a question asks about the notice itself, joined by "+": from its words (notice_asks),
+        else from the phrasings of document_question; '' when it asks none."""
+        return "+".join(notice_aspects(text, self.retriever.article_topic_words)) or document_question(text)
 
     def own_topic(self, text: str) -> float:
         """Share of the turn's topic words that the chunk it retrieves alone holds. English turns are judged by
@@ -349,7 +366,7 @@ class Assistant:
         return text
 
     def _retrieve(self, turn: Turn) -> Turn:
-        reason = self.scope.refusal_reason(turn.question)
+        reason = self.scope.refusal_reason(turn.question, turn.focus)
         # a joined follow-up ("省级的呢？") continues an earlier turn: the example router judges questions of their own
         if not reason and not (turn.reading is not None and turn.reading.joined):
             reason = self.router.route(turn.question)
@@ -368,9 +385,13 @@ class Assistant:
             return turn
         question = normalise_question(turn.standalone)
         # A question about the notice itself ("西湖区今年一共拿出多少钱支持这些政策") brings no figures to compute with.
-        document = document_question(turn.standalone)
+        document = self._document(turn.standalone)
         if document and not _has_figures(question):
             return replace(turn, route=document)
+        kind, topic = self.scope.unstated_asked(turn.question)
+        # "20万奖励具体怎么申请？要交哪些材料？" asks how to apply, not how much: the figure is what they read, not an input
+        if kind is not None and not _ASKS_FIGURE.search(normalise_question(turn.question)):
+            return self._unstated(turn, kind, topic)
         if (summed := self._stated_sum(turn, question)) is not None:
             return replace(turn, route="stated_sum", summed=summed)
         if self.rules and _is_calculation(question):
@@ -400,14 +421,8 @@ class Assistant:
                     return replace(turn, route="calculation", outcome=outcome)
         if document:
             return replace(turn, route=document)
-        kind, topic = self.scope.unstated_asked(turn.question)
         if kind is not None:
-            # Point to the article the rest of the question is about, if it is about one.
-            best = turn.hits[0].chunk if turn.hits and kind.cite else None
-            about = best if best is not None and self.retriever.topic_coverage(topic, best) >= TOPIC_FLOOR else None
-            return replace(
-                turn, route="unstated", unstated=UnstatedAsk(kind, about, topic), reason=f"unstated:{kind.name}"
-            )
+            return self._unstated(turn, kind, topic)
         named = [h for h in turn.hits if h.source == "lookup"]
         departments = self.retriever.departments_in(turn.standalone)
         if departments and _LIST_ARTICLES.search(normalise_question(turn.question)) and not named:
@@ -417,11 +432,17 @@ class Assistant:
         if named and not turn.wants:
             return replace(turn, route="lookup")
         if not named and not self._relevant(turn):
-            runner_up = self._topic_runner_up(turn)
+            runner_up = self._topic_runner_up(turn) or self._focused(turn)
             if runner_up is None:
                 return replace(turn, route="out_of_scope", reason="low_relevance")
             turn = runner_up
         return replace(turn, route="fact")
+
+    def _unstated(self, turn: Turn, kind: Unstated, topic: str) -> Turn:
+        """A question for what the notice never gives: point to the article the rest of it is about, if any."""
+        best = turn.hits[0].chunk if turn.hits and kind.cite else None
+        about = best if best is not None and self.retriever.topic_coverage(topic, best) >= TOPIC_FLOOR else None
+        return replace(turn, route="unstated", unstated=UnstatedAsk(kind, about, topic), reason=f"unstated:{kind.name}")
 
     def _topic_runner_up(self, turn: Turn) -> Turn | None:
         """When the best chunk misses the question's topic, a close runner-up that holds it answers instead
@@ -436,6 +457,15 @@ class Assistant:
                 reordered = replace(turn, hits=(hit,))  # the chunks that missed the topic answer nothing
                 return reordered if self._relevant(reordered) else None
         return None
+
+    def _focused(self, turn: Turn) -> Turn | None:
+        """A long question whose story hides its topic is judged and answered by its asking part alone (the story
+        told before it is background): None when that part is not about the notice either."""
+        if not turn.focus or turn.standalone != turn.question:
+            return None
+        hits = self.retriever.search(turn.focus, k=self.settings.top_k)
+        focused = replace(turn, standalone=turn.focus, hits=tuple(hits))
+        return focused if self._relevant(focused) else None
 
     def _relevant(self, turn: Turn) -> bool:
         """Whether the best chunk is about the question: some of its content words occur there or the embedding
@@ -484,7 +514,7 @@ class Assistant:
                     phrasing.document_answer(turn.question, part, self.retriever.by_id, turn.language)
                     for part in dict.fromkeys(route.replace("document_issuer", "document_date").split("+"))
                 ]
-                answer = phrasing.merge_answers(parts)
+                answer = phrasing.merge_asks(parts)  # every lead first, then the quotes
             case "stated_sum" if turn.summed is not None:
                 answer = turn.summed
             case "lookup":

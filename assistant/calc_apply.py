@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from assistant.amounts import Amount, format_quantity
-from assistant.calc_inputs import Assignment, apply_year_window, extract_inputs, mentions
+from assistant.calc_inputs import Assignment, apply_year_window, extract_inputs, follow_up_start, mentions
 from assistant.calculator import (
     UNKNOWN,
     Calculation,
@@ -37,6 +37,7 @@ EXTRA_ONLY = pattern("calc_extra_only")
 # The part of a staged award asked for ("其中50%达产升规后拨付"): what comes first, or what comes once the stage is met
 _STAGE_BEFORE = pattern("calc_stage_before")
 _STAGE_AFTER = pattern("calc_stage_after")
+_PART_ASKED = pattern("calc_part_asked")
 _ASKING = pattern("calc_asking")
 
 
@@ -191,8 +192,16 @@ def read_inputs(rule: Rule, inputs: dict[str, Any]) -> tuple[tuple[str, str], ..
 def _staged_asked(text: str) -> bool | None:
     """Whether the question asks for the part of a staged award paid once the stage is met (True), the part paid
     first (False), or the whole (None): the stage word must stand in the sentence that asks ("那达产升规之前能先拿到
-    多少？"), not in an aside ("总共能拿多少？听说有一部分要等达产升规后才拨")."""
+    多少？"), not in an aside ("总共能拿多少？听说有一部分要等达产升规后才拨"); a question asking the total as well gets
+    the whole."""
     lowered = text.lower()
+    # "补贴一共多少？先拿多少？", "补贴多少？其中多少要等达产升规后才拨？": the total is asked in the same turn (a follow-up
+    # "那达产升规之前能先拿多少？" asks anew); the answer is the whole, its working shows the part
+    turn = lowered[follow_up_start(lowered) or 0 :]
+    if _PART_ASKED.search(turn) or any(
+        _ASKING.search(sentence) and TOTAL.search(sentence) for sentence in SENTENCE_END.split(turn)
+    ):
+        return None
     for later, stage in ((False, _STAGE_BEFORE), (True, _STAGE_AFTER)):
         for match in stage.finditer(lowered):
             begin = clause_begin(lowered, match.start(), SENTENCE_END)

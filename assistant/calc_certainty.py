@@ -9,7 +9,8 @@ Uncertain, so no amount is stated:
 - an option's word with something said against it earlier in its clause ("早就不算科技型中小企业了"), or a word of the
   rule the question negates that no input of the rule reads ("不是首次认定的高企");
 - two dated figures of one yearly difference whose years contradict their slots ("前年…650万，去年…800万");
-- a question that asks for a part of the total ("一共能拿多少，其中区级多少").
+- a sum of money given for another option of the rule's choice that no input took (a second item left out of a sum);
+- a question that asks for a part of the total ("一共能拿多少，其中区级多少") the rule does not split off itself.
 The answer then names the rule, its formula and (through phrasing) its clause, shows how each figure was read
 ("我的理解：年度研发投入新增额 = 150万元（2024年800万元 − 2023年650万元）") and asks for what is missing.
 """
@@ -64,10 +65,14 @@ def uncertain_reading(rule: Rule, assignments: Mapping[str, Assignment], context
             years = (_year_at(text, assignments[current].position), _year_at(text, assignments[previous].position))
             if None not in years and years[0] < years[1]:  # type: ignore[operator]
                 asks.append(slot.question)
+    unused = _unused_money(rule, assignments, context)
+    if unused is not None:
+        asks.append(f"您提到的{unused.text.strip()}没有用于这项计算，它是指什么？")
     negated = _negated_rule_word(rule, text)
     if negated:
         asks.append(f"您提到“{negated}”，本项政策适用于{rule.applies_to}，是否符合？")
-    if _PART_ASKED.search(text.lower()):
+    # a part the rule itself splits off ("其中50%达产升规后拨付") is shown in the working; any other part is not stated
+    if _PART_ASKED.search(text.lower()) and rule.formula.staged_share is None:
         asks.append(_PART_QUESTION)
     if not asks:
         return None
@@ -77,6 +82,34 @@ def uncertain_reading(rule: Rule, assignments: Mapping[str, Assignment], context
         lines.append("我的理解：" + "；".join(understood) + "。")
     lines.append(_CONFIRM + "".join(dict.fromkeys(asks)))
     return "\n".join(lines)
+
+
+def _unused_money(rule: Rule, assignments: Mapping[str, Assignment], context: QuestionContext) -> Amount | None:
+    """A sum of money the question gives for another option of the rule's choice than the one computed, that no
+    input took ("2 imported robots at 1,000,000 yuan each and 3 domestic ones at 400,000 yuan each" computed for the
+    imported ones only): the award asked for may be the sum of both."""
+    text = context.text.lower()
+    used = {item.position for item in assignments.values()}
+    others: list[str] = []
+    for slot in rule.inputs:
+        chosen = assignments.get(slot.name)
+        if slot.kind != "choice" or chosen is None:
+            continue
+        others += [
+            word.lower()
+            for option in slot.options
+            if option.key != chosen.value
+            for word in (option.label, *option.aliases)
+        ]
+    if not others:
+        return None
+    for amount in context.amounts:
+        if amount.kind != "money" or amount.start in used:
+            continue
+        clause = text[clause_begin(text, amount.start, _CLAUSE_END) : amount.start]
+        if any(word in clause for word in others):
+            return amount
+    return None
 
 
 def _rivals(rule: Rule, slot: Slot, derived: Mapping[str, Slot]) -> bool:

@@ -13,7 +13,9 @@ from functools import cache
 from typing import Any
 
 from assistant.records import Answer, Chunk, Citation
-from assistant.vocabulary import notice_facts
+from assistant.vocabulary import notice_facts, pattern
+
+_ASKS_ARTICLE = pattern("answer_asks_article")
 
 
 def _notice_zh() -> str:
@@ -82,7 +84,11 @@ def fact_answer(question: str, chunk: Chunk, window: str, sentence: str, languag
         values = _en_values(window) if wants not in ("count", "percent", "date") else ""
         lead = f"According to {_en_label(chunk)}" + (f": {values}." if values else ":") + f" {window}。"
     else:
-        lead = f"根据{chunk.label}，{window}。"
+        # "托育这块是哪条？": the article is the answer, named with its title (支持推进“幼有善育”)
+        named = (
+            f"{chunk.label}（{chunk.title}）" if chunk.title and _ASKS_ARTICLE.search(question.lower()) else chunk.label
+        )
+        lead = f"根据{named}，{window}。"
     text = f"{lead}\n\n{_quote(chunk, sentence)}"
     if chunk.responsible_units:
         text += f"\n责任单位：{_units(chunk)}"
@@ -269,6 +275,13 @@ def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], lang
             citations=(pre.id, end.id),
             evidence=(*about.evidence, Citation(end.id, end.label, total)),
         )
+    if route == "document_sections":
+        # "一共涉及几个领域": the closing paragraph counts the policy areas; the lead names them
+        areas = "、".join(chunks[f"S{n}"].title for n in range(1, facts.section_count + 1) if f"S{n}" in chunks)
+        sentence = next((s for s in re.split(r"(?<=。)", end.text.strip()) if "个领域" in s), end.text.strip()[:120])
+        lead = f"{facts.title_quoted}共{facts.section_count}个领域的政策、{facts.article_count}条：{areas}。"
+        lead_en = f"The notice has {facts.section_count} policy areas and {facts.article_count} articles: {areas}. "
+        return _document_reply(question, end, sentence.strip(), lead, lead_en, language)
     if route in ("document_date", "document_issuer"):
         lines = [line for line in pre.text.splitlines() if line.strip()]
         issuer = next((line for line in lines if line.endswith("人民政府")), "")

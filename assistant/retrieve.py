@@ -261,6 +261,14 @@ class Retriever:
             for cid, text in self._normalised.items()
         }
 
+    def article_topic_words(self, text: str) -> list[str]:
+        """The text's topic words that some article or section holds (itself or through its everyday entries)."""
+        if not hasattr(self, "_articles_text"):
+            self._articles_text = "\n".join(
+                self._topic_text[c.id] for c in self.chunks if c.kind in ("article", "section")
+            )
+        return [word for word in topic_words(text, self.lexicon.topic_cutter) if word in self._articles_text]
+
     # -- direct look-ups -------------------------------------------------------------------------
     def lookup_articles(self, question: str) -> list[Chunk]:
         """Articles (第十八条, （十八）, 第18条, 18条, article 18) and sections (第二部分) a question names."""

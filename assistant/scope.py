@@ -63,6 +63,7 @@ class Scope:
     answerable: tuple[str, ...] = ()  # in-scope examples: a route must beat the closest of them
     route_threshold: float = 1.0
     route_margin: float = 0.0
+    own_places: tuple[str, ...] = ()  # places inside the notice's region (西湖区, 紫金港, 三墩 …)
 
     @classmethod
     def load(cls, path: Path) -> Scope:
@@ -91,6 +92,7 @@ class Scope:
             tuple(str(e) for e in router.get("answerable") or ()),
             float(router.get("threshold", 1.0)),
             float(router.get("margin", 0.0)),
+            tuple(str(p).lower() for p in raw.get("own_places", [])),
         )
 
     def unstated_asked(self, question: str) -> tuple[Unstated | None, str]:
@@ -105,18 +107,20 @@ class Scope:
                 return kind, text
         return None, text
 
-    def refusal_reason(self, question: str) -> str:
-        """Why the rules refuse the question outright ('' when they do not)."""
+    def refusal_reason(self, question: str, focus: str = "") -> str:
+        """Why the rules refuse the question outright ('' when they do not). `focus` is the asking part of a long
+        question (asks.ask_focus): everyday topics and other places in the story told before it are background."""
         text = normalise_question(question)
+        asked = normalise_question(focus) if focus else text
         if any(p.search(text) for p in self.injection):
             return "injection"
         if any(p.search(text) for p in self.tasks):
             return "task"
         if cites_other_document(question) or asks_inside_other_document(question):
             return "other_document"
-        if self.asks_other_place(text):
+        if self.asks_other_place(asked) or (focus and self.asks_other_place(text) and not self.names_own_place(text)):
             return "other_region"
-        if any(p.search(text) for p in self.off_topic):
+        if any(p.search(asked) for p in self.off_topic):
             return "off_topic"
         own_year = max(self.covered_years)
         # A later year asks about policy this notice does not set; an earlier one is a fact about the asker
@@ -134,6 +138,11 @@ class Scope:
             if int(match.group("year")) < own_year:
                 return "other_year"
         return ""
+
+    def names_own_place(self, text: str) -> bool:
+        """Whether the question names the notice's region or a place inside it: another place in the story told
+        before its question is then where the asker lives or comes from ("我住余杭，在西湖区新注册开了…")."""
+        return any(place in text for place in self.own_places)
 
     def asks_other_place(self, text: str) -> bool:
         """Whether the question asks about another place's policy: a place the notice does not cover, named

@@ -22,7 +22,7 @@ UNIT_HINTS = {
     "weight": "单位：吨",
     "count": "单位：家/个",
 }
-BARE_NUMBER = re.compile(r"\s*(\d+(?:\.\d+)?)\s*")
+BARE_NUMBER = re.compile(r"(\d+(?:\.\d+)?)")  # matched whole against the stripped value
 WAN = Decimal(10_000)  # 1万元: a clause whose sums are all 万元 or more reads a bare "1200" as probably 1200万元
 # The matcher form: which facts it asks for, in this order (all are keys of the documented example profile).
 PROFILE_FLAGS = ("is_manufacturer", "above_designated_size", "newly_registered")
@@ -53,7 +53,7 @@ def scale_question(rule: Any, slot: Any, value: str) -> str | None:
     ("1200" where the thresholds are 200万元): 是1200元还是1200万元？ None when the value is fine to compute with."""
     if slot.kind != "money":
         return None
-    bare = BARE_NUMBER.fullmatch(str(value))
+    bare = BARE_NUMBER.fullmatch(str(value).strip())
     if bare is None:
         return None
     sums = [amount for kind, amount in rule.parameters() if kind == "money" and amount > 0]
