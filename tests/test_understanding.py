@@ -1,0 +1,93 @@
+"""Answers to the classes blind sets showed (dev27-dev31), on the fake embedder: questions about the notice itself,
+requests the notice cannot serve, staged awards asked with their total, a second item left out of a sum."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.calc_intent import plan_calculation
+
+
+def test_the_number_of_policy_areas_is_answered_from_the_closing_paragraph(fake_assistant):
+    answer = fake_assistant.ask("这份文件一共涵盖几个领域的政策？")
+    assert answer.citations[0] == "END"
+    assert "共7个领域的政策、72条：扩大有效投资政策、科技创新政策" in answer.answer
+    assert "上述7个领域政策" in answer.answer
+
+
+def test_two_asks_about_the_notice_are_both_answered_in_the_order_asked(fake_assistant):
+    answer = fake_assistant.ask("这批政策区级财政一共安排了多少钱？有效期到什么时候？")
+    lead = answer.answer.split("\n\n")[0]
+    assert lead.index("150亿元") < lead.index("2024年全年实施有效")
+
+
+def test_the_basis_of_the_notice_is_answered_from_the_preamble(fake_assistant):
+    answer = fake_assistant.ask("来电人问：这个文件是依据哪些上级文件出台的？")
+    assert answer.citations == ("PRE",)
+    assert "浙政发〔2024〕4号" in answer.answer and "杭政函〔2024〕16号" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question", ["帮我写一篇龙坞茶文化节开幕式上的领导致辞，500字左右。", "帮我写一份高新技术企业认定申报书，3000字"]
+)
+def test_a_writing_task_is_refused_by_its_measure_or_length(fake_assistant, question):
+    answer = fake_assistant.ask(question)
+    assert answer.refused and not answer.citations and "不能代写材料" in answer.answer
+
+
+def test_ones_own_application_status_is_not_answered_from_an_article(fake_assistant):
+    answer = fake_assistant.ask("我上个月提交的研发补助申请审核到哪一步了？")
+    assert answer.refused
+    assert answer.answer.startswith("《关于进一步推动经济高质量发展的若干政策》没有写个人申报的审核进度和结果。")
+    assert answer.amount_yuan is None
+
+
+def test_how_to_apply_for_a_named_award_states_no_amount(fake_assistant):
+    answer = fake_assistant.ask("首次认定高企的20万奖励具体怎么申请？要交哪些材料、去哪里交？")
+    assert answer.refused and answer.amount_yuan is None
+    assert "没有写申报材料和办理流程" in answer.answer
+
+
+def test_a_which_article_question_names_the_article_with_its_title(fake_assistant):
+    answer = fake_assistant.ask("托育、生育补助这块是哪条？")
+    assert answer.answer.startswith("根据第六十七条（支持推进“幼有善育”），")
+
+
+def _plan(question: str, fake_assistant):
+    return plan_calculation(question, fake_assistant.rules, ["A35", "A34"])
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        (
+            "空天信息制造类企业，新引进云栖小镇，迁入后12个月内设备投入6000万，固定资产补贴多少？其中多少要等达产升规后才拨？",
+            12_000_000,
+        ),
+        (
+            "新引进到云栖的空天信息制造企业，迁入后12个月内设备投入5000万，固定资产补贴一共多少？先拿多少，后面什么时候拿？",
+            10_000_000,
+        ),
+        ("新引进云栖的空天信息制造企业，设备投入3000万，达产升规前能先拿多少？", 3_000_000),
+    ],
+)
+def test_a_staged_award_asked_with_its_total_answers_the_total(fake_assistant, question, amount):
+    outcome = _plan(question, fake_assistant)
+    assert outcome.clarification is None
+    assert outcome.calculation.amount_yuan == amount
+    assert "达产升规后拨付" in outcome.calculation.trace
+
+
+def test_a_sum_given_for_the_other_option_asks_back_instead_of_leaving_it_out(fake_assistant):
+    question = (
+        "Our company in Zijingang Science City bought 2 imported industrial robots at 1,000,000 yuan each and "
+        "3 domestic ones at 400,000 yuan each. How much subsidy can we get in total?"
+    )
+    outcome = _plan(question, fake_assistant)
+    assert outcome.calculation is None  # 10万元 for the imported robots alone would be stated as the total
+    assert "400,000 yuan没有用于这项计算" in outcome.clarification
+
+
+def test_a_hedged_price_per_unit_is_multiplied_by_its_count(fake_assistant):
+    outcome = _plan("紫金港科技城企业，国产工业机器人买了6台每台大概30万，能补多少钱", fake_assistant)
+    assert outcome.calculation.amount_yuan == 180_000
