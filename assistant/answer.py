@@ -612,10 +612,20 @@ class Assistant:
         asks = [(ask, wants) for ask in _ASK_SPLIT.split(turn.question) if ask.strip() and (wants := wanted_value(ask))]
         if len(asks) < 2:
             return self._fact_answer(turn)
-        parts = [self._fact_answer(replace(turn, question=ask, wants=wants)) for ask, wants in asks]
+        parts = [self._ask_answer(turn, ask, wants) for ask, wants in asks]
         if any(part.refused for part in parts):
             return self._fact_answer(turn)
         return replace(phrasing.merge_asks(parts), question=turn.question)
+
+    def _ask_answer(self, turn: Turn, ask: str, wants: str) -> Answer:
+        """One ask of a question asking several: an ask with a topic of its own ("其中养老服务补助占多少") picks its
+        passage by its own words among the articles the whole question retrieved; when that finds nothing, or the
+        ask has no topic ("有效期呢？"), the whole question is the context and the ask its focus."""
+        whole = replace(turn, question=ask, wants=wants)
+        if not names_topic(topic_words(ask, self.retriever.lexicon.topic_cutter)):
+            return self._fact_answer(whole)
+        alone = self._fact_answer(replace(whole, standalone=ask))
+        return self._fact_answer(whole) if alone.refused else alone
 
     def _fact_answer(self, turn: Turn) -> Answer:
         candidates = [h.chunk for h in turn.hits[:3]]

@@ -475,7 +475,8 @@ def calculation_answer(question: str, outcome: Any, language: str, chunks: Mappi
         calculation=calc,
         amount_yuan=amount,
         language=language,
-        route="calculation",
+        # no amount yet and a question for what is missing: the answer asks back ("还需确认：…新增了多少？")
+        route="clarify" if amount is None and calc.missing else "calculation",
     )
 
 

@@ -256,8 +256,15 @@ class Retriever:
         self.everyday = {cid: texts for cid, texts in (everyday or {}).items() if cid in self.by_id and texts}
         self._everyday_rows = [(cid, text) for cid, texts in self.everyday.items() for text in texts]
         self._everyday_bm25 = BM25Okapi([tokenize(t) for _, t in self._everyday_rows]) if self._everyday_rows else None
+        # an article is also about its policy area: "乡村振兴" is the topic of 第五十二条 (乡村全面振兴) through its section
         self._topic_text = {
-            cid: text + "\n" + normalise_question("\n".join(self.everyday.get(cid, ())))
+            cid: "\n".join(
+                (
+                    text,
+                    normalise_question(self.by_id[cid].section_title),
+                    *map(normalise_question, self.everyday.get(cid, ())),
+                )
+            )
             for cid, text in self._normalised.items()
         }
 

@@ -91,3 +91,18 @@ def test_a_sum_given_for_the_other_option_asks_back_instead_of_leaving_it_out(fa
 def test_a_hedged_price_per_unit_is_multiplied_by_its_count(fake_assistant):
     outcome = _plan("紫金港科技城企业，国产工业机器人买了6台每台大概30万，能补多少钱", fake_assistant)
     assert outcome.calculation.amount_yuan == 180_000
+
+
+def test_a_total_and_a_part_of_it_are_both_answered(fake_assistant):
+    answer = fake_assistant.ask("乡村振兴区财政安排了多少预算？其中给西湖龙井茶产业发展与保护的是多少？")
+    lead = answer.answer.split("\n\n")[0]
+    assert answer.citations[0] == "A52"
+    assert "9979万元" in lead and "989万元" in lead
+
+
+def test_a_calculation_that_still_needs_a_figure_asks_back(fake_assistant):
+    answer = fake_assistant.ask(
+        "去年我们研发投入1500万，今年比去年增长了40%，公司规模已经超过科技型中小企业认定标准。今年研发投入补助最多多少？"
+    )
+    assert answer.amount_yuan is None
+    assert answer.route == "clarify"  # no amount stated as an answer: the benchmark counts it as asking back
