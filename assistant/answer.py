@@ -643,7 +643,13 @@ class Assistant:
                 return phrasing.uncovered_answer(turn.question, topic, candidates, turn.language)
             candidates = holding
         focus = turn.question if turn.standalone != turn.question else ""
+        # a place of the region says where, not what: "紫金港科技城" must not pull the talent clause of 第三十四条 ahead
+        # of its robot clause for "buying industrial robots in Zijingang"
         grams = {
+            g: w
+            for g, w in self.retriever.query_grams(turn.standalone, focus, by_words=True).items()
+            if g not in question_words() and not self.scope.names_own_place(g.lower())
+        } or {
             g: w
             for g, w in self.retriever.query_grams(turn.standalone, focus, by_words=True).items()
             if g not in question_words()

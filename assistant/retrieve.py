@@ -182,8 +182,10 @@ class Lexicon:
 
 
 def _contains_word(text: str, word: str) -> bool:
+    """A word of the text; an English one as a whole word, in the plural too ("canteens" holds "canteen")."""
     if word.isascii():
-        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text) is not None
+        plural = "(?:s|es)?" if word[-1:].isalpha() else ""
+        return re.search(rf"(?<![a-z]){re.escape(word)}{plural}(?![a-z])", text) is not None
     return word in text
 
 

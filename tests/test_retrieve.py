@@ -45,7 +45,8 @@ def test_lexicon_appends_notice_terms(tmp_path):
     path.write_text("synonyms:\n  奶茶店: [零售和餐饮企业]\n  robot: [工业机器人]\n", encoding="utf-8")
     lexicon = Lexicon.load(path)
     assert lexicon.expand("开奶茶店") == "开奶茶店 零售和餐饮企业"
-    assert lexicon.expand("Robots subsidy") == "robots subsidy"
+    assert lexicon.expand("Robots subsidy") == "robots subsidy 工业机器人"  # an English word in the plural too
+    assert lexicon.expand("robotics subsidy") == "robotics subsidy"  # ... but not inside another word
     assert lexicon.expand("robot subsidy") == "robot subsidy 工业机器人"
 
 
