@@ -9,7 +9,8 @@ Uncertain, so no amount is stated:
 - an option's word with something said against it earlier in its clause ("早就不算科技型中小企业了"), or a word of the
   rule the question negates that no input of the rule reads ("不是首次认定的高企");
 - two dated figures of one yearly difference whose years contradict their slots ("前年…650万，去年…800万");
-- a sum of money given for another option of the rule's choice that no input took (a second item left out of a sum);
+- a sum of money given for another option of the rule's choice, or for what the clause leaves out of the base ("不含
+  空调、电脑"), that no input took;
 - a question that asks for a part of the total ("一共能拿多少，其中区级多少") the rule does not split off itself.
 The answer then names the rule, its formula and (through phrasing) its clause, shows how each figure was read
 ("我的理解：年度研发投入新增额 = 150万元（2024年800万元 − 2023年650万元）") and asks for what is missing.
@@ -17,6 +18,7 @@ The answer then names the rule, its formula and (through phrasing) its clause, s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -35,6 +37,7 @@ _CONFIRM = "为避免算错，请先确认："
 _CONTRADICTION = pattern("calc_contradiction")
 # a clause ends at its punctuation, an English sentence's full stop, or the end of a bracketed aside
 _CLAUSE_END = pattern("calc_segment_break", r"{}|\.\s|[)）]")
+_EXCLUDED = re.compile(r"[(（]不含([^)）]{2,30})[)）]")
 _DATED = pattern("calc_relative_year", r"(?:(?:19|20)?\d\d\s*年(?:度)?|{})")
 
 
@@ -84,10 +87,30 @@ def uncertain_reading(rule: Rule, assignments: Mapping[str, Assignment], context
     return "\n".join(lines)
 
 
+def excluded_item(rule: Rule, context: QuestionContext) -> str | None:
+    """For a sum of items: the question to ask when one item's sum is for what the rule's clause leaves out of its
+    base ("(不含空调、电脑等办公类设备)" and "其中空调、电脑这些办公设备30万"); None when no item is."""
+    text = context.text.lower()
+    excluded = _EXCLUDED.search(rule.clause)
+    if excluded is None:
+        return None
+    words = [w for w in re.split(r"[、,，和及与]|等", excluded.group(1).lower()) if len(w) >= 2]
+    for amount in context.amounts:
+        clause = text[clause_begin(text, amount.start, _CLAUSE_END) : amount.start]
+        if amount.kind == "money" and any(word in clause for word in words):
+            return (
+                f"{rule.name}（{rule.article_label}）：{describe_formula(rule)}。\n{_CONFIRM}"
+                f"原文规定{excluded.group(0)}，您提到的{amount.text.strip()}是否已包含在投资额内？"
+                "请告诉我扣除后的金额。"
+            )
+    return None
+
+
 def _unused_money(rule: Rule, assignments: Mapping[str, Assignment], context: QuestionContext) -> Amount | None:
-    """A sum of money the question gives for another option of the rule's choice than the one computed, that no
-    input took ("2 imported robots at 1,000,000 yuan each and 3 domestic ones at 400,000 yuan each" computed for the
-    imported ones only): the award asked for may be the sum of both."""
+    """A sum of money the question gives for another option of the rule's choice than the one computed, or for what
+    the clause leaves out of the base, that no input took ("2 imported robots at 1,000,000 yuan each and 3 domestic
+    ones at 400,000 yuan each" computed for the imported ones only; "其中空调、电脑30万"): the award asked for may be
+    the sum of both, or the base less the part left out."""
     text = context.text.lower()
     used = {item.position for item in assignments.values()}
     others: list[str] = []
@@ -101,6 +124,9 @@ def _unused_money(rule: Rule, assignments: Mapping[str, Assignment], context: Qu
             if option.key != chosen.value
             for word in (option.label, *option.aliases)
         ]
+    # what the clause leaves out of the base ("(不含空调、电脑等办公类设备)"): a sum given for it is not to be computed with
+    for excluded in _EXCLUDED.finditer(rule.clause):
+        others += [w for w in re.split(r"[、,，和及与]|等", excluded.group(1).lower()) if len(w) >= 2]
     if not others:
         return None
     for amount in context.amounts:

@@ -59,7 +59,7 @@ from assistant.calc_apply import (
     rule_inputs,
     yearly_bases,
 )
-from assistant.calc_certainty import uncertain_reading
+from assistant.calc_certainty import excluded_item, uncertain_reading
 from assistant.calc_inputs import (
     Assignment,
     articles_named,
@@ -178,7 +178,7 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     scored = considered
     combined = plan_combined(context, rules, scored)
     if combined is not None and combined.parts:
-        return combined
+        return _unless_uncertain(combined, context)
     single = _plan_single(context, rules, scored)
     if combined is not None and (single.calculation is None or single.calculation.amount_yuan is None):
         single = combined  # of the awards listed only one can be computed yet: give it, name the others
@@ -192,8 +192,11 @@ def _unless_uncertain(outcome: CalcOutcome, context: QuestionContext) -> CalcOut
     if outcome.rule is None or calc is None or calc.amount_yuan is None:
         return outcome
     if calc.parts:
-        return outcome  # a sum: each item's figures are read within its item, and each part's amount is shown
-    question = uncertain_reading(outcome.rule, rule_inputs(outcome.rule, context), context)
+        # a sum: each item's figures are read within its item, and each part's amount is shown ... unless an item is
+        # what a clause leaves out ("其中空调、电脑30万" is no second purchase of equipment)
+        question = next((q for rule in dict.fromkeys(outcome.parts) if (q := excluded_item(rule, context))), None)
+    else:
+        question = uncertain_reading(outcome.rule, rule_inputs(outcome.rule, context), context)
     if question is None:
         return outcome
     reading = dataclasses.replace(calc, amount_yuan=None, amount_min_yuan=None, alternatives=(), missing=(question,))

@@ -106,3 +106,13 @@ def test_a_calculation_that_still_needs_a_figure_asks_back(fake_assistant):
     )
     assert answer.amount_yuan is None
     assert answer.route == "clarify"  # no amount stated as an answer: the benchmark counts it as asking back
+
+
+def test_a_sum_for_what_the_clause_leaves_out_asks_back(fake_assistant):
+    outcome = _plan(
+        "生物医药公司在紫金港科技城注册满两年。今年技改买仪器设备一共花了1250万，其中空调、电脑这些办公设备30万，"
+        "实际投资和立项金额一致。设备补贴最多多少？",
+        fake_assistant,
+    )
+    assert outcome.calculation is None  # not 50万元 on the whole 1250万
+    assert "(不含空调、电脑等办公类设备)" in outcome.clarification and "30万" in outcome.clarification
