@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from assistant.amounts import Amount, format_quantity
 from assistant.calc_apply import QuestionContext
-from assistant.calc_inputs import INFERRED_READINGS, Assignment, negation_before
+from assistant.calc_inputs import INFERRED_READINGS, Assignment, follow_up_start, negation_before
 from assistant.calculator import describe_formula
 from assistant.figures import clause_begin, year_of
 from assistant.rules import NUMERIC_KINDS, Rule, Slot
@@ -129,8 +129,9 @@ def _unused_money(rule: Rule, assignments: Mapping[str, Assignment], context: Qu
         others += [w for w in re.split(r"[、,，和及与]|等", excluded.group(1).lower()) if len(w) >= 2]
     if not others:
         return None
+    turn = follow_up_start(text) or 0  # the earlier turn's figures were the earlier question's
     for amount in context.amounts:
-        if amount.kind != "money" or amount.start in used:
+        if amount.kind != "money" or amount.start in used or amount.start < turn:
             continue
         clause = text[clause_begin(text, amount.start, _CLAUSE_END) : amount.start]
         if any(word in clause for word in others):

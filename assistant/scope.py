@@ -23,6 +23,7 @@ _INSIDE = pattern("scope_inside_document")
 # A place is where the asker comes from, lives or moved from ("我老家是安徽的", "从上海迁来的"): background
 _PLACE_BEFORE = pattern("scope_place_origin_before", "(?:{})$")
 _PLACE_AFTER = pattern("scope_place_origin_after", "^(?:{})")
+_PLACE_ACT = pattern("scope_place_acts")
 _CLAUSE = re.compile(r"[，,。；;！!？?\n]")
 
 
@@ -118,7 +119,9 @@ class Scope:
             return "task"
         if cites_other_document(question) or asks_inside_other_document(question):
             return "other_document"
-        if self.asks_other_place(asked) or (focus and self.asks_other_place(text) and not self.names_own_place(text)):
+        if self.asks_other_place(asked) or (
+            focus and self.asks_other_place(text) and not (self.names_own_place(text) and not self.acts_elsewhere(text))
+        ):
             return "other_region"
         if any(p.search(asked) for p in self.off_topic):
             return "off_topic"
@@ -143,6 +146,22 @@ class Scope:
         """Whether the question names the notice's region or a place inside it: another place in the story told
         before its question is then where the asker lives or comes from ("我住余杭，在西湖区新注册开了…")."""
         return any(place in text for place in self.own_places)
+
+    def acts_elsewhere(self, text: str) -> bool:
+        """Whether the company applies, registers or operates in another place ("当时是在拱墅区申报的"): the place
+        then decides the question, however much of 西湖区 the question names. Where it came from is background."""
+        for place in self.other_places:
+            start = text.find(place)
+            while start >= 0:
+                clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+                following = _CLAUSE.search(text, start)
+                clause_end = following.start() if following else len(text)
+                if _PLACE_ACT.search(text, start + len(place), clause_end) and not _PLACE_BEFORE.search(
+                    text[clause_start:start]
+                ):
+                    return True
+                start = text.find(place, start + 1)
+        return False
 
     def asks_other_place(self, text: str) -> bool:
         """Whether the question asks about another place's policy: a place the notice does not cover, named
