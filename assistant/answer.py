@@ -411,6 +411,7 @@ class Assistant:
                     return replace(turn, route="calculation", outcome=outcome)
             elif (
                 outcome is not None
+                and not self._asks_several(turn.question)  # "列入创建名单给多少？认定后每年最高多少？": both, as facts
                 and outcome.calculation is not None
                 and outcome.calculation.amount_yuan is not None
                 and wanted_value(turn.question) not in ("percent", "count", "date", "department")
@@ -616,6 +617,11 @@ class Assistant:
         if any(part.refused for part in parts):
             return self._fact_answer(turn)
         return replace(phrasing.merge_asks(parts), question=turn.question)
+
+    @staticmethod
+    def _asks_several(question: str) -> bool:
+        """Whether a question asks two or more things in separate sentences, each for a kind of value."""
+        return sum(1 for ask in _ASK_SPLIT.split(question) if ask.strip() and wanted_value(ask)) >= 2
 
     def _ask_answer(self, turn: Turn, ask: str, wants: str) -> Answer:
         """One ask of a question asking several: an ask with a topic of its own ("其中养老服务补助占多少") picks its

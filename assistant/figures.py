@@ -468,7 +468,12 @@ def _outside_window(
 def _count_for(
     text: str, price: Amount, counts: Sequence[Amount], money: Sequence[Amount], used: set[int]
 ) -> Amount | None:
+    window = max(0, price.start - 24)
+    marker = _PRICE_BEFORE.search(text[window : price.start])
+    marker_start = window + marker.start() if marker else price.start
     before = [c for c in counts if c.end <= price.start and c.start not in used]
+    # "一台大概十万块，买了五台": the 一台 that says the price is per unit is no count of its own
+    before = [c for c in before if not (c.value == 1 and c.start >= marker_start)]
     after = [c for c in counts if c.start >= price.end and c.start not in used]
     multiplied_before = bool(before) and _TIMES_SIGN.fullmatch(text[before[-1].end : price.start]) is not None
     multiplied_after = bool(after) and _TIMES_SIGN.fullmatch(text[price.end : after[0].start]) is not None
@@ -476,7 +481,7 @@ def _count_for(
         return before[-1]
     if multiplied_after:
         return after[0]
-    if not (_PRICE_BEFORE.search(text[max(0, price.start - 24) : price.start]) or _PRICE_AFTER.match(text, price.end)):
+    if not (marker or _PRICE_AFTER.match(text, price.end)):
         return None
     if before and not any(before[-1].end <= m.start and m.end <= price.start for m in money):
         return before[-1]
