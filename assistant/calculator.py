@@ -419,12 +419,15 @@ def format_calculation(calc: Calculation, language: str = "zh") -> str:
     """The user-facing text: lead sentence, then 计算 (trace), conditions, assumptions, alternatives,
     questions, and the clause with its article label. The lead sentence is English when language == "en"."""
     lines = [_lead_sentence(calc, language)]
-    if calc.read_inputs:
-        lines.append("按以下数字计算：" + "，".join(f"{label} {value}" for label, value in calc.read_inputs))
+    read = "按以下数字计算：" + "，".join(f"{label} {value}" for label, value in calc.read_inputs)
+    if calc.read_inputs and not calc.parts:
+        lines.append(read)
     if calc.trace and calc.status != "ineligible" and not calc.errors:
         lines.append(f"计算：{calc.trace}")
     elif calc.status == "incomplete" and calc.formula_text:
         lines.append(f"计算方法：{calc.formula_text}")
+    if calc.read_inputs and calc.parts:
+        lines.append(read)  # a sum's working names each part's figures and rate first; the figures as read follow
     shown = [c for c in calc.conditions if c.status != MET or calc.status != "ineligible"]
     if shown:
         marks = {MET: "符合", UNMET: "不符合", UNKNOWN: "待确认"}
