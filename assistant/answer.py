@@ -223,7 +223,7 @@ class _RememberedQueries:
     """The question embedder, remembering its last vectors: retrieval and the example router embed the same question
     once between them, and a follow-up's earlier turn is not embedded again."""
 
-    def __init__(self, embedder: Any, size: int = 256) -> None:
+    def __init__(self, embedder: Any, size: int = 4096) -> None:
         self.embedder = embedder
         self.size = size
         self._vectors: dict[str, Any] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -26,6 +26,10 @@ RRF_K = 60
 EVERYDAY_DENSE_WEIGHT = 0.4
 EVERYDAY_BM25_WEIGHT = 0.3
 EVERYDAY_DENSE_DEPTH = 5
+# Remembered per process: the dense rankings of this many questions (~20 kB each; a repeated question skips the
+# model and the store) and the lexicon terms of this many texts.
+DENSE_CACHE = 2048
+TERMS_CACHE = 4096
 RERANK_DEPTH = 6
 RERANK_WEIGHT = 0.5
 PROMOTE_RATIO = 0.9  # a chunk within 10% of the top score ...
@@ -167,12 +171,20 @@ class Lexicon:
 
     def terms_for(self, question: str) -> list[str]:
         """The notice terms the question's everyday words stand for (not already in the question)."""
-        text = normalise_question(question)
+        return list(self._terms_of(normalise_question(question)))
+
+    @cached_property
+    def _terms_of(self) -> Callable[[str], tuple[str, ...]]:
+        """terms_for of a normalised text, remembered: retrieval, the re-rank and the conversation judge expand
+        the same question several times per answer, and each expansion tries every lexicon word."""
+        return lru_cache(maxsize=TERMS_CACHE)(self._find_terms)
+
+    def _find_terms(self, text: str) -> tuple[str, ...]:
         extra: list[str] = []
         for word, terms in self.synonyms.items():
             if _contains_word(text, word):
                 extra.extend(t for t in terms if t not in text and t not in extra)
-        return extra
+        return tuple(extra)
 
     def expand(self, question: str) -> str:
         """The question followed by the notice terms its everyday words stand for."""
@@ -234,8 +246,6 @@ class Retriever:
         fusion: str = "rrf",
         everyday: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
-        from rank_bm25 import BM25Okapi
-
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}")
         self.fusion = fusion
@@ -246,7 +256,7 @@ class Retriever:
         self.collection = collection
         self.lexicon = lexicon
         self.aliases = department_aliases(self.chunks)
-        self._bm25 = BM25Okapi([tokenize(_searchable(c)) for c in self.chunks])
+        self._bm25 = TermCachedBM25([tokenize(_searchable(c)) for c in self.chunks])
         self._sentences = {
             c.id: [normalise_question(s) for s in re.split(r"[。；;\n]", c.text) if s.strip()] for c in self.chunks
         }
@@ -257,7 +267,9 @@ class Retriever:
         # Everyday words belong to the chunk they describe: they count as its topic words and rank it.
         self.everyday = {cid: texts for cid, texts in (everyday or {}).items() if cid in self.by_id and texts}
         self._everyday_rows = [(cid, text) for cid, texts in self.everyday.items() for text in texts]
-        self._everyday_bm25 = BM25Okapi([tokenize(t) for _, t in self._everyday_rows]) if self._everyday_rows else None
+        self._everyday_bm25 = (
+            TermCachedBM25([tokenize(t) for _, t in self._everyday_rows]) if self._everyday_rows else None
+        )
         # an article is also about its policy area: "乡村振兴" is the topic of 第五十二条 (乡村全面振兴) through its section
         self._topic_text = {
             cid: "\n".join(
@@ -330,7 +342,7 @@ class Retriever:
                 best[cid] = float(value)
         return best
 
-    @lru_cache(maxsize=512)  # noqa: B019 - one retriever per process; a repeated question skips the model
+    @lru_cache(maxsize=DENSE_CACHE)  # noqa: B019 - one retriever per process; a repeated question skips the model
     def _dense_cached(self, question: str) -> tuple[tuple[tuple[str, float], ...], tuple[tuple[str, float], ...]]:
         """(chunk, similarity) pairs, and (chunk, similarity of its best everyday entry) pairs: one query for both."""
         vector = self.embedder.embed_queries([question])[0]
@@ -492,6 +504,42 @@ class GramWeights:
             df = sum(1 for s in self._sentences if gram in s)
             self._cache[gram] = math.log((len(self._sentences) + 1) / (df + 1)) + 0.5
         return self._cache[gram]
+
+
+class TermCachedBM25:
+    """rank_bm25's BM25Okapi scores, with each query term's row of per-document scores computed once: BM25Okapi
+    rebuilds a term's row from every document's term counts on each query (most of retrieval's own time, over the
+    hundreds of everyday entries). Same arithmetic in the same order, so the scores are bit for bit BM25Okapi's; a term
+    no document holds adds nothing and is skipped. At most one row per word of the corpus is kept."""
+
+    def __init__(self, corpus: Sequence[Sequence[str]]) -> None:
+        import numpy as np
+        from rank_bm25 import BM25Okapi
+
+        self.okapi = BM25Okapi(corpus)
+        self._np = np
+        self._doc_len = np.array(self.okapi.doc_len)
+        self._rows: dict[str, Any] = {}  # threads answering at once may compute a row twice; either is the same
+
+    def get_scores(self, query: Sequence[str]) -> Any:
+        """BM25 score of every document for the query tokens, as BM25Okapi.get_scores."""
+        score = self._np.zeros(self.okapi.corpus_size)
+        for term in query:
+            row = self._row(term)
+            if row is not None:
+                score += row
+        return score
+
+    def _row(self, term: str) -> Any:
+        row = self._rows.get(term)
+        if row is None and term in self.okapi.idf:
+            okapi, np = self.okapi, self._np
+            q_freq = np.array([(doc.get(term) or 0) for doc in okapi.doc_freqs])
+            row = (okapi.idf.get(term) or 0) * (
+                q_freq * (okapi.k1 + 1) / (q_freq + okapi.k1 * (1 - okapi.b + okapi.b * self._doc_len / okapi.avgdl))
+            )
+            self._rows[term] = row
+        return row
 
 
 def weighted(scores: dict[str, dict[str, float]], weights: dict[str, float]) -> list[tuple[str, float]]:

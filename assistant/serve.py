@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,17 +32,43 @@ CHROMA_START_TIMEOUT_S = 60.0
 
 
 def app_from_env() -> Any:
-    """The whole app (UI and API) with settings from the environment (uvicorn factory)."""
-    from assistant.api import create_app
-
-    return create_app(Settings.from_env())
+    """The whole app (UI and API) with settings from the environment (uvicorn factory), warmed up."""
+    return _warmed_app(Settings.from_env(), ui=True)
 
 
 def api_from_env() -> Any:
-    """The JSON API without the UI (the uvicorn factory each of several workers calls)."""
-    from assistant.api import create_app
+    """The JSON API without the UI (the uvicorn factory each of several workers calls), warmed up."""
+    return _warmed_app(Settings.from_env(), ui=False)
 
-    return create_app(Settings.from_env(), ui=False)
+
+def _warmed_app(settings: Settings, ui: bool) -> Any:
+    from assistant.answer import Assistant
+    from assistant.api import create_app
+    from assistant.http_guards import check_exposure
+
+    check_exposure(settings)  # before the model loads: a refused start stays quick
+    assistant = Assistant.create(settings)
+    warm_up(assistant)
+    return create_app(settings, assistant, ui=ui)
+
+
+def warm_up(assistant: Any) -> int:
+    """Answer the scope's in-scope examples (knowledge/scope.yaml) once before the worker takes requests; return
+    how many were answered. The first answers would otherwise load jieba's part-of-speech tagger (~0.5 s) and embed
+    the example router's utterances while holding the GIL, and every request the worker holds meanwhile waits past
+    XIHU_MAX_WAIT_S (503s in the first seconds of the load benchmark). Answers are the same either way: only what
+    is loaded and remembered differs. A failure (a store still starting) ends the warm-up, never the start."""
+    started = time.perf_counter()
+    answered = 0
+    for question in assistant.scope.answerable:
+        try:
+            assistant.ask(question)
+        except Exception as error:
+            log.warning("warm-up stopped after %d questions: %s", answered, type(error).__name__)
+            return answered
+        answered += 1
+    log.info("warmed up with %d questions in %.1f s", answered, time.perf_counter() - started)
+    return answered
 
 
 def free_port() -> int:
@@ -101,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One process per core, one thread each: the query embedder's OpenMP threads (one per core by default) in
     # every worker and every concurrent answer would oversubscribe the cores and spin against each other.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # The workers share question vectors for as long as the app runs: a question one worker embedded, the others
+    # look up (SharedQueryVectors).
+    scratch = Path(tempfile.mkdtemp(prefix="xihu-serve-"))
+    os.environ.setdefault("XIHU_QUERY_CACHE", str(scratch / "query-vectors.sqlite3"))
     chroma, ui = None, None
     try:
         if not settings.chroma_host:
@@ -132,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ui.wait(timeout=20)
         if chroma is not None:
             chroma.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

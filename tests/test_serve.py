@@ -195,3 +195,54 @@ def test_two_workers_share_a_chroma_server_any_worker_answers_a_follow_up_and_on
     while any(Path(f"/proc/{pid}").exists() for pid, _ in kids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [command for pid, command in kids if Path(f"/proc/{pid}").exists()] == []
+
+
+# -- warm-up: a worker answers the scope's in-scope examples before it takes requests ---------------------------
+
+
+class RecordingAssistant:
+    def __init__(self, answerable, fail_at: str = "") -> None:
+        self.scope = type("Scope", (), {"answerable": tuple(answerable)})()
+        self.asked: list[str] = []
+        self.fail_at = fail_at
+
+    def ask(self, question, history=None):
+        if question == self.fail_at:
+            from assistant.index import StoreUnavailable
+
+            raise StoreUnavailable()
+        self.asked.append(question)
+
+
+def test_a_worker_answers_each_in_scope_example_once_before_it_takes_requests():
+    from assistant.serve import warm_up
+
+    assistant = RecordingAssistant(["新认定的高新技术企业奖励多少", "奶茶店有什么奖励"])
+    assert warm_up(assistant) == 2
+    assert assistant.asked == ["新认定的高新技术企业奖励多少", "奶茶店有什么奖励"]
+
+
+def test_a_warm_up_that_fails_ends_quietly_and_the_worker_starts_cold(caplog):
+    from assistant.serve import warm_up
+
+    assistant = RecordingAssistant(
+        ["新认定的高新技术企业奖励多少", "奶茶店有什么奖励", "技改有补贴吗"], fail_at="奶茶店有什么奖励"
+    )
+    assert warm_up(assistant) == 1
+    assert "warm-up stopped after 1 questions: StoreUnavailable" in caplog.text
+
+
+def test_the_worker_factory_warms_the_assistant_up_before_returning_the_app(fake_assistant, tmp_path, monkeypatch):
+    import assistant.serve as serve
+    from assistant.answer import Assistant
+
+    warmed = []
+    monkeypatch.setenv("XIHU_EMBEDDER", "fake")
+    monkeypatch.setenv("XIHU_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(Assistant, "create", classmethod(lambda cls, settings: fake_assistant))
+    monkeypatch.setattr(serve, "warm_up", warmed.append)
+
+    app = serve.api_from_env()
+
+    assert warmed == [fake_assistant]
+    assert TestClient(app).post("/api/ask", json={"question": A18_QUESTION}).json()["citations"][0] == "A18"
