@@ -377,7 +377,10 @@ class Assistant:
             turn,
             hits=tuple(hits),
             all_chunks=tuple(self.retriever.chunks),
-            wants=wanted_value(turn.question) or wanted_value(turn.standalone),
+            # a long question asks in its asking part: "我也不知道找谁。想问问…有没有说…无障碍改造" asks no department
+            wants=wanted_value(turn.focus)
+            if turn.focus
+            else wanted_value(turn.question) or wanted_value(turn.standalone),
         )
 
     def _route(self, turn: Turn) -> Turn:

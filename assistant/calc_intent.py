@@ -91,6 +91,7 @@ from assistant.figures import (
 from assistant.rules import Rule
 from assistant.vocabulary import pattern, words
 
+_GUESSED_RESULT = pattern("calc_guessed_result_before")
 AMBIGUITY_MARGIN = 0.75
 HINT_WEIGHTS = (1.6, 0.6, 0.3, 0.2, 0.1)  # retrieval's article ranking breaks ties; it does not override keywords
 _ASK = pattern("calc_ask")
@@ -132,7 +133,9 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     relevant = [rule for rule in rules if keyword_scores[rule.id] > 0 or rule.article in named_articles]
     if not relevant:
         return None
-    amounts, products = with_unit_prices(text, with_english_items(text, find_amounts(text)))
+    # "按10%算应该有60万吧？": the user's own guess of the award is asked about, not given
+    found = [a for a in find_amounts(text) if not _GUESSED_RESULT.search(text[max(0, a.start - 8) : a.start])]
+    amounts, products = with_unit_prices(text, with_english_items(text, found))
     amounts, rent_products, rent_quoted = with_unit_rents(text, amounts)
     amounts, month_products = with_monthly_rents(text, amounts, rent_products)
     amounts, scaled_products = with_scaled_follow_up(text, amounts, follow_up)

@@ -22,6 +22,7 @@ from typing import Protocol
 from assistant.vocabulary import pattern
 
 _POINTS_BACK = pattern("conversation_points_back", flags=re.I)
+_SWITCHES = pattern("conversation_switches", r"^\W*(?:{})")
 _TOTAL = pattern("conversation_total", flags=re.I)
 _MORE = pattern("conversation_more", flags=re.I)
 _REPLACES = pattern("conversation_replaces")
@@ -127,6 +128,9 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
         return Reading(question, question, why="first")
     if judge.stands_alone(question):
         return Reading(question, question, why="names_itself")
+    if _SWITCHES.match(question.strip().lower()):
+        # "说点别的，我外婆是残疾人…": the user says the topic changes; what follows is read alone
+        return Reading(question, question, why="switches_topic")
     if points_back(question):
         return _joined(question, earlier, contrasts, "points_back")
     own = judge.own_topic(question)

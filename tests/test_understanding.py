@@ -116,3 +116,39 @@ def test_a_sum_for_what_the_clause_leaves_out_asks_back(fake_assistant):
     )
     assert outcome.calculation is None  # not 50万元 on the whole 1250万
     assert "(不含空调、电脑等办公类设备)" in outcome.clarification and "30万" in outcome.clarification
+
+
+def test_the_users_own_guess_of_the_award_is_no_input(fake_assistant):
+    outcome = _plan(
+        "我们厂在紫金港科技城，今年一口气上了12台国产工业机器人，每台50万元，按10%算应该有60万吧？实际能拿多少？",
+        fake_assistant,
+    )
+    assert outcome.calculation.amount_yuan == 500_000  # 12台 × 50万元 × 10% = 60万元, over the 50万元 cap
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["西湖区2023年那一版政策里，首次上规纳统的奖励是多少？", "西湖区2023年那版政策里，研发投入补助的比例是多少？"],
+)
+def test_another_years_version_is_refused(fake_assistant, question):
+    answer = fake_assistant.ask(question)
+    assert answer.refused and answer.amount_yuan is None
+
+
+def test_a_turn_that_says_the_topic_changes_is_read_alone(fake_assistant):
+    history = [
+        {"role": "user", "content": "首次认定的新雏鹰企业奖励多少"},
+        {"role": "assistant", "content": "最高可获50万元奖励（第十八条）。"},
+    ]
+    answer = fake_assistant.ask("说点别的，我外婆是残疾人，今年72岁，一个人住，文件里对她这种情况有什么？", history)
+    assert answer.joined_to == "" and answer.amount_yuan is None
+    assert "A18" not in answer.citations
+
+
+def test_a_long_question_asks_in_its_asking_part_not_in_its_story(fake_assistant):
+    answer = fake_assistant.ask(
+        "我爸前年中风以后就瘫在床上了，评了一级残疾，家里是老房子，卫生间门槛很高，轮椅推不进去，我一个人又要上班又要照顾他，"
+        "真的很累。社区的人说可以申请什么改造，我也不知道找谁。想问问这个文件里有没有说给重度残疾人家庭做无障碍改造的？"
+    )
+    assert answer.route == "fact" and answer.citations[0] == "A72"
+    assert "无障碍改造" in answer.answer.split("\n\n")[0]
