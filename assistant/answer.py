@@ -219,6 +219,11 @@ def wanted_value(question: str) -> str:
     return ""
 
 
+def _asks(question: str) -> list[tuple[str, str]]:
+    """The sentences of a question that each ask for a kind of value, with that kind ("投几个项目？子基金要组建几支？")."""
+    return [(ask, wants) for ask in _ASK_SPLIT.split(question) if ask.strip() and (wants := wanted_value(ask))]
+
+
 class _RememberedQueries:
     """The question embedder, remembering its last vectors: retrieval and the example router embed the same question
     once between them, and a follow-up's earlier turn is not embedded again."""
@@ -414,7 +419,7 @@ class Assistant:
                     return replace(turn, route="calculation", outcome=outcome)
             elif (
                 outcome is not None
-                and not self._asks_several(turn.question)  # "列入创建名单给多少？认定后每年最高多少？": both, as facts
+                and len(_asks(turn.question)) < 2  # "列入创建名单给多少？认定后每年最高多少？": both, as facts
                 and outcome.calculation is not None
                 and outcome.calculation.amount_yuan is not None
                 and wanted_value(turn.question) not in ("percent", "count", "date", "department")
@@ -613,18 +618,13 @@ class Assistant:
     def _fact_answers(self, turn: Turn) -> Answer:
         """A question asking two things in two sentences ("直投基金今年投几个项目？子基金要组建几支？") gets each
         answered from the same retrieved articles, the whole question as context and each ask as its focus."""
-        asks = [(ask, wants) for ask in _ASK_SPLIT.split(turn.question) if ask.strip() and (wants := wanted_value(ask))]
+        asks = _asks(turn.question)
         if len(asks) < 2:
             return self._fact_answer(turn)
         parts = [self._ask_answer(turn, ask, wants) for ask, wants in asks]
         if any(part.refused for part in parts):
             return self._fact_answer(turn)
         return replace(phrasing.merge_asks(parts), question=turn.question)
-
-    @staticmethod
-    def _asks_several(question: str) -> bool:
-        """Whether a question asks two or more things in separate sentences, each for a kind of value."""
-        return sum(1 for ask in _ASK_SPLIT.split(question) if ask.strip() and wanted_value(ask)) >= 2
 
     def _ask_answer(self, turn: Turn, ask: str, wants: str) -> Answer:
         """One ask of a question asking several: an ask with a topic of its own ("其中养老服务补助占多少") picks its
@@ -654,15 +654,12 @@ class Assistant:
         focus = turn.question if turn.standalone != turn.question else ""
         # a place of the region says where, not what: "紫金港科技城" must not pull the talent clause of 第三十四条 ahead
         # of its robot clause for "buying industrial robots in Zijingang"
-        grams = {
-            g: w
-            for g, w in self.retriever.query_grams(turn.standalone, focus, by_words=True).items()
-            if g not in question_words() and not self.scope.names_own_place(g.lower())
-        } or {
+        asked = {
             g: w
             for g, w in self.retriever.query_grams(turn.standalone, focus, by_words=True).items()
             if g not in question_words()
         }
+        grams = {g: w for g, w in asked.items() if not self.scope.names_own_place(g.lower())} or asked
         best = best_passage(grams, candidates, turn.wants)
         if best is None:
             return phrasing.refusal(turn.question, turn.language, "no_passage")

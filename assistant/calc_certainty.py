@@ -18,8 +18,8 @@ The answer then names the rule, its formula and (through phrasing) its clause, s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 
 from assistant.amounts import Amount, format_quantity
@@ -37,7 +37,8 @@ _CONFIRM = "为避免算错，请先确认："
 _CONTRADICTION = pattern("calc_contradiction")
 # a clause ends at its punctuation, an English sentence's full stop, or the end of a bracketed aside
 _CLAUSE_END = pattern("calc_segment_break", r"{}|\.\s|[)）]")
-_EXCLUDED = re.compile(r"[(（]不含([^)）]{2,30})[)）]")
+_EXCLUDED = pattern("calc_excluded_in_clause")
+_ITEM_SPLIT = pattern("calc_excluded_item_split")
 _DATED = pattern("calc_relative_year", r"(?:(?:19|20)?\d\d\s*年(?:度)?|{})")
 
 
@@ -90,51 +91,56 @@ def uncertain_reading(rule: Rule, assignments: Mapping[str, Assignment], context
 def excluded_item(rule: Rule, context: QuestionContext) -> str | None:
     """For a sum of items: the question to ask when one item's sum is for what the rule's clause leaves out of its
     base ("(不含空调、电脑等办公类设备)" and "其中空调、电脑这些办公设备30万"); None when no item is."""
-    text = context.text.lower()
     excluded = _EXCLUDED.search(rule.clause)
-    if excluded is None:
+    amount = _money_named_by(_excluded_words(rule), context) if excluded else None
+    if excluded is None or amount is None:
         return None
-    words = [w for w in re.split(r"[、,，和及与]|等", excluded.group(1).lower()) if len(w) >= 2]
-    for amount in context.amounts:
-        clause = text[clause_begin(text, amount.start, _CLAUSE_END) : amount.start]
-        if amount.kind == "money" and any(word in clause for word in words):
-            return (
-                f"{rule.name}（{rule.article_label}）：{describe_formula(rule)}。\n{_CONFIRM}"
-                f"原文规定{excluded.group(0)}，您提到的{amount.text.strip()}是否已包含在投资额内？"
-                "请告诉我扣除后的金额。"
-            )
-    return None
+    return (
+        f"{rule.name}（{rule.article_label}）：{describe_formula(rule)}。\n{_CONFIRM}"
+        f"原文规定{excluded.group(0)}，您提到的{amount.text.strip()}是否已包含在投资额内？"
+        "请告诉我扣除后的金额。"
+    )
 
 
 def _unused_money(rule: Rule, assignments: Mapping[str, Assignment], context: QuestionContext) -> Amount | None:
-    """A sum of money the question gives for another option of the rule's choice than the one computed, or for what
-    the clause leaves out of the base, that no input took ("2 imported robots at 1,000,000 yuan each and 3 domestic
-    ones at 400,000 yuan each" computed for the imported ones only; "其中空调、电脑30万"): the award asked for may be
-    the sum of both, or the base less the part left out."""
-    text = context.text.lower()
+    """A sum of money the question's last turn gives for another option of the rule's choice than the one computed,
+    or for what the clause leaves out of the base, that no input took ("2 imported robots at 1,000,000 yuan each and
+    3 domestic ones at 400,000 yuan each" computed for the imported ones only; "其中空调、电脑30万"): the award asked
+    for may be the sum of both, or the base less the part left out."""
+    others = [
+        word.lower()
+        for slot in rule.inputs
+        if slot.kind == "choice" and (chosen := assignments.get(slot.name)) is not None
+        for option in slot.options
+        if option.key != chosen.value
+        for word in (option.label, *option.aliases)
+    ]
     used = {item.position for item in assignments.values()}
-    others: list[str] = []
-    for slot in rule.inputs:
-        chosen = assignments.get(slot.name)
-        if slot.kind != "choice" or chosen is None:
-            continue
-        others += [
-            word.lower()
-            for option in slot.options
-            if option.key != chosen.value
-            for word in (option.label, *option.aliases)
-        ]
-    # what the clause leaves out of the base ("(不含空调、电脑等办公类设备)"): a sum given for it is not to be computed with
-    for excluded in _EXCLUDED.finditer(rule.clause):
-        others += [w for w in re.split(r"[、,，和及与]|等", excluded.group(1).lower()) if len(w) >= 2]
-    if not others:
+    # the earlier turn's figures were the earlier question's
+    return _money_named_by(others + _excluded_words(rule), context, used, follow_up_start(context.text) or 0)
+
+
+def _excluded_words(rule: Rule) -> list[str]:
+    """The items the rule's clause leaves out of its base: 空调, 电脑 of "(不含空调、电脑等办公类设备)"."""
+    return [
+        word
+        for excluded in _EXCLUDED.finditer(rule.clause)
+        for word in _ITEM_SPLIT.split(excluded.group(1).lower())
+        if len(word) >= 2
+    ]
+
+
+def _money_named_by(
+    words: list[str], context: QuestionContext, skip: AbstractSet[int] = frozenset(), since: int = 0
+) -> Amount | None:
+    """The first sum of money (from `since`, not at a position in `skip`) whose clause names one of the words before it."""
+    if not words:
         return None
-    turn = follow_up_start(text) or 0  # the earlier turn's figures were the earlier question's
+    text = context.text.lower()
     for amount in context.amounts:
-        if amount.kind != "money" or amount.start in used or amount.start < turn:
+        if amount.kind != "money" or amount.start in skip or amount.start < since:
             continue
-        clause = text[clause_begin(text, amount.start, _CLAUSE_END) : amount.start]
-        if any(word in clause for word in others):
+        if any(word in text[clause_begin(text, amount.start, _CLAUSE_END) : amount.start] for word in words):
             return amount
     return None
 

@@ -10,6 +10,7 @@ Every word list lives in knowledge/language.yaml (notice_*).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 
 from assistant.retrieve import normalise_question
 from assistant.vocabulary import word_set
@@ -60,7 +61,7 @@ def notice_aspects(question: str, article_topics: Callable[[str], Sequence[str]]
     asked = {aspect: where[aspect] < len(text) for aspect in ROUTES}
     # "依据哪些上级文件出台的" asks the basis, not the date: a date needs a word asking when
     asked["date"] = where["when"] < len(text) and where["issue_verb"] < len(text)
-    if not any(asked.values()) or _own_topic(text, article_topics, lists):
+    if not any(asked.values()) or _own_topic(text, article_topics):
         return []
     # answered in the order asked ("一共安排了多少钱？有效期到什么时候？": the total first)
     if asked["about"]:
@@ -69,7 +70,13 @@ def notice_aspects(question: str, article_topics: Callable[[str], Sequence[str]]
     return list(dict.fromkeys(ROUTES[aspect] for aspect in found))
 
 
-def _own_topic(text: str, article_topics: Callable[[str], Sequence[str]], lists: dict[str, frozenset[str]]) -> bool:
+@cache
+def _known_words() -> frozenset[str]:
+    """Every word of the notice-itself lists, read once."""
+    return frozenset().union(*_lists().values())
+
+
+def _own_topic(text: str, article_topics: Callable[[str], Sequence[str]]) -> bool:
     """Whether a topic word the articles use is none of the notice-itself words (nor part of one)."""
-    known = set().union(*lists.values())
+    known = _known_words()
     return any(not any(word in k or k in word for k in known) for word in article_topics(text))

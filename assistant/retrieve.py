@@ -281,13 +281,10 @@ class Retriever:
             )
             for cid, text in self._normalised.items()
         }
+        self._articles_text = "\n".join(self._topic_text[c.id] for c in self.chunks if c.kind in ("article", "section"))
 
     def article_topic_words(self, text: str) -> list[str]:
         """The text's topic words that some article or section holds (itself or through its everyday entries)."""
-        if not hasattr(self, "_articles_text"):
-            self._articles_text = "\n".join(
-                self._topic_text[c.id] for c in self.chunks if c.kind in ("article", "section")
-            )
         return [word for word in topic_words(text, self.lexicon.topic_cutter) if word in self._articles_text]
 
     # -- direct look-ups -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ the question with example utterances of each out-of-scope route (the semantic-ro
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,33 +151,29 @@ class Scope:
     def acts_elsewhere(self, text: str) -> bool:
         """Whether the company applies, registers or operates in another place ("当时是在拱墅区申报的"): the place
         then decides the question, however much of 西湖区 the question names. Where it came from is background."""
-        for place in self.other_places:
-            start = text.find(place)
-            while start >= 0:
-                clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
-                following = _CLAUSE.search(text, start)
-                clause_end = following.start() if following else len(text)
-                if _PLACE_ACT.search(text, start + len(place), clause_end) and not _PLACE_BEFORE.search(
-                    text[clause_start:start]
-                ):
-                    return True
-                start = text.find(place, start + 1)
-        return False
+        return any(
+            _PLACE_ACT.search(text, end, clause_end) and not _PLACE_BEFORE.search(before)
+            for before, end, clause_end in self._places(text)
+        )
 
     def asks_other_place(self, text: str) -> bool:
         """Whether the question asks about another place's policy: a place the notice does not cover, named
         other than as where the asker or the company comes from ("我老家是安徽的", "从上海迁到西湖区的企业":
         background, answerable)."""
+        return any(
+            not (_PLACE_BEFORE.search(before) or _PLACE_AFTER.search(text[end:]))
+            for before, end, _ in self._places(text)
+        )
+
+    def _places(self, text: str) -> Iterator[tuple[str, int, int]]:
+        """Each mention of another place: the text of its clause before it, where it ends, where its clause ends."""
         for place in self.other_places:
             start = text.find(place)
             while start >= 0:
                 clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
-                before = text[clause_start:start]
-                after = text[start + len(place) :]
-                if not (_PLACE_BEFORE.search(before) or _PLACE_AFTER.search(after)):
-                    return True
+                following = _CLAUSE.search(text, start)
+                yield text[clause_start:start], start + len(place), following.start() if following else len(text)
                 start = text.find(place, start + 1)
-        return False
 
 
 def asks_inside_other_document(question: str) -> bool:
