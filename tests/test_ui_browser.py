@@ -242,16 +242,6 @@ def test_on_a_phone_a_tapped_chip_opens_the_article_in_a_drawer_that_esc_closes(
     assert phone.evaluate("document.activeElement.classList.contains('cite-chip')")
 
 
-def test_on_a_phone_the_chat_label_does_not_cover_the_first_question(phone: Any, server: Server) -> None:
-    question = "What is the maximum subsidy per company for buying industrial robots in Zijingang Sci-Tech City?"
-    ask_in_page(phone, question, server.ask(question)["answer"])
-    phone.locator(USER).first.scroll_into_view_if_needed()
-    label = phone.locator('#chatbot [data-testid="block-label"]').bounding_box()
-    first = phone.locator(USER).first.bounding_box()
-    assert label is not None and first is not None
-    assert first["y"] >= label["y"] + label["height"] - 1  # the question starts below the label, not under it
-
-
 # -- 5. conversation ------------------------------------------------------------------------------------------
 def test_a_follow_up_question_carries_the_conversation(page: Any, server: Server) -> None:
     first = server.ask(RD_QUESTION)
