@@ -588,8 +588,18 @@ def _axe(page: Any) -> list[dict[str, Any]]:
     if not AXE.exists():
         pytest.fail("node_modules/axe-core is missing: run `make axe`")
     page.add_script_tag(path=str(AXE))
+    # A panel that was loading fades back in: contrast measured mid-fade is the fade's, not the page's (CI saw
+    # 4.46 for a 7.5 text), so wait until nothing moves.
     return page.evaluate(
         """async () => {
+          const running = () => document.getAnimations().filter(a => a.playState === 'running'
+            && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+          const frame = () => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+          for (let round = 0; round < 20; round++) {  // a panel still loading dims (0.2) and fades back in
+            await Promise.all(running().map(a => a.finished.catch(() => null)));
+            await frame();
+            if (running().length === 0 && !document.querySelector('.pending')) break;
+          }
           const result = await axe.run(document, {
             runOnly: {type: 'rule', values: ['color-contrast', 'label', 'button-name', 'html-has-lang',
               'html-lang-valid', 'image-alt', 'link-name', 'select-name', 'aria-valid-attr-value']}});
