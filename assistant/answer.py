@@ -18,7 +18,7 @@ from assistant import phrasing
 from assistant.amounts import find_amounts
 from assistant.asks import ask_focus, names_topic
 from assistant.conversation import Reading, read_turn
-from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value, stated_figure
+from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value, rival_windows, stated_figure
 from assistant.guard import unknown_citations, unsupported_claims
 from assistant.notice_asks import notice_aspects
 from assistant.records import Answer, Chunk, Citation, Hit
@@ -44,7 +44,8 @@ WANTS = {
 _SUM_ASKED = pattern("answer_sum_asked")
 _ITEM_JOIN = pattern("answer_item_join")
 _BUDGET_WORD = pattern("answer_budget_word")
-_ASK_SPLIT = re.compile(r"(?<=[？?])\s*")
+# after a question mark, or at a space typed between two Chinese words ("一共安排多少 其中龙井茶的多少")
+_ASK_SPLIT = re.compile(r"(?<=[？?])\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _LIST_ARTICLES = pattern("answer_list_articles")
 _ASKS_FIGURE = pattern("answer_asks_figure")
 
@@ -682,6 +683,9 @@ class Assistant:
             return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
         if figure_wanted:
             window = extend_to_value(window, sentence, turn.wants)
+            rivals = rival_windows(grams, chunk, window, sentence, turn.wants)
+            if rivals:
+                return phrasing.rivals_answer(turn.question, chunk, (window, sentence), rivals, turn.language)
         return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language, turn.wants)
 
     def _figure_elsewhere(

@@ -38,6 +38,8 @@ EXTRA_ONLY = pattern("calc_extra_only")
 _STAGE_BEFORE = pattern("calc_stage_before")
 _STAGE_AFTER = pattern("calc_stage_after")
 _PART_ASKED = pattern("calc_part_asked")
+# "那几个增长条件都满足", "其他条件都符合": the user vouches for the conditions they give no figure for
+_AFFIRMED = pattern("calc_conditions_affirmed")
 _ASKING = pattern("calc_asking")
 
 
@@ -173,6 +175,8 @@ def calculate_rule(rule: Rule, inputs: dict[str, Any], context: QuestionContext)
     calc = dataclasses.replace(calc, read_inputs=read_inputs(rule, inputs))
     if calc.amount_yuan is None and not calc.errors:
         calc = _assume_place(rule, inputs, calc)
+    if calc.amount_yuan is None and not calc.errors and _AFFIRMED.search(context.text.lower()):
+        calc = _affirmed(rule, inputs, calc)
     calc = _with_read_notes(rule, inputs, calc, context)
     calc = _with_products(rule, inputs, calc, context)
     if rule.formula.staged_share is not None and (later := _staged_asked(context.text)) is not None:
@@ -259,6 +263,22 @@ def _places_stated(rule: Rule, text: str) -> set[str]:
         return set()
     slot = rule.input(PLACE_SLOT)
     return {key for key, _ in mentions(text, [(o.key, (o.label, *o.aliases)) for o in slot.options])}
+
+
+def _affirmed(rule: Rule, inputs: dict[str, Any], calc: Calculation) -> Calculation:
+    """"那几个增长条件都满足": the user vouches for the conditions they give no figure for; compute as if met and say
+    so, each such condition still shown as 待确认 (按符合计算). Who the rule is for (its place) is not vouched for."""
+    vouched = [spec for spec in rule.conditions if spec.slot not in inputs and not spec.assume and not spec.scope]
+    if not vouched:
+        return calc
+    trusting = dataclasses.replace(
+        rule, conditions=tuple(dataclasses.replace(spec, assume=True) if spec in vouched else spec for spec in rule.conditions)
+    )
+    assumed = calculate(trusting, inputs)
+    if assumed.amount_yuan is None:
+        return calc
+    labels = "、".join(spec.label for spec in vouched)
+    return dataclasses.replace(assumed, assumptions=(f"按您所说已满足：{labels}", *assumed.assumptions))
 
 
 def _assume_place(rule: Rule, inputs: dict[str, Any], calc: Calculation) -> Calculation:

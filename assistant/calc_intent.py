@@ -78,6 +78,7 @@ from assistant.calculator import (
     shared_caps,
 )
 from assistant.figures import (
+    phone_commas,
     with_count_windows,
     with_date_gap,
     with_english_items,
@@ -106,7 +107,7 @@ FOLLOW_UP_WEIGHT = 2.0
 def is_calculation_request(question: str) -> bool:
     """True when the question asks for an amount (能拿多少/补多少/how much) or states an amount with a
     domain word (投入/社零/房租 ...). Cheap; the rule choice happens in plan_calculation."""
-    text = to_halfwidth(question or "")
+    text = phone_commas(to_halfwidth(question or ""))
     if _ASK.search(text) or _ASK_EN.search(text):
         return True
     amounts = [amount for amount in find_amounts(text) if amount.kind in ("money", "percent", "area", "weight")]
@@ -121,7 +122,7 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     applied). None when the question is not a computation request or names nothing computable."""
     if not question or not is_calculation_request(question):
         return None
-    text = to_halfwidth(question)
+    text = phone_commas(to_halfwidth(question))
     named_articles = articles_named(text)
     spans = find_words(text, [word for rule in rules for word in words_of_rule(rule)])
     follow_up = follow_up_start(text)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from assistant.amounts import Amount, find_amounts
 from assistant.records import Chunk
 from assistant.retrieve import matched_weight, normalise_question
+from assistant.vocabulary import pattern
 
 # A number starts here, not inside a longer one ("12.5" is not searched again from "2" and "5": linear on digits).
 _NUMBER_START = r"(?<!\d)(?<!\d\.)"
@@ -61,6 +62,44 @@ def best_passage(grams: dict[str, float], chunks: Sequence[Chunk], wants: str) -
     return best[1], best[2].strip().rstrip(",，:：;；。"), best[3].strip()
 
 
+RIVALS_SHOWN = 3
+
+
+def rival_windows(
+    grams: dict[str, float], chunk: Chunk, window: str, sentence: str, wants: str
+) -> list[tuple[str, str]]:
+    """Clause windows of the chunk that the question's words cannot tell from the chosen one: each holds every
+    question gram the chosen window holds and states a different value of the kind asked for ("高心企业第一次认定
+    给多少": 首次认定的高新技术企业 20万 and 首次认定的新雏鹰企业 50万 match the same words). Empty when the chosen
+    window holds no such value or matches a word the others lack. (window, sentence) pairs, at most RIVALS_SHOWN,
+    in the notice's order."""
+    value = VALUE_PATTERNS.get(wants)
+    if value is None or not value.search(window):
+        return []
+    chosen = {g for g in grams if g in normalise_question(window)}
+    stated = {m.group(0) for m in value.finditer(window)}
+    taken = (sentence.find(window), sentence.find(window) + len(window)) if window in sentence else (-1, -1)
+    rivals: list[tuple[str, str]] = []
+    for other in sentences(chunk):
+        clauses = [c for c in _CLAUSE_END.split(other) if c]
+        starts = [sum(len(c) for c in clauses[:i]) for i in range(len(clauses) + 1)]
+        pick: tuple[float, str] | None = None
+        for i in range(len(clauses)):
+            for j in range(i + 1, min(i + 2, len(clauses)) + 1):
+                if other.strip() == sentence.strip() and starts[i] < taken[1] and taken[0] < starts[j]:
+                    continue  # the chosen window itself, or a window sharing one of its clauses
+                candidate = "".join(clauses[i:j]).strip().rstrip(",，:：;；。")
+                found = {m.group(0) for m in value.finditer(candidate)}
+                if not found or found == stated or not chosen <= {g for g in grams if g in normalise_question(candidate)}:
+                    continue
+                score = _window_score(candidate, grams)
+                if pick is None or score > pick[0]:
+                    pick = (score, candidate)
+        if pick is not None:
+            rivals.append((pick[1], other.strip()))
+    return rivals[:RIVALS_SHOWN]
+
+
 def _subject_span(clauses: Sequence[str], k: int) -> str:
     """Clause k and the clauses before it back to the one that names its subject ("对…")."""
     start = next((s for s in range(k, -1, -1) if clauses[s].lstrip().startswith("对")), 0)
@@ -68,9 +107,10 @@ def _subject_span(clauses: Sequence[str], k: int) -> str:
 
 
 VALUE_WINDOW_RATIO = 0.75
-_GRANT = re.compile(
-    r"^\s*(给予|按|最高|分别|再给予|再额外|直接给予|每|单个|单家|奖励|补助|资助|补贴|一次性|累计|区级给予|原则上)"
-)
+# A clause that grants: it opens with a grant word ("给予…", "按…"), or names its subject and grants in one breath
+# ("对评上西湖龙井手工炒制大师的给予1万元奖励").
+_GRANT = pattern("extract_grant_words", r"^\s*(?:{})")
+_GRANT_AFTER_SUBJECT = pattern("extract_grant_words", r"的\s*(?:{})")
 
 
 LOST_WEIGHT_SHARE = 0.25
@@ -86,7 +126,10 @@ def _lost_weight(best: str, other: str, grams: dict[str, float]) -> float:
 
 def _value_clause_fits(clause: str, grams: dict[str, float]) -> bool:
     text = normalise_question(clause)
-    return bool(_GRANT.search(clause)) or any(len(g) >= 3 and g in text for g in grams)
+    return (
+        bool(_GRANT.search(clause) or _GRANT_AFTER_SUBJECT.search(clause))
+        or any(len(g) >= 3 and g in text for g in grams)
+    )
 
 
 def _window_score(window: str, grams: dict[str, float]) -> float:

@@ -111,6 +111,18 @@ YEARS_OF_AWARD = pattern("calc_years_of_award")
 _RELATIVE_YEAR = pattern("calc_relative_year")
 
 
+_PHONE_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff])")
+_FOLLOW_UP_OPENING = pattern("calc_follow_up_opening", flags=re.IGNORECASE)
+
+
+def phone_commas(text: str) -> str:
+    """A space typed between two Chinese words separates them as a comma would ("早就不是小微企业了 规模超过科小标准
+    研发去年1.2亿 今年1.4亿"): each stretch is its own clause for negations, years and items. A space before a
+    follow-up's opening ("…怎么算 那流片补贴呢") is how the chain joins an earlier turn, and stays. Positions are kept
+    (one character for one)."""
+    return _PHONE_SPACE.sub(lambda m: m.group(0) if _FOLLOW_UP_OPENING.match(text, m.end()) else "，", text)
+
+
 def clause_begin(text: str, position: int, breaks: LazyPattern = SEGMENT_BREAK) -> int:
     """Where the clause (or, with SENTENCE_END, the sentence) holding `position` starts."""
     return max((match.end() for match in breaks.finditer(text, 0, position)), default=0)

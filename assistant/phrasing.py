@@ -95,6 +95,26 @@ def fact_answer(question: str, chunk: Chunk, window: str, sentence: str, languag
     )
 
 
+def rivals_answer(
+    question: str, chunk: Chunk, chosen: tuple[str, str], rivals: Sequence[tuple[str, str]], language: str
+) -> Answer:
+    """The question's words fit several clauses of the article that state different values ("高心企业第一次认定给
+    多少": 高新技术企业 20万, 新雏鹰企业 50万): list each clause, in the notice's order, and ask which case is the
+    user's, instead of picking one."""
+    pairs = sorted((chosen, *rivals), key=lambda pair: (chunk.text.find(pair[1]), chunk.text.find(pair[0])))
+    cases = "\n".join(f"- {window}" for window, _ in pairs)
+    if language == "en":
+        lead = f"{_en_label(chunk)} states different amounts for different cases; which one is yours?\n{cases}"
+    else:
+        lead = f"{chunk.label}对以下几种情形分别作了规定，您的问题对应哪一种？\n{cases}"
+    quoted = list(dict.fromkeys(sentence for _, sentence in pairs))
+    text = lead + "\n\n" + "\n".join(_quote(chunk, sentence) for sentence in quoted)
+    if chunk.responsible_units:
+        text += f"\n责任单位：{_units(chunk)}"
+    evidence = tuple(Citation(chunk.id, chunk.label, sentence) for sentence in quoted)
+    return Answer(question, text, (chunk.id,), evidence, language=language, route="fact")
+
+
 def _condition_lead(chunk: Chunk, window: str, language: str) -> str:
     """When the clause found is only a condition that opens at a sum ("…全年纳统社零额达到1亿元、10亿元、20亿元
     以上的"), say plainly what it takes before quoting it: a milk-tea shop asking about support should read first

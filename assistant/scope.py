@@ -120,9 +120,10 @@ class Scope:
             return "task"
         if cites_other_document(question) or asks_inside_other_document(question):
             return "other_document"
-        if self.asks_other_place(asked) or (
-            focus and self.asks_other_place(text) and not (self.names_own_place(text) and not self.acts_elsewhere(text))
-        ):
+        if (
+            self.asks_other_place(asked)
+            or (focus and self.asks_other_place(text) and not (self.names_own_place(text) and not self.acts_elsewhere(text)))
+        ) and not self.acts_here(text):
             return "other_region"
         if any(p.search(asked) for p in self.off_topic):
             return "off_topic"
@@ -155,6 +156,18 @@ class Scope:
             _PLACE_ACT.search(text, end, clause_end) and not _PLACE_BEFORE.search(before)
             for before, end, clause_end in self._places(text)
         )
+
+    def acts_here(self, text: str) -> bool:
+        """Whether the company is to register, set up or operate in the notice's region ("我在上海有家公司，打算在
+        云栖小镇新设一家"): the question is then about here, wherever else it has a company."""
+        for place in self.own_places:
+            start = text.find(place)
+            while start >= 0:
+                following = _CLAUSE.search(text, start)
+                if _PLACE_ACT.search(text, start + len(place), following.start() if following else len(text)):
+                    return True
+                start = text.find(place, start + 1)
+        return False
 
     def asks_other_place(self, text: str) -> bool:
         """Whether the question asks about another place's policy: a place the notice does not cover, named
