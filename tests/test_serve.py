@@ -152,6 +152,27 @@ def test_with_several_workers_an_answer_leaving_a_busy_worker_closes_its_connect
     assert "connection" not in responses["second"].headers  # it left an idle worker: the connection stays open
 
 
+@pytest.mark.parametrize(("given", "used"), [(None, "8"), ("3", "3")])
+def test_several_workers_each_answer_8_questions_at_once_unless_told_otherwise(monkeypatch, given, used):
+    import uvicorn
+
+    from assistant import serve
+
+    for name in ("OMP_NUM_THREADS", "XIHU_QUERY_CACHE", "XIHU_CONCURRENCY", "XIHU_UI_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    if given is not None:
+        monkeypatch.setenv("XIHU_CONCURRENCY", given)
+    monkeypatch.setenv("XIHU_WORKERS", "2")
+    monkeypatch.setenv("XIHU_CHROMA_HOST", "127.0.0.1")  # a store of its own: no local Chroma server started
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: seen.update(kwargs, env=dict(os.environ)))
+
+    assert serve.main([]) == 0
+    assert seen["workers"] == 2
+    assert seen["env"]["XIHU_CONCURRENCY"] == used  # type: ignore[index]
+    assert Settings.from_env(environ=seen["env"]).concurrency == int(used)  # type: ignore[arg-type]
+
+
 def children(pid: int) -> list[tuple[int, str]]:
     """(pid, command line) of the direct children of `pid`, from /proc."""
     found = []
