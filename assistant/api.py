@@ -154,17 +154,26 @@ class AdmissionMiddleware:
 
     Answering bounds the requests that reached it; this also bounds those still waiting for a thread of the
     server's pool (40 by default), where a burst of clients would otherwise queue without limit.
+
+    With several workers sharing a port (`rebalance_above` > 0), an answer or a 503 leaving a worker that holds more
+    than `rebalance_above` requests closes its connection (`Connection: close`): a keep-alive client is otherwise
+    pinned to the worker that happened to accept it, and the workers accept connections in bursts (measured: 16
+    clients connecting at once split 13/3 between 2 workers), so one worker's queue grew while the other's core
+    idled. The client's next connection goes to whichever worker accepts first, usually the less busy one.
     """
 
-    def __init__(self, app: Any, limit: int) -> None:
+    def __init__(self, app: Any, limit: int, rebalance_above: int = 0) -> None:
         self.app = app
         self.limit = max(1, limit)
+        self.rebalance_above = rebalance_above
         self.in_flight = 0  # only touched on the event loop: no lock needed
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope.get("path") != "/api/ask" or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
+        if self.rebalance_above > 0:
+            send = self._closing_when_busy(send)
         if self.in_flight >= self.limit:
             response = error_response(503, Overloaded.message, headers={"Retry-After": str(Overloaded.retry_after)})
             await response(scope, receive, send)
@@ -174,6 +183,14 @@ class AdmissionMiddleware:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+    def _closing_when_busy(self, send: Any) -> Any:
+        async def send_closing(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and self.in_flight > self.rebalance_above:
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        return send_closing
 
 
 def index_readiness(assistant: Assistant) -> dict[str, str]:
@@ -267,7 +284,11 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
         openapi_url="/api/openapi.json",
     )
     # Added first, so it runs inside the guards (auth, size limits, security headers apply to its 503 too).
-    app.add_middleware(AdmissionMiddleware, limit=max(1, settings.concurrency) + max(0, settings.max_queue))
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=max(1, settings.concurrency) + max(0, settings.max_queue),
+        rebalance_above=max(1, settings.concurrency) if settings.workers > 1 else 0,
+    )
     install_guards(app, settings)
 
     @app.exception_handler(StoreUnavailable)

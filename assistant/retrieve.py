@@ -62,15 +62,25 @@ def _jieba() -> Any:
 
 def tokenize(text: str) -> list[str]:
     """Tokens for BM25: jieba search-mode words, CJK character bigrams, ASCII words and numbers."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=TERMS_CACHE)  # BM25 and the re-rank tokenize the same expanded question; jieba is most of it
+def _tokens(text: str) -> tuple[str, ...]:
     text = normalise_question(text)
-    stop, glue = word_set("retrieve_stop_words"), frozenset("".join(words("retrieve_function_chars")))
+    stop, glue = word_set("retrieve_stop_words"), _glue_chars()
     tokens: list[str] = []
     for run in _CJK.findall(text):
         tokens.extend(w for w in _jieba().cut_for_search(run) if len(w) > 1 and w not in stop)
         tokens.extend(run[i : i + 2] for i in range(len(run) - 1) if not (set(run[i : i + 2]) & glue))
         tokens.extend(ch for ch in run if ch not in stop)
     tokens.extend(_ASCII_WORD.findall(text))
-    return tokens
+    return tuple(tokens)
+
+
+@cache
+def _glue_chars() -> frozenset[str]:
+    return frozenset("".join(words("retrieve_function_chars")))
 
 
 def content_words(text: str) -> set[str]:
@@ -195,10 +205,12 @@ class Lexicon:
 
 def _contains_word(text: str, word: str) -> bool:
     """A word of the text; an English one as a whole word, in the plural too ("canteens" holds "canteen")."""
+    if word not in text:  # the pattern below matches the word itself: most words are not there at all
+        return False
     if word.isascii():
         plural = "(?:s|es)?" if word[-1:].isalpha() else ""
         return re.search(rf"(?<![a-z]){re.escape(word)}{plural}(?![a-z])", text) is not None
-    return word in text
+    return True
 
 
 def department_aliases(chunks: Sequence[Chunk]) -> dict[str, str]:
@@ -332,9 +344,9 @@ class Retriever:
         if self._everyday_bm25 is None:
             return {}
         best: dict[str, float] = {}
-        for (cid, _), value in zip(
-            self._everyday_rows, self._everyday_bm25.get_scores(tokenize(question)), strict=True
-        ):
+        scores = self._everyday_bm25.get_scores(tokenize(question))
+        for row in scores.nonzero()[0]:  # the few entries sharing a keyword, in row order, of hundreds
+            cid, value = self._everyday_rows[row][0], scores[row]
             if value > 0 and value > best.get(cid, 0.0):
                 best[cid] = float(value)
         return best
@@ -344,7 +356,7 @@ class Retriever:
         """(chunk, similarity) pairs, and (chunk, similarity of its best everyday entry) pairs: one query for both."""
         vector = self.embedder.embed_queries([question])[0]
         result = self.collection.query(
-            query_embeddings=[[float(x) for x in vector]],
+            query_embeddings=[vector.tolist()],
             n_results=len(self.chunks) + len(self._everyday_rows),
             include=["distances"],
         )
@@ -516,6 +528,13 @@ class TermCachedBM25:
         self.okapi = BM25Okapi(corpus)
         self._np = np
         self._doc_len = np.array(self.okapi.doc_len)
+        # term -> (documents holding it, its count in each): a new term's row reads these, not every document
+        self._postings: dict[str, tuple[list[int], list[int]]] = {}
+        for index, counts in enumerate(self.okapi.doc_freqs):
+            for word, count in counts.items():
+                held = self._postings.setdefault(word, ([], []))
+                held[0].append(index)
+                held[1].append(count)
         self._rows: dict[str, Any] = {}  # threads answering at once may compute a row twice; either is the same
 
     def get_scores(self, query: Sequence[str]) -> Any:
@@ -531,7 +550,9 @@ class TermCachedBM25:
         row = self._rows.get(term)
         if row is None and term in self.okapi.idf:
             okapi, np = self.okapi, self._np
-            q_freq = np.array([(doc.get(term) or 0) for doc in okapi.doc_freqs])
+            q_freq = np.zeros(okapi.corpus_size, dtype=int)
+            documents, counts = self._postings.get(term, ([], []))
+            q_freq[documents] = counts
             row = (okapi.idf.get(term) or 0) * (
                 q_freq * (okapi.k1 + 1) / (q_freq + okapi.k1 * (1 - okapi.b + okapi.b * self._doc_len / okapi.avgdl))
             )

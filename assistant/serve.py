@@ -29,6 +29,7 @@ from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 CHROMA_START_TIMEOUT_S = 60.0
+WORKER_CONCURRENCY = 8  # answer slots of each of several workers (XIHU_CONCURRENCY overrides)
 
 
 def app_from_env() -> Any:
@@ -129,6 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One process per core, one thread each: the query embedder's OpenMP threads (one per core by default) in
     # every worker and every concurrent answer would oversubscribe the cores and spin against each other.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # Answer slots per worker, unless set: the clients spread over the workers (the API closes a busy worker's
+    # connections), 16 clients about 8 to each; with 4 slots half of them waited for one, and in the first seconds
+    # of the load benchmark (every question new) some waited past XIHU_MAX_WAIT_S and got 503 (8-49 a run, none
+    # with 8 slots in 4 runs; p95 no different beyond the shared machine's noise).
+    os.environ.setdefault("XIHU_CONCURRENCY", str(WORKER_CONCURRENCY))
     # The workers share question vectors for as long as the app runs: a question one worker embedded, the others
     # look up (SharedQueryVectors).
     scratch = Path(tempfile.mkdtemp(prefix="xihu-serve-"))

@@ -174,3 +174,44 @@ def test_the_lexicon_terms_of_a_text_are_looked_up_once(tmp_path, monkeypatch):
 
     assert again == ["零售和餐饮企业"]
     assert checked == ["奶茶店", "robot"]  # every lexicon word tried once, for the first call only
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "held"),
+    [
+        ("canteen subsidy", "canteen", True),
+        ("two canteens", "canteen", True),  # the plural holds the word
+        ("the boxes", "box", True),
+        ("scanteen", "canteen", False),  # inside another word
+        ("canteenx", "canteen", False),
+        ("食堂补贴", "canteen", False),  # not there at all
+        ("开奶茶店", "奶茶店", True),
+        ("开奶茶", "奶茶店", False),
+    ],
+)
+def test_a_lexicon_word_is_found_as_a_whole_word(text, word, held):
+    from assistant.retrieve import _contains_word
+
+    assert _contains_word(text, word) is held
+
+
+def test_tokens_are_remembered_but_each_caller_gets_its_own_list():
+    first = tokenize("首次认定的高新技术企业奖励多少？")
+    first.append("changed by a caller")
+    again = tokenize("首次认定的高新技术企业奖励多少？")
+    assert "changed by a caller" not in again
+    assert again == first[:-1]
+    assert "高新" in again and "认定" in again
+
+
+def test_everyday_bm25_keeps_each_chunks_best_entry_in_entry_order(fake_assistant):
+    retriever = fake_assistant.retriever
+    for question in ("外卖骑手有什么保障", "开奶茶店有补贴吗", "没有这个词", "高企"):
+        scores = retriever._everyday_bm25.get_scores(tokenize(question))
+        expected: dict[str, float] = {}  # the plain loop over every entry
+        for (cid, _), value in zip(retriever._everyday_rows, scores, strict=True):
+            if value > 0 and value > expected.get(cid, 0.0):
+                expected[cid] = float(value)
+        found = retriever.everyday_bm25_scores(question)
+        assert list(found.items()) == list(expected.items())
+    assert retriever.everyday_bm25_scores("外卖骑手有什么保障")  # not vacuous

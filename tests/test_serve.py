@@ -120,6 +120,59 @@ def test_requests_waiting_for_a_server_thread_count_against_the_queue_too(fake_a
     assert elapsed < 1.0
 
 
+@pytest.mark.parametrize(("workers", "first_closes"), [(2, True), (1, False)])
+def test_with_several_workers_an_answer_leaving_a_busy_worker_closes_its_connection(
+    fake_assistant, tmp_path, workers, first_closes
+):
+    from assistant.api import create_app
+
+    settings = Settings.from_env(
+        environ={}, embedder="fake", data_dir=tmp_path, concurrency=1, max_queue=2, max_wait_s=30.0, workers=workers
+    )
+    blocking = BlockingAssistant(fake_assistant)
+    app = create_app(settings, blocking)
+    responses: dict[str, object] = {}
+
+    def ask(name: str) -> None:
+        responses[name] = TestClient(app).post("/api/ask", json={"question": A18_QUESTION})
+
+    first = threading.Thread(target=ask, args=("first",))
+    first.start()
+    assert blocking.started.acquire(timeout=30)  # answering; the second waits for its slot
+    second = threading.Thread(target=ask, args=("second",))
+    second.start()
+    time.sleep(0.5)
+    blocking.release.set()
+    first.join(timeout=60)
+    second.join(timeout=60)
+
+    assert [responses[name].status_code for name in ("first", "second")] == [200, 200]
+    # the first left while the second still waited in this worker: its client reconnects, maybe to another worker
+    assert (responses["first"].headers.get("connection") == "close") is first_closes
+    assert "connection" not in responses["second"].headers  # it left an idle worker: the connection stays open
+
+
+@pytest.mark.parametrize(("given", "used"), [(None, "8"), ("3", "3")])
+def test_several_workers_each_answer_8_questions_at_once_unless_told_otherwise(monkeypatch, given, used):
+    import uvicorn
+
+    from assistant import serve
+
+    for name in ("OMP_NUM_THREADS", "XIHU_QUERY_CACHE", "XIHU_CONCURRENCY", "XIHU_UI_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    if given is not None:
+        monkeypatch.setenv("XIHU_CONCURRENCY", given)
+    monkeypatch.setenv("XIHU_WORKERS", "2")
+    monkeypatch.setenv("XIHU_CHROMA_HOST", "127.0.0.1")  # a store of its own: no local Chroma server started
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: seen.update(kwargs, env=dict(os.environ)))
+
+    assert serve.main([]) == 0
+    assert seen["workers"] == 2
+    assert seen["env"]["XIHU_CONCURRENCY"] == used  # type: ignore[index]
+    assert Settings.from_env(environ=seen["env"]).concurrency == int(used)  # type: ignore[arg-type]
+
+
 def children(pid: int) -> list[tuple[int, str]]:
     """(pid, command line) of the direct children of `pid`, from /proc."""
     found = []
