@@ -265,8 +265,12 @@ def build_ui(assistant: Assistant, ask: Ask, feedback: FeedbackStore) -> gr.Bloc
                 reply = gr.BrowserState(None, storage_key="xihu-reply")
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
+                        # A heading above the chat, not Gradio's label: that floats over the messages (on a phone
+                        # it hid a question's first words). ui.js names the chat log by this heading.
+                        gr.Markdown("#### 政策问答", elem_id="chat-heading")
                         chatbot = gr.Chatbot(
                             label="政策问答",
+                            show_label=False,
                             elem_id="chatbot",
                             height=460,
                             latex_delimiters=[],

@@ -27,6 +27,7 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
+PHONE_CONTEXT = {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 TABS = {"chat": "政策问答", "articles": "条款查询", "calc": "奖补计算"}
 XSS = "<img src=x onerror=alert(1)>"
 HIGH_TECH = "首次认定的高新技术企业有什么奖励？"
@@ -96,7 +97,7 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
 
 @pytest.fixture()
 def phone(browser: Any, server: Server) -> Iterator[Any]:
-    page = _open(browser, server, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    page = _open(browser, server, **PHONE_CONTEXT)
     yield page
     page.context.close()
 
@@ -104,6 +105,23 @@ def phone(browser: Any, server: Server) -> Iterator[Any]:
 def screenshot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def settle(page: Any) -> None:
+    """Wait until nothing on the page moves: a panel that was loading dims (0.2) and fades back in, and what is
+    measured mid-fade or mid-move is the animation's, not the page's (CI measured 4.46 contrast for a 7.5 text)."""
+    page.evaluate(
+        """async () => {
+          const running = () => document.getAnimations().filter(a => a.playState === 'running'
+            && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+          const frame = () => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+          for (let round = 0; round < 20; round++) {
+            await Promise.all(running().map(a => a.finished.catch(() => null)));
+            await frame();
+            if (running().length === 0 && !document.querySelector('.pending')) break;
+          }
+        }"""
+    )
 
 
 def bubble_text(answer: str) -> str:
@@ -240,6 +258,76 @@ def test_on_a_phone_a_tapped_chip_opens_the_article_in_a_drawer_that_esc_closes(
     phone.keyboard.press("Escape")
     expect(drawer).to_be_hidden()
     assert phone.evaluate("document.activeElement.classList.contains('cite-chip')")
+
+
+# The chat's heading sits above its scroll box: no bubble scrolls under it (Gradio's own label floated over the
+# messages, and on a phone it hid the first words of a question). The scroll box is the chat's role="log".
+_SCROLL_CHAT_JS = """([testid, nth, edge]) => {
+  const bubble = document.querySelectorAll(`#chatbot [data-testid="${testid}"]`)[nth];
+  const log = bubble.closest('[role="log"]');
+  log.scrollIntoView({block: "center", behavior: "instant"});
+  const top = edge ? log.scrollTop + bubble.getBoundingClientRect().top - log.getBoundingClientRect().top : 0;
+  log.scrollTo({top, behavior: "instant"});
+}"""
+# Whether the bubble is where it was scrolled to, which heading or label covers it (by the boxes: Gradio's label
+# lets taps through, so a tap cannot see it), and what a tap on its first character hits (any other overlay).
+_WHAT_COVERS_THE_BUBBLE_JS = """([testid, nth, edge]) => {
+  const bubble = document.querySelectorAll(`#chatbot [data-testid="${testid}"]`)[nth];
+  const log = bubble.closest('[role="log"]');
+  const own = bubble.getBoundingClientRect();
+  const shown = (node) => node.textContent.trim() && node.parentElement.checkVisibility()
+    && !node.parentElement.closest(".sr-only");
+  const text = document.createTreeWalker(bubble, NodeFilter.SHOW_TEXT,
+    {acceptNode: (node) => (shown(node) ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP)}).nextNode();
+  const letter = document.createRange();
+  letter.setStart(text, text.textContent.search(/\\S/));
+  letter.setEnd(text, text.textContent.search(/\\S/) + 1);
+  const corner = letter.getClientRects()[0];
+  const hit = document.elementFromPoint(corner.left + 1, corner.top + 1);
+  const meets = (r) => r.width > 0 && r.height > 0 && r.left < own.right && own.left < r.right
+    && r.top < own.bottom && own.top < r.bottom;
+  const headings = document.querySelectorAll('[data-testid="block-label"], h1, h2, h3, h4, h5, h6, [role="heading"]');
+  return {
+    placed: edge ? Math.abs(own.top - log.getBoundingClientRect().top) < 2 : log.scrollTop === 0,
+    covering: Array.from(headings)
+      .filter((e) => e.checkVisibility() && !bubble.contains(e) && meets(e.getBoundingClientRect()))
+      .map((e) => e.textContent.trim()),
+    hit: hit === text.parentElement ? "its own first words" : hit ? hit.outerHTML.slice(0, 160) : "nothing",
+  };
+}"""
+
+
+@pytest.mark.parametrize(("context", "size"), [(PHONE_CONTEXT, "390"), ({"viewport": DESKTOP}, "1366")])
+def test_the_chat_heading_sits_above_the_messages_and_no_bubble_scrolls_under_it(
+    browser: Any, server: Server, context: dict[str, Any], size: str
+) -> None:
+    from playwright.sync_api import expect
+
+    page = _open(browser, server, **context)
+    try:
+        history: list[dict[str, str]] = []
+        for question, _ in TOPIC_SWITCH[:3]:  # the conversation the covered question was seen in
+            ask_in_page(page, question, ask_as_the_page(server, history, question)["answer"])
+        # the chat at its very top, then the first question and the first answer each at the scroll box's top edge
+        for testid, nth, edge in (("user", 0, False), ("user", 0, True), ("bot", 0, True)):
+            for _ in range(5):  # a chat still settling may scroll itself back: place the bubble until it stays
+                page.evaluate(_SCROLL_CHAT_JS, [testid, nth, edge])
+                settle(page)
+                seen = page.evaluate(_WHAT_COVERS_THE_BUBBLE_JS, [testid, nth, edge])
+                if seen["placed"]:
+                    break
+            where = f"{testid} {nth} {'at the top edge' if edge else 'with the chat at its top'} ({size})"
+            assert seen == {"placed": True, "covering": [], "hit": "its own first words"}, where
+        heading = page.get_by_role("heading", name="政策问答", exact=True)
+        expect(heading).to_be_visible()
+        log = page.get_by_role("log", name="政策问答", exact=True)  # screen readers name the chat by the heading
+        expect(log).to_be_visible()
+        heading_box, log_box = heading.bounding_box(), log.bounding_box()
+        assert heading_box is not None and log_box is not None
+        assert heading_box["y"] + heading_box["height"] <= log_box["y"]  # above the scroll box, not inside it
+        screenshot(page, f"chat-heading-{size}.png")
+    finally:
+        page.context.close()
 
 
 # -- 5. conversation ------------------------------------------------------------------------------------------
@@ -588,18 +676,9 @@ def _axe(page: Any) -> list[dict[str, Any]]:
     if not AXE.exists():
         pytest.fail("node_modules/axe-core is missing: run `make axe`")
     page.add_script_tag(path=str(AXE))
-    # A panel that was loading fades back in: contrast measured mid-fade is the fade's, not the page's (CI saw
-    # 4.46 for a 7.5 text), so wait until nothing moves.
+    settle(page)
     return page.evaluate(
         """async () => {
-          const running = () => document.getAnimations().filter(a => a.playState === 'running'
-            && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
-          const frame = () => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
-          for (let round = 0; round < 20; round++) {  // a panel still loading dims (0.2) and fades back in
-            await Promise.all(running().map(a => a.finished.catch(() => null)));
-            await frame();
-            if (running().length === 0 && !document.querySelector('.pending')) break;
-          }
           const result = await axe.run(document, {
             runOnly: {type: 'rule', values: ['color-contrast', 'label', 'button-name', 'html-has-lang',
               'html-lang-valid', 'image-alt', 'link-name', 'select-name', 'aria-valid-attr-value']}});

@@ -5,7 +5,8 @@
 //    panel (wide screens) or in a drawer over the page (phones); Esc closes the drawer
 //  - the copy button of every answer; the "open article" buttons of the keyword search
 //  - lang="zh-CN" and Chinese screen-reader labels on the chat messages (Gradio writes "bot's message: …"
-//    with the message's HTML source)
+//    with the message's HTML source) and on the chat log, named by the heading above it (Gradio names it
+//    "chatbot conversation")
 if (!window.__xihuUi) {
   window.__xihuUi = true;
   document.documentElement.lang = "zh-CN";
@@ -148,6 +149,11 @@ if (!window.__xihuUi) {
       const text = answer ? answerText(answer) : message.textContent;
       const wanted = speaker + text.replace(/\s+/g, " ").trim();
       if (message.getAttribute("aria-label") !== wanted) message.setAttribute("aria-label", wanted);
+    }
+    const log = document.querySelector('#chatbot [role="log"]');
+    if (log && log.getAttribute("aria-labelledby") !== "chat-heading") {
+      log.removeAttribute("aria-label");
+      log.setAttribute("aria-labelledby", "chat-heading");
     }
   };
   new MutationObserver(relabel).observe(document.body, {
