@@ -100,3 +100,9 @@ def test_the_notices_expiry_asked_in_passing_is_answered_from_the_closing_paragr
 def test_asking_for_the_conditions_of_something_the_notice_never_names_is_refused(fake_assistant):
     answer = fake_assistant.ask("杭州现在还限购吗 买二套要啥条件")
     assert answer.refused and not answer.citations
+
+
+def test_a_condition_failed_only_on_a_figure_read_by_its_kind_asks_instead_of_saying_not_eligible(fake_assistant):
+    outcome = _plan("云栖小镇的规上企业，上一年度营收8000万元，研发费用总额2500万元，一年最多奖多少？", fake_assistant)
+    assert outcome.calculation is None  # not "不符合…保持正增长的年数需要≥2年，实际1年"
+    assert "营业收入保持正增长的年数 = 1年，但这个数字不一定是指它" in outcome.clarification
