@@ -22,7 +22,7 @@ from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value, riv
 from assistant.guard import unknown_citations, unsupported_claims
 from assistant.notice_asks import notice_aspects
 from assistant.records import Answer, Chunk, Citation, Hit
-from assistant.retrieve import Lexicon, Retriever, normalise_question, question_words, topic_words
+from assistant.retrieve import Lexicon, Retriever, matched_weight, normalise_question, question_words, topic_words
 from assistant.scope import ExampleRouter, Scope, Unstated, asks_inside_other_document
 from assistant.settings import Settings
 from assistant.vocabulary import pattern, words
@@ -662,6 +662,13 @@ class Assistant:
         }
         grams = {g: w for g, w in asked.items() if not self.scope.names_own_place(g.lower())} or asked
         best = best_passage(grams, candidates, turn.wants)
+        if best is not None and turn.reading is not None and turn.reading.joined:
+            # a joined turn is answered by the window its own words fit ("…有租房补贴吗" → "流片补贴一年最多多少？": the
+            # 流片 clause), unless the window the joined reading found fits them nearly as well
+            own = {g: w for g, w in self.retriever.query_grams(turn.question, by_words=True).items() if g in grams}
+            fitting = best_passage(own, candidates, turn.wants)
+            if fitting is not None and _fit(best[1], own) < JOINED_OWN_FIT * _fit(fitting[1], own):
+                best = fitting
         if best is None:
             return phrasing.refusal(turn.question, turn.language, "no_passage")
         chunk, window, sentence = best
@@ -683,7 +690,8 @@ class Assistant:
             return phrasing.no_value_answer(turn.question, chunk, sentence, turn.wants, turn.language)
         if figure_wanted:
             window = extend_to_value(window, sentence, turn.wants)
-            rivals = rival_windows(grams, chunk, window, sentence, turn.wants)
+        if figure_wanted or not turn.wants:
+            rivals = rival_windows(grams, chunk, window, sentence, turn.wants if figure_wanted else "")
             if rivals:
                 return phrasing.rivals_answer(turn.question, chunk, (window, sentence), rivals, turn.language)
         return phrasing.fact_answer(turn.question, chunk, window, sentence, turn.language, turn.wants)
@@ -725,6 +733,10 @@ class Assistant:
         )
 
 
+def _fit(window: str, grams: dict[str, float]) -> float:
+    return matched_weight(normalise_question(window), grams)
+
+
 def _states_value(wants: str, text: str) -> bool:
     """Whether `text` states the kind of value asked for. An award given as a share of a base ("按实到省补助资金的50%
     给予奖励") states how much: a percentage answers an amount question."""
@@ -749,6 +761,9 @@ RUNNER_UP_DEPTH = 3
 # A candidate passage must hold at least this share of the topic the best-covered of the top three holds.
 PASSAGE_TOPIC_SHARE = 0.5
 RUNNER_UP_RATIO = 0.8
+# A joined turn's own words must fit the window at least this share of how well they fit their best window
+# (set on dev27's 流片 follow-up; checked on dev..dev35).
+JOINED_OWN_FIT = 0.5
 RUNNER_UP_TOPIC = 0.5
 
 

@@ -21,6 +21,8 @@ VALUE_PATTERNS = {
     "date": re.compile(r"\d{4}\s*年|(?<!\d)\d+\s*月|(?<!\d)\d+\s*日|全年|期限"),
     "value": re.compile(r"\d|分之|(?<![一二两三四五六七八九十百千])[一二两三四五六七八九十百千]+(个|家|项|条|所)"),
 }
+# What a question asking what support there is ("区块链企业有什么支持") is answered with: a sum or a share
+_SUPPORT_VALUE = re.compile(f"{VALUE_PATTERNS['amount'].pattern}|{VALUE_PATTERNS['percent'].pattern}")
 _SENTENCE_END = re.compile(r"(?<=[。；;])")
 _CLAUSE_END = re.compile(r"(?<=[,，:：])")
 
@@ -71,9 +73,10 @@ def rival_windows(
     """Clause windows of the chunk that the question's words cannot tell from the chosen one: each holds every
     question gram the chosen window holds and states a different value of the kind asked for ("高心企业第一次认定
     给多少": 首次认定的高新技术企业 20万 and 首次认定的新雏鹰企业 50万 match the same words). Empty when the chosen
-    window holds no such value or matches a word the others lack. (window, sentence) pairs, at most RIVALS_SHOWN,
-    in the notice's order."""
-    value = VALUE_PATTERNS.get(wants)
+    window holds no such value or matches a word the others lack. A question asking for no kind of value ("有什么
+    支持") is judged by the sums and shares stated. (window, sentence) pairs, at most RIVALS_SHOWN, in the notice's
+    order."""
+    value = VALUE_PATTERNS.get(wants) if wants else _SUPPORT_VALUE
     if value is None or not value.search(window):
         return []
     chosen = {g for g in grams if g in normalise_question(window)}

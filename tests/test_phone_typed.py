@@ -106,3 +106,14 @@ def test_a_condition_failed_only_on_a_figure_read_by_its_kind_asks_instead_of_sa
     outcome = _plan("云栖小镇的规上企业，上一年度营收8000万元，研发费用总额2500万元，一年最多奖多少？", fake_assistant)
     assert outcome.calculation is None  # not "不符合…保持正增长的年数需要≥2年，实际1年"
     assert "营业收入保持正增长的年数 = 1年，但这个数字不一定是指它" in outcome.clarification
+
+
+def test_a_joined_turn_naming_its_own_topic_is_answered_from_a_window_holding_it(fake_assistant):
+    history = [
+        {"role": "user", "content": "集成电路企业迁到紫金港科技城有租房补贴吗？"},
+        {"role": "assistant", "content": "有。根据第三十四条，按实际承租办公用房金额的50%给予三年租房补贴，累计不超过150万元。"},
+    ]
+    answer = fake_assistant.ask("流片补贴一年最多多少？", history)
+    lead = answer.answer.split("\n\n")[0].split("\n")[-1]  # after the note of how the turns were read
+    assert answer.citations[0] == "A34"
+    assert "流片补贴" in lead and "300万元" in lead and "租房补贴" not in lead
