@@ -17,6 +17,7 @@ from assistant.retrieve import normalise_question
 from assistant.vocabulary import notice_facts, pattern
 
 _YEAR_POLICY = pattern("scope_year_policy")
+_YEAR_POLICY_EN = pattern("scope_year_policy_en", flags=re.IGNORECASE)
 _PAST_OUTCOME = pattern("scope_past_outcome")
 _YEAR_NAMED = pattern("scope_year_named")
 _NAMED_DOCUMENT = pattern("scope_named_document")
@@ -134,7 +135,7 @@ class Scope:
         if years and max(years) > own_year and not years & set(self.covered_years):
             return "other_year"
         # A year's policy ("2023年西湖区对…奖励", "去年区里的政策") other than the notice's own year.
-        for match in _YEAR_POLICY.finditer(text):
+        for match in (*_YEAR_POLICY.finditer(text), *_YEAR_POLICY_EN.finditer(text)):
             year = match.group("year")
             if not year or int(year) != own_year:
                 return "other_year"
