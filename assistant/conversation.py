@@ -116,6 +116,15 @@ def read_turn(
     return _resolve(question, earlier, judge, contrasts)
 
 
+def without_switch(question: str) -> str:
+    """The turn without the words saying the topic changes ("换个问题，我女儿明年上小学…" -> "我女儿明年上小学…");
+    the turn as it is when it has none, or nothing else."""
+    text = question.strip()
+    found = _SWITCHES.match(text.lower())
+    rest = text[found.end() :].lstrip(" ，,。.:：;；!！") if found else text
+    return rest or question
+
+
 def points_back(question: str) -> bool:
     """Whether the turn refers to the earlier one by its words: "这条", "那笔", "换成", "其中", "this", or a total
     together with something more ("同一年我们还首次上规模了，加起来呢")."""
@@ -125,12 +134,13 @@ def points_back(question: str) -> bool:
 
 def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrasts: Sequence[Sequence[str]]) -> Reading:
     if earlier is None:
-        return Reading(question, question, why="first")
+        return Reading(question, without_switch(question), why="first")
     if judge.stands_alone(question):
-        return Reading(question, question, why="names_itself")
+        return Reading(question, without_switch(question), why="names_itself")
     if _SWITCHES.match(question.strip().lower()):
-        # "说点别的，我外婆是残疾人…": the user says the topic changes; what follows is read alone
-        return Reading(question, question, why="switches_topic")
+        # "说点别的，我外婆是残疾人…": the user says the topic changes; what follows is read alone, without those words
+        # ("换个问题" names no topic to retrieve)
+        return Reading(question, without_switch(question), why="switches_topic")
     if points_back(question):
         return _joined(question, earlier, contrasts, "points_back")
     own = judge.own_topic(question)

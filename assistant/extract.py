@@ -88,7 +88,7 @@ def rival_windows(
         starts = [sum(len(c) for c in clauses[:i]) for i in range(len(clauses) + 1)]
         pick: tuple[float, str] | None = None
         for i in range(len(clauses)):
-            for j in range(i + 1, min(i + 2, len(clauses)) + 1):
+            for j in range(i + 1, min(i + 3, len(clauses)) + 1):
                 if other.strip() == sentence.strip() and starts[i] < taken[1] and taken[0] < starts[j]:
                     continue  # the chosen window itself, or a window sharing one of its clauses
                 candidate = "".join(clauses[i:j]).strip().rstrip(",，:：;；。")

@@ -117,3 +117,17 @@ def test_a_joined_turn_naming_its_own_topic_is_answered_from_a_window_holding_it
     lead = answer.answer.split("\n\n")[0].split("\n")[-1]  # after the note of how the turns were read
     assert answer.citations[0] == "A34"
     assert "流片补贴" in lead and "300万元" in lead and "租房补贴" not in lead
+
+
+def test_the_words_saying_the_topic_changes_are_not_retrieved():
+    from assistant.conversation import without_switch
+
+    assert without_switch("换个问题，我女儿明年上小学，区里今年新增多少学位？") == "我女儿明年上小学，区里今年新增多少学位？"
+    assert without_switch("Different question: how large is the charity trust?") == "how large is the charity trust?"
+    assert without_switch("高企奖多少") == "高企奖多少"
+
+
+def test_a_new_question_after_a_switch_phrase_is_answered_from_its_own_article(fake_assistant):
+    history = [{"role": "user", "content": "高企奖多少"}, {"role": "assistant", "content": "第十八条：最高20万元。"}]
+    answer = fake_assistant.ask("换个问题，我女儿明年上小学，区里今年新增多少学位？", history)
+    assert not answer.refused and answer.citations[0] == "A68" and "5010个" in answer.answer
