@@ -69,3 +69,10 @@ def test_far_above_the_sme_standard_is_above_it(fake_assistant):
 def test_english_awards_are_read_as_their_chinese_counterparts(fake_assistant, question, amount):
     outcome = _plan(question, fake_assistant)
     assert outcome.calculation.amount_yuan == amount
+
+
+def test_an_english_question_for_the_cap_asks_for_an_amount():
+    from assistant.answer import wanted_value
+
+    assert wanted_value("what is the annual cap per company?") == "amount"
+    assert wanted_value("what is the funding ceiling for the platform?") == "amount"
