@@ -266,13 +266,16 @@ def _places_stated(rule: Rule, text: str) -> set[str]:
 
 
 def _affirmed(rule: Rule, inputs: dict[str, Any], calc: Calculation) -> Calculation:
-    """"那几个增长条件都满足": the user vouches for the conditions they give no figure for; compute as if met and say
+    """The user vouches for the conditions they give no figure for ("那几个增长条件都满足"): compute as if met and say
     so, each such condition still shown as 待确认 (按符合计算). Who the rule is for (its place) is not vouched for."""
     vouched = [spec for spec in rule.conditions if spec.slot not in inputs and not spec.assume and not spec.scope]
     if not vouched:
         return calc
     trusting = dataclasses.replace(
-        rule, conditions=tuple(dataclasses.replace(spec, assume=True) if spec in vouched else spec for spec in rule.conditions)
+        rule,
+        conditions=tuple(
+            dataclasses.replace(spec, assume=True) if spec in vouched else spec for spec in rule.conditions
+        ),
     )
     assumed = calculate(trusting, inputs)
     if assumed.amount_yuan is None:

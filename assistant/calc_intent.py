@@ -76,8 +76,8 @@ from assistant.calculator import (
     Calculation,
     by_year,
     calculate,
-    describe_formula,
     combine,
+    describe_formula,
     shared_caps,
 )
 from assistant.figures import (

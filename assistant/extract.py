@@ -93,7 +93,11 @@ def rival_windows(
                     continue  # the chosen window itself, or a window sharing one of its clauses
                 candidate = "".join(clauses[i:j]).strip().rstrip(",，:：;；。")
                 found = {m.group(0) for m in value.finditer(candidate)}
-                if not found or found == stated or not chosen <= {g for g in grams if g in normalise_question(candidate)}:
+                if (
+                    not found
+                    or found == stated
+                    or not chosen <= {g for g in grams if g in normalise_question(candidate)}
+                ):
                     continue
                 score = _window_score(candidate, grams)
                 if pick is None or score > pick[0]:
@@ -129,9 +133,8 @@ def _lost_weight(best: str, other: str, grams: dict[str, float]) -> float:
 
 def _value_clause_fits(clause: str, grams: dict[str, float]) -> bool:
     text = normalise_question(clause)
-    return (
-        bool(_GRANT.search(clause) or _GRANT_AFTER_SUBJECT.search(clause))
-        or any(len(g) >= 3 and g in text for g in grams)
+    return bool(_GRANT.search(clause) or _GRANT_AFTER_SUBJECT.search(clause)) or any(
+        len(g) >= 3 and g in text for g in grams
     )
 
 

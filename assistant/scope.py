@@ -123,7 +123,11 @@ class Scope:
             return "other_document"
         if (
             self.asks_other_place(asked)
-            or (focus and self.asks_other_place(text) and not (self.names_own_place(text) and not self.acts_elsewhere(text)))
+            or (
+                focus
+                and self.asks_other_place(text)
+                and not (self.names_own_place(text) and not self.acts_elsewhere(text))
+            )
         ) and not self.acts_here(text):
             return "other_region"
         if any(p.search(asked) for p in self.off_topic):

@@ -44,7 +44,8 @@ _TIME_ANSWER_JS = """([question, timeout]) => new Promise((resolve, reject) => {
   const check = () => {
     const all = bots();
     const last = all[all.length - 1];
-    if (all.length > before && last.querySelector('.answer-text')?.textContent) resolve(performance.now() - start);
+    const text = all.length > before && last.querySelector('.answer-text')?.textContent;
+    if (text) resolve([performance.now() - start, text]);
     else if (performance.now() - start > timeout) reject(new Error('no answer within ' + timeout + ' ms'));
     else requestAnimationFrame(check);
   };
@@ -119,7 +120,12 @@ def chromium() -> Iterator[Any]:
 
 def time_answer(page: Any, question: str) -> float:
     """Milliseconds from pressing 发送 to the new answer's text on screen, in the chat tab of `page`."""
-    return float(page.evaluate(_TIME_ANSWER_JS, [question, ANSWER_TIMEOUT_MS]))
+    return float(page.evaluate(_TIME_ANSWER_JS, [question, ANSWER_TIMEOUT_MS])[0])
+
+
+def first_answer_text(page: Any, question: str) -> str:
+    """The new answer's text in the first frame it shows any (checked every frame), after pressing 发送."""
+    return str(page.evaluate(_TIME_ANSWER_JS, [question, ANSWER_TIMEOUT_MS])[1])
 
 
 def measure_browser(questions: Sequence[str], warm_up: int = 2) -> dict[str, Any]:

@@ -26,7 +26,9 @@ def test_a_request_near_the_notice_that_it_cannot_serve_is_refused(fake_assistan
 
 
 def test_the_notices_own_year_in_english_is_not_another_version(fake_assistant):
-    assert not fake_assistant.ask("In the 2024 policy, what is the district target for total fixed-asset investment?").refused
+    assert not fake_assistant.ask(
+        "In the 2024 policy, what is the district target for total fixed-asset investment?"
+    ).refused
 
 
 def test_a_choice_between_two_figures_the_notice_never_states_says_it_states_none(fake_assistant):

@@ -111,7 +111,10 @@ def test_a_condition_failed_only_on_a_figure_read_by_its_kind_asks_instead_of_sa
 def test_a_joined_turn_naming_its_own_topic_is_answered_from_a_window_holding_it(fake_assistant):
     history = [
         {"role": "user", "content": "集成电路企业迁到紫金港科技城有租房补贴吗？"},
-        {"role": "assistant", "content": "有。根据第三十四条，按实际承租办公用房金额的50%给予三年租房补贴，累计不超过150万元。"},
+        {
+            "role": "assistant",
+            "content": "有。根据第三十四条，按实际承租办公用房金额的50%给予三年租房补贴，累计不超过150万元。",
+        },
     ]
     answer = fake_assistant.ask("流片补贴一年最多多少？", history)
     lead = answer.answer.split("\n\n")[0].split("\n")[-1]  # after the note of how the turns were read
@@ -122,7 +125,10 @@ def test_a_joined_turn_naming_its_own_topic_is_answered_from_a_window_holding_it
 def test_the_words_saying_the_topic_changes_are_not_retrieved():
     from assistant.conversation import without_switch
 
-    assert without_switch("换个问题，我女儿明年上小学，区里今年新增多少学位？") == "我女儿明年上小学，区里今年新增多少学位？"
+    assert (
+        without_switch("换个问题，我女儿明年上小学，区里今年新增多少学位？")
+        == "我女儿明年上小学，区里今年新增多少学位？"
+    )
     assert without_switch("Different question: how large is the charity trust?") == "how large is the charity trust?"
     assert without_switch("高企奖多少") == "高企奖多少"
 

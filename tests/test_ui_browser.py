@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from assistant.settings import PROJECT_ROOT, Settings
-from eval.browser import chromium, running_app, time_answer
+from eval.browser import chromium, running_app
 
 pytestmark = pytest.mark.integration
 
@@ -185,33 +185,14 @@ def ask_as_the_page(server: Server, history: list[dict[str, str]], question: str
 
 
 # -- 1. answers at once -------------------------------------------------------------------------------------
-_FIRST_SEEN_JS = """([question, timeout]) => new Promise((resolve, reject) => {
-  const bots = () => document.querySelectorAll('#chatbot [data-testid="bot"]');
-  const before = bots().length;
-  const box = document.querySelector('#question textarea');
-  box.value = question;
-  box.dispatchEvent(new Event('input', { bubbles: true }));
-  const start = performance.now();
-  document.querySelector('#send').click();
-  const check = () => {
-    const all = bots();
-    const text = all.length > before && all[all.length - 1].querySelector('.answer-text')?.textContent;
-    if (text) resolve(text);
-    else if (performance.now() - start > timeout) reject(new Error('no answer within ' + timeout + ' ms'));
-    else requestAnimationFrame(check);
-  };
-  check();
-})"""
-
-
 def test_answers_are_shown_at_once(page: Any, server: Server) -> None:
     """The answer appears whole, in one step: the first text seen in the new bubble (checked every frame) is the
     whole answer, not a part streamed in. How fast that step is (issue 15: p95 ≤ 300 ms) is measured by
     `make bench` (browser_p95_ms), not here: a timed test fails on a busy machine, not on a slow page."""
-    from eval.browser import ANSWER_TIMEOUT_MS
+    from eval.browser import first_answer_text
 
     for question in [HIGH_TECH, "第二十七条讲的是什么？", "今天天气怎么样？"]:
-        first = page.evaluate(_FIRST_SEEN_JS, [question, ANSWER_TIMEOUT_MS])
+        first = first_answer_text(page, question)
         settle(page)
         final = page.locator(f"{BOT} .answer-text").last.text_content()
         assert first == final and len(final) > 20, (first, final)
