@@ -149,7 +149,10 @@ def test_with_several_workers_an_answer_leaving_a_busy_worker_closes_its_connect
     assert [responses[name].status_code for name in ("first", "second")] == [200, 200]
     # the first left while the second still waited in this worker: its client reconnects, maybe to another worker
     assert (responses["first"].headers.get("connection") == "close") is first_closes
-    assert "connection" not in responses["second"].headers  # it left an idle worker: the connection stays open
+    # a request leaving an idle worker keeps its connection (asked after both: whether the second's answer starts
+    # before the first's slot is counted free is a race, not a behaviour)
+    alone = TestClient(app).post("/api/ask", json={"question": A18_QUESTION})
+    assert alone.status_code == 200 and "connection" not in alone.headers
 
 
 @pytest.mark.parametrize(("given", "used"), [(None, "8"), ("3", "3")])
