@@ -25,7 +25,7 @@ from decimal import Decimal
 from assistant.amounts import Amount, format_quantity
 from assistant.calc_apply import QuestionContext
 from assistant.calc_inputs import INFERRED_READINGS, Assignment, follow_up_start, negation_before
-from assistant.calculator import describe_formula
+from assistant.calculator import UNMET, Calculation, describe_formula
 from assistant.figures import clause_begin, year_of
 from assistant.rules import NUMERIC_KINDS, Rule, Slot
 from assistant.vocabulary import pattern
@@ -42,9 +42,13 @@ _ITEM_SPLIT = pattern("calc_excluded_item_split")
 _DATED = pattern("calc_relative_year", r"(?:(?:19|20)?\d\d\s*年(?:度)?|{})")
 
 
-def uncertain_reading(rule: Rule, assignments: Mapping[str, Assignment], context: QuestionContext) -> str | None:
+def uncertain_reading(
+    rule: Rule, assignments: Mapping[str, Assignment], context: QuestionContext, calc: Calculation | None = None
+) -> str | None:
     """The question to ask back (with the rule, its formula and how each figure was read), or None when every value
-    the calculation rests on is certain."""
+    the calculation rests on is certain. With the calculation: a condition it fails only on a figure bound to the
+    slot by its kind, not by a word of the question ("一年最多奖多少" is no "保持正增长1年"), is asked about too:
+    "不符合" would be stated on a guess."""
     text = context.text
     asks: list[str] = []
     numeric = [slot for slot in rule.inputs if slot.kind in NUMERIC_KINDS]
@@ -69,6 +73,8 @@ def uncertain_reading(rule: Rule, assignments: Mapping[str, Assignment], context
             years = (_year_at(text, assignments[current].position), _year_at(text, assignments[previous].position))
             if None not in years and years[0] < years[1]:  # type: ignore[operator]
                 asks.append(slot.question)
+    if calc is not None:
+        asks.extend(_failed_on_a_guess(rule, assignments, calc))
     unused = _unused_money(rule, assignments, context)
     if unused is not None:
         asks.append(f"您提到的{unused.text.strip()}没有用于这项计算，它是指什么？")
@@ -159,6 +165,20 @@ def _rivals(rule: Rule, slot: Slot, derived: Mapping[str, Slot]) -> bool:
         )
         and slot.name in rule.base_slots
     )
+
+
+def _failed_on_a_guess(rule: Rule, assignments: Mapping[str, Assignment], calc: Calculation) -> list[str]:
+    failed = {c.name for c in calc.conditions if c.status == UNMET}
+    asks = []
+    for spec in rule.conditions:
+        item = assignments.get(spec.slot)
+        if spec.label in failed and item is not None and item.how in INFERRED_READINGS and rule.has_input(spec.slot):
+            slot = rule.input(spec.slot)
+            asks.append(
+                f"{slot.label} = {format_quantity(item.value, slot.kind)}，但这个数字不一定是指它。"
+                + (slot.question or f"请确认{slot.label}。")
+            )
+    return asks
 
 
 def _contradicted_before(text: str, item: Assignment, context: QuestionContext, read: Mapping[str, Assignment]) -> bool:

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from assistant.amounts import find_amounts, format_money, format_quantity, to_halfwidth
+from assistant.amounts import find_amounts, format_money, to_halfwidth
 from assistant.calc_apply import (
     EXTRA_ONLY,
     RENT_SLOT,
@@ -61,7 +61,6 @@ from assistant.calc_apply import (
 )
 from assistant.calc_certainty import excluded_item, uncertain_reading
 from assistant.calc_inputs import (
-    INFERRED_READINGS,
     Assignment,
     articles_named,
     cue_occurrences,
@@ -72,12 +71,10 @@ from assistant.calc_inputs import (
 )
 from assistant.calc_sum import plan_combined
 from assistant.calculator import (
-    UNMET,
     Calculation,
     by_year,
     calculate,
     combine,
-    describe_formula,
     shared_caps,
 )
 from assistant.figures import (
@@ -203,30 +200,11 @@ def _unless_uncertain(outcome: CalcOutcome, context: QuestionContext) -> CalcOut
         # what a clause leaves out ("其中空调、电脑30万" is no second purchase of equipment)
         question = next((q for rule in dict.fromkeys(outcome.parts) if (q := excluded_item(rule, context))), None)
     else:
-        question = _failed_on_a_guess(outcome.rule, calc, context) or uncertain_reading(
-            outcome.rule, rule_inputs(outcome.rule, context), context
-        )
+        question = uncertain_reading(outcome.rule, rule_inputs(outcome.rule, context), context, calc)
     if question is None:
         return outcome
     reading = dataclasses.replace(calc, amount_yuan=None, amount_min_yuan=None, alternatives=(), missing=(question,))
     return CalcOutcome(outcome.rule, outcome.inputs, None, question, parts=outcome.parts, reading=reading)
-
-
-def _failed_on_a_guess(rule: Rule, calc: Calculation, context: QuestionContext) -> str | None:
-    """The question to ask when the rule fails a condition only on a figure bound to it by its kind, not by a word of
-    the question ("一年最多奖多少" is no "保持正增长1年"): "不符合" would be stated on a guess."""
-    assignments = rule_inputs(rule, context)
-    for spec in rule.conditions:
-        item = assignments.get(spec.slot)
-        failed = any(c.name == spec.label and c.status == UNMET for c in calc.conditions)
-        if failed and item is not None and item.how in INFERRED_READINGS and rule.has_input(spec.slot):
-            slot = rule.input(spec.slot)
-            return (
-                f"{rule.name}（{rule.article_label}）：{describe_formula(rule)}。\n"
-                f"我的理解：{slot.label} = {format_quantity(item.value, slot.kind)}，但这个数字不一定是指它。\n"
-                f"为避免算错，请先确认：{slot.question or '请确认' + slot.label + '。'}"
-            )
-    return None
 
 
 def _plan_single(context: QuestionContext, rules: Sequence[Rule], scored: list[Scored]) -> CalcOutcome:

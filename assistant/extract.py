@@ -93,13 +93,12 @@ def rival_windows(
                     continue  # the chosen window itself, or a window sharing one of its clauses
                 candidate = "".join(clauses[i:j]).strip().rstrip(",，:：;；。")
                 found = {m.group(0) for m in value.finditer(candidate)}
-                if (
-                    not found
-                    or found == stated
-                    or not chosen <= {g for g in grams if g in normalise_question(candidate)}
-                ):
+                if not found or found == stated:
                     continue
-                score = _window_score(candidate, grams)
+                normalised = normalise_question(candidate)
+                if not all(g in normalised for g in chosen):
+                    continue
+                score = matched_weight(normalised, grams) - 0.01 * len(candidate)  # _window_score, normalised once
                 if pick is None or score > pick[0]:
                     pick = (score, candidate)
         if pick is not None:

@@ -71,6 +71,14 @@ def scope() -> Scope:
             "",
         ),
         ("我在西湖区住了十年，孩子在这上学，想问问明天天气怎么样", "想问问明天天气怎么样", "off_topic"),
+        # where the company applied decides 第四十一条's "通过西湖区申报": not background
+        (
+            "浙江文化艺术发展基金资助了我们40万，不过当时是在拱墅区申报的，西湖区的配套能拿多少？",
+            "西湖区的配套能拿多少？",
+            "other_region",
+        ),
+        # where it came from is
+        ("我们公司原来在滨江注册，去年迁到西湖区，今年买了工业机器人，能补多少？", "能补多少？", ""),
     ],
 )
 def test_scope_judges_a_long_question_by_its_asking_part(scope, question, focus, reason):
@@ -112,20 +120,3 @@ def test_the_real_cutter_finds_no_article_topic_in_a_notice_question(fake_assist
         "document_about"
     ]
     assert topic_words("研发补助", fake_assistant.retriever.lexicon.topic_cutter)
-
-
-@pytest.mark.parametrize(
-    ("question", "focus", "reason"),
-    [
-        # where the company applied decides 第四十一条's "通过西湖区申报": not background
-        (
-            "浙江文化艺术发展基金资助了我们40万，不过当时是在拱墅区申报的，西湖区的配套能拿多少？",
-            "西湖区的配套能拿多少？",
-            "other_region",
-        ),
-        # where it came from is
-        ("我们公司原来在滨江注册，去年迁到西湖区，今年买了工业机器人，能补多少？", "能补多少？", ""),
-    ],
-)
-def test_a_place_where_the_company_acts_now_is_not_background(scope, question, focus, reason):
-    assert scope.refusal_reason(question, focus) == reason
