@@ -26,6 +26,7 @@ from assistant.feedback import (
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 5
 DOWN_RETRY_S = 30
+_SCHEMA_LOCK = 0x7869_6875  # any constant every worker of this app shares ("xihu")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -65,12 +66,12 @@ class PostgresFeedbackStore:
         with psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S) as connection:
             if not self._ready:
                 with self._setup_lock:
-                    # Two workers creating the table at once: the loser's CREATE fails on the type; fine.
-                    try:
-                        connection.execute(_SCHEMA)
-                        connection.commit()
-                    except psycopg.errors.UniqueViolation:
-                        connection.rollback()
+                    # Workers (processes) creating the table at once: CREATE … IF NOT EXISTS alone races (the
+                    # loser fails on the table or its row type, and the vote it carried would be lost), so the
+                    # creation is serialised by a transaction-scoped advisory lock on the server.
+                    connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                    connection.execute(_SCHEMA)
+                    connection.commit()
                     self._ready = True
             yield connection
 

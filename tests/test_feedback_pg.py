@@ -179,3 +179,35 @@ def test_votes_from_many_threads_of_two_stores_all_land_once(cluster, tmp_path):
     rows = stores[0].rows()
     assert sorted(r["id"] for r in rows) == list(range(1, 81))
     assert {r["question"] for r in rows} == {f"问题{n}-{i}" for n in range(8) for i in range(10)}
+
+
+def test_workers_starting_together_on_an_empty_database_lose_no_vote(cluster):
+    """Every worker creates the table on its first vote; racing CREATE … IF NOT EXISTS fails the loser's
+    transaction (DuplicateTable / UniqueViolation on the row type) and its vote with it (CI saw this once)."""
+    import psycopg
+
+    from assistant.feedback_pg import PostgresFeedbackStore
+
+    workers = 8
+    for attempt in range(6):  # the race is narrow: several empty databases
+        with psycopg.connect(cluster.url, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE fresh{attempt}")
+        url = cluster.url.rsplit("/", 1)[0] + f"/fresh{attempt}"
+        stores = [PostgresFeedbackStore(url) for _ in range(workers)]
+        start = threading.Barrier(workers)
+        errors: list[Exception] = []
+
+        def first_vote(n: int) -> None:
+            try:
+                start.wait()
+                stores[n].add(f"第{n}个工作进程的第一票", "答", ["A1"], "up")
+            except Exception as error:  # collected: an exception in a thread would not fail the test
+                errors.append(error)
+
+        threads = [threading.Thread(target=first_vote, args=(n,)) for n in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert len(stores[0].rows()) == workers
