@@ -27,6 +27,7 @@ from typing import Any
 from assistant.amounts import Above, Amount, format_money, format_money_en, format_quantity, parse_quantity, tidy
 from assistant.numerals import int_to_cn
 from assistant.rules import ConditionSpec, Rule, Slot, close_rule_ids, find_rule
+from assistant.vocabulary import words
 
 MET, UNMET, UNKNOWN = "met", "unmet", "unknown"
 OP_SYMBOLS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
@@ -58,8 +59,6 @@ LIMITS = {
     "weight": Decimal("1e7"),
     "count": Decimal("1e6"),
 }
-YES_WORDS = ("是", "是的", "对", "有", "符合", "属于", "yes", "y", "true", "1", "已", "已备案")
-NO_WORDS = ("否", "不是", "不", "没有", "无", "不符合", "不属于", "no", "n", "false", "0", "未")
 CENT = Decimal("0.01")
 
 
@@ -655,9 +654,9 @@ def _coerce_flag(slot: Slot, raw: Any) -> bool:
         if raw in (0, 1):
             return bool(raw)
     text = str(raw).strip().lower()
-    if text in (word.lower() for word in (*slot.no, *NO_WORDS)):
+    if text in (word.lower() for word in (*slot.no, *words("calc_no_words"))):
         return False
-    if text in (word.lower() for word in (*slot.yes, *YES_WORDS)):
+    if text in (word.lower() for word in (*slot.yes, *words("calc_yes_words"))):
         return True
     raise ValueError(f"「{slot.label}」请回答“是”或“否”，收到“{_shown(raw)}”。")
 

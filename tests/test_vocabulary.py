@@ -57,6 +57,20 @@ def test_a_word_list_becomes_an_alternation_that_tries_longer_words_first(tmp_pa
         loaded.words("nope")
 
 
+def test_a_bare_yes_or_no_in_a_word_list_is_refused_not_read_as_true(tmp_path: Path) -> None:
+    path = tmp_path / "language.yaml"
+    path.write_text("words:\n  calc_yes_words: [是, yes]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="quote yes/no"):
+        vocab.Vocabulary.load(path)
+    path.write_text("words:\n  calc_yes_words: [是, 'yes']\n", encoding="utf-8")
+    assert vocab.Vocabulary.load(path).words("calc_yes_words") == ("是", "yes")
+
+
+def test_the_calculator_reads_yes_and_no_words_from_the_vocabulary() -> None:
+    assert {"yes", "true", "是"} <= set(vocab.words("calc_yes_words"))
+    assert {"no", "false", "否"} <= set(vocab.words("calc_no_words"))
+
+
 def test_the_notice_facts_are_the_notice_own_words(notice_text: str) -> None:
     facts = vocab.notice_facts()
     assert facts.title in notice_text
