@@ -20,6 +20,7 @@ from assistant.asks import ask_focus, names_topic
 from assistant.conversation import Reading, read_turn
 from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value, rival_windows, stated_figure
 from assistant.guard import unknown_citations, unsupported_claims
+from assistant.homophones import Correction, Homophones
 from assistant.notice_asks import notice_aspects
 from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.retrieve import Lexicon, Retriever, matched_weight, normalise_question, question_words, topic_words
@@ -48,6 +49,8 @@ _BUDGET_WORD = pattern("answer_budget_word")
 _ASK_SPLIT = re.compile(r"(?<=[？?])\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _LIST_ARTICLES = pattern("answer_list_articles")
 _ASKS_FIGURE = pattern("answer_asks_figure")
+_ASKS_ARTICLE = pattern("answer_asks_article")
+_CONFIRMS_DEPARTMENT = pattern("answer_confirms_department", flags=re.I)
 
 
 class QuestionError(ValueError):
@@ -75,6 +78,9 @@ class Turn:
     unstated: UnstatedAsk | None = None  # route "unstated": what was asked that the notice never gives
     summed: Answer | None = None  # route "stated_sum": the total of the budget lines asked for, composed
     focus: str = ""  # the asking part of a long question, the story before it set apart (asks.ask_focus)
+    titled: tuple[tuple[Chunk, ...], tuple[str, ...]] = ((), ())  # route "titled": the articles, the title words
+    heard: tuple[Correction, ...] = ()  # homophone typos read as the notice's words ("高心技术企业" -> 高新技术企业)
+    typed: str = ""  # the question as typed, when `heard` changed it
 
 
 @dataclass(frozen=True)
@@ -298,12 +304,20 @@ class Assistant:
         scope = Scope.load(settings.knowledge_dir / "scope.yaml")
         if chat_model is None:
             chat_model = make_chat_model(settings)
-        return cls(settings, retriever, rules, scope, chat_model)
+        assistant = cls(settings, retriever, rules, scope, chat_model)
+        _ = assistant.homophones  # built now (~0.3 s), not on the first question
+        return assistant
 
     # -- public API ----------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[dict[str, str]] | None = None) -> Answer:
         """Answer one question (with earlier turns for follow-ups). Raises QuestionError for unusable input."""
         return self.chain.invoke({"question": question, "history": list(history or [])})
+
+    @cached_property
+    def homophones(self) -> Homophones:
+        """The notice's and the everyday entries' wording by sound, to read homophone typos (built once)."""
+        everyday = [text for texts in self.retriever.everyday.values() for text in texts]
+        return Homophones([chunk.text for chunk in self.retriever.chunks], everyday)
 
     @cached_property
     def chain(self) -> Any:
@@ -319,7 +333,8 @@ class Assistant:
 
     # -- steps -----------------------------------------------------------------------------------
     def _prepare(self, inputs: dict[str, Any]) -> Turn:
-        question = validate_question(inputs.get("question"), self.settings)
+        typed = validate_question(inputs.get("question"), self.settings)
+        question, heard = self.homophones.correct(typed) if detect_language(typed) == "zh" else (typed, ())
         reading = read_turn(question, inputs.get("history"), self, self.retriever.lexicon.contrasts)
         cut = self.retriever.lexicon.topic_cutter
         focus = ask_focus(question, lambda clause: names_topic(topic_words(clause, cut)))
@@ -329,6 +344,8 @@ class Assistant:
             language=detect_language(question),
             reading=reading,
             focus=focus,
+            heard=heard,
+            typed=typed if heard else "",
         )
 
     # -- conversation.TopicJudge: whether a turn has a topic of its own -----------------------------
@@ -441,6 +458,15 @@ class Assistant:
             return replace(turn, route="department")
         if named and not turn.wants:
             return replace(turn, route="lookup")
+        if not named and not turn.wants and turn.language == "zh" and _ASKS_ARTICLE.search(question):
+            # "人才相关的是哪条": the articles whose titles name the topic, among those retrieved
+            chunks, words = self.retriever.articles_titled(
+                turn.standalone, {h.chunk.id for h in turn.hits[:TITLED_DEPTH]}
+            )
+            if len(chunks) == 1:  # one article: its sentence closest to the question is the answer, as for any fact
+                return replace(turn, route="fact", hits=tuple(h for h in turn.hits if h.chunk.id == chunks[0].id))
+            if chunks:
+                return replace(turn, route="titled", titled=(tuple(chunks), tuple(words)))
         if not named and not self._relevant(turn):
             runner_up = self._topic_runner_up(turn) or self._focused(turn)
             if runner_up is None:
@@ -510,6 +536,10 @@ class Assistant:
                 )
             case "calculation":
                 answer = phrasing.calculation_answer(turn.question, turn.outcome, turn.language, self.retriever.by_id)
+                asked = normalise_question(turn.question)
+                if WANTS["department"].search(asked) or _CONFIRMS_DEPARTMENT.search(asked):
+                    # "…给多少钱 是区科技局管吗": the amount, and who is responsible right after it
+                    answer = phrasing.with_units(answer, self.retriever.by_id)
             case "department_articles":
                 units = self.retriever.departments_in(turn.standalone)
                 answer = phrasing.department_articles(
@@ -530,6 +560,8 @@ class Assistant:
             case "lookup":
                 chunk = turn.hits[0].chunk
                 answer = phrasing.article_answer(turn.question, chunk, turn.language)
+            case "titled":
+                answer = phrasing.titled_articles(turn.question, *turn.titled, turn.language)
             case _:
                 answer = self._fact_answers(turn)
         answer = self._verify(turn, replace(answer, route=answer.route or turn.route))
@@ -541,6 +573,9 @@ class Assistant:
         """The reading the answer rests on, and — when the question was joined to the earlier one — a first line
         saying so ("（接上一问：紫金港买进口工业机器人有什么补贴）"), so a wrong join is seen at a glance."""
         reading = turn.reading
+        if turn.heard:  # "（“高心技术企业”按“高新技术企业”理解）": a wrong reading is seen at once
+            heard = "，".join(f"“{c.typed}”按“{c.read_as}”理解" for c in turn.heard)
+            answer = replace(answer, answer=f"（{heard}）\n{answer.answer}", question=turn.typed)
         if reading is None:
             return replace(answer, reading=turn.standalone)
         note = reading.note(turn.language)
@@ -765,6 +800,8 @@ RUNNER_UP_RATIO = 0.8
 # (set on dev27's 流片 follow-up; checked on dev..dev35).
 JOINED_OWN_FIT = 0.5
 RUNNER_UP_TOPIC = 0.5
+# "人才相关的是哪条": articles whose titles name the topic are listed when among this many retrieved (set on dev41)
+TITLED_DEPTH = 5
 
 
 def _content_words(text: str) -> set[str]:

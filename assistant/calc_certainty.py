@@ -26,7 +26,7 @@ from assistant.amounts import Amount, format_quantity
 from assistant.calc_apply import QuestionContext
 from assistant.calc_inputs import INFERRED_READINGS, Assignment, follow_up_start, negation_before
 from assistant.calculator import UNMET, Calculation, describe_formula
-from assistant.figures import clause_begin, year_of
+from assistant.figures import clause_begin, excluded_words, year_of
 from assistant.rules import NUMERIC_KINDS, Rule, Slot
 from assistant.vocabulary import pattern
 
@@ -38,7 +38,6 @@ _CONTRADICTION = pattern("calc_contradiction")
 # a clause ends at its punctuation, an English sentence's full stop, or the end of a bracketed aside
 _CLAUSE_END = pattern("calc_segment_break", r"{}|\.\s|[)）]")
 _EXCLUDED = pattern("calc_excluded_in_clause")
-_ITEM_SPLIT = pattern("calc_excluded_item_split")
 _DATED = pattern("calc_relative_year", r"(?:(?:19|20)?\d\d\s*年(?:度)?|{})")
 
 
@@ -98,7 +97,7 @@ def excluded_item(rule: Rule, context: QuestionContext) -> str | None:
     """For a sum of items: the question to ask when one item's sum is for what the rule's clause leaves out of its
     base ("(不含空调、电脑等办公类设备)" and "其中空调、电脑这些办公设备30万"); None when no item is."""
     excluded = _EXCLUDED.search(rule.clause)
-    amount = _money_named_by(_excluded_words(rule), context) if excluded else None
+    amount = _money_named_by(excluded_words(rule), context) if excluded else None
     if excluded is None or amount is None:
         return None
     return (
@@ -123,17 +122,7 @@ def _unused_money(rule: Rule, assignments: Mapping[str, Assignment], context: Qu
     ]
     used = {item.position for item in assignments.values()}
     # the earlier turn's figures were the earlier question's
-    return _money_named_by(others + _excluded_words(rule), context, used, follow_up_start(context.text) or 0)
-
-
-def _excluded_words(rule: Rule) -> list[str]:
-    """The items the rule's clause leaves out of its base: 空调, 电脑 of "(不含空调、电脑等办公类设备)"."""
-    return [
-        word
-        for excluded in _EXCLUDED.finditer(rule.clause)
-        for word in _ITEM_SPLIT.split(excluded.group(1).lower())
-        if len(word) >= 2
-    ]
+    return _money_named_by(others + excluded_words(rule), context, used, follow_up_start(context.text) or 0)
 
 
 def _money_named_by(

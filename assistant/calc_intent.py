@@ -82,6 +82,7 @@ from assistant.figures import (
     with_count_windows,
     with_date_gap,
     with_english_items,
+    with_excluded_parts,
     with_monthly_rents,
     with_registration_years,
     with_scaled_follow_up,
@@ -141,7 +142,8 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     amounts, month_products = with_monthly_rents(text, amounts, rent_products)
     amounts, scaled_products = with_scaled_follow_up(text, amounts, follow_up)
     amounts, share_products, referents = with_shares_of(text, amounts)
-    products = {**products, **scaled_products, **share_products}
+    amounts, net_products = with_excluded_parts(text, amounts, relevant)
+    products = {**products, **scaled_products, **share_products, **net_products}
     rent_products = {**rent_products, **month_products}
     amounts, year_notes = with_registration_years(text, amounts)
     amounts, day_notes = with_date_gap(text, amounts, relevant)
@@ -200,7 +202,11 @@ def _unless_uncertain(outcome: CalcOutcome, context: QuestionContext) -> CalcOut
         # what a clause leaves out ("其中空调、电脑30万" is no second purchase of equipment)
         question = next((q for rule in dict.fromkeys(outcome.parts) if (q := excluded_item(rule, context))), None)
     else:
-        question = uncertain_reading(outcome.rule, rule_inputs(outcome.rule, context), context, calc)
+        # a sum the clause leaves out, given beside the total ("买设备1250万，空调、电脑30万": inside it or not?); one
+        # given inside it ("其中…30万") was already taken off (figures.with_excluded_parts)
+        question = excluded_item(outcome.rule, context) or uncertain_reading(
+            outcome.rule, rule_inputs(outcome.rule, context), context, calc
+        )
     if question is None:
         return outcome
     reading = dataclasses.replace(calc, amount_yuan=None, amount_min_yuan=None, alternatives=(), missing=(question,))

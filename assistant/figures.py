@@ -8,6 +8,8 @@ A question gives its facts in many forms; these functions turn each form into th
 - a follow-up that scales the earlier figure ("保费要是翻一倍呢");
 - a year of registration as the years up to the notice's year ("2017年注册的", "registered two years ago");
 - two dates as the days between them where a rule's days slot has its cue ("6月20日比赛，6月5日备案");
+- a part the rule's clause leaves out of its base, given inside a total ("设备共600万元，其中空调、电脑等办公设备80万元"
+  -> 520万元 when the clause says "(不含空调、电脑等办公类设备)");
 - counts inside or outside a counting window ("1家是毕业2年后才通过的"), English item counts ("two of our products");
 - the year a figure is dated by (2023年 / 去年 / 今年) and the years of a schedule a question picks ("第三年", "前两年").
 calc_intent calls them in plan_calculation; each returns new amounts and never changes the text.
@@ -297,6 +299,51 @@ def with_shares_of(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], 
         referents.append((at, amount.end))
     result.sort(key=lambda item: item.start)
     return result, products, referents
+
+
+_EXCLUDED = pattern("calc_excluded_in_clause")
+_ITEM_SPLIT = pattern("calc_excluded_item_split")
+_PART_OF_TOTAL = pattern("calc_part_of_total", flags=re.IGNORECASE)
+
+
+def excluded_words(rule: Rule) -> list[str]:
+    """The items the rule's clause leaves out of its base: 空调, 电脑 of "(不含空调、电脑等办公类设备)"."""
+    return [
+        word
+        for excluded in _EXCLUDED.finditer(rule.clause)
+        for word in _ITEM_SPLIT.split(excluded.group(1).lower())
+        if len(word) >= 2
+    ]
+
+
+def with_excluded_parts(
+    text: str, amounts: Sequence[Amount], rules: Sequence[Rule]
+) -> tuple[list[Amount], dict[int, str]]:
+    """A total less the part a rule's clause leaves out of its base, when the question gives the part inside the
+    total: "购买仪器设备共600万元，其中空调和电脑等办公设备80万元" with "(不含空调、电脑等办公类设备)" -> 520万元, in
+    the total's place, the working shown. The part's clause must open with 其中/包括 (it is inside the total) and
+    name an excluded item; the total is the latest sum of money before it in the same sentence. A part given
+    without 其中 may or may not be inside the total: it is left for calc_certainty to ask about."""
+    words = [word for rule in rules for word in excluded_words(rule)]
+    lowered = text.lower()
+    result = list(amounts)
+    products: dict[int, str] = {}
+    for part in amounts:
+        begin = clause_begin(lowered, part.start)
+        clause = lowered[begin : part.start]
+        if part.kind != "money" or not _PART_OF_TOTAL.search(clause) or not any(w in clause for w in words):
+            continue
+        sentence = clause_begin(lowered, part.start, SENTENCE_END)
+        totals = [a for a in result if a.kind == "money" and sentence <= a.start and a.end <= begin]
+        if not totals or totals[-1].value <= part.value:
+            continue
+        total = totals[-1]
+        net = tidy(total.value - part.value)
+        result[result.index(total)] = Amount(net, "money", total.text, total.start, total.end)
+        result.remove(part)
+        item = text[begin : part.start].strip()
+        products[total.start] = f"{format_money(total.value)} − {item}{format_money(part.value)} = {format_money(net)}"
+    return result, products
 
 
 def with_monthly_rents(

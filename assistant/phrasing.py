@@ -221,6 +221,25 @@ def article_answer(question: str, chunk: Chunk, language: str) -> Answer:
     )
 
 
+def titled_articles(question: str, chunks: Sequence[Chunk], words: Sequence[str], language: str) -> Answer:
+    """ "人才相关的是哪条": the articles whose titles name the topic, each with its title and first sentence, saying
+    which title words were matched so that a reader sees how the question was read."""
+    named = "、".join(f"“{word}”" for word in words)
+    listed = "、".join(f"{c.label}（{c.title}）" for c in chunks)
+    text = f"标题中含{named}的条款有{len(chunks)}条：{listed}。"
+    quotes = [(c, _opening(c)) for c in chunks]
+    text += "\n\n" + "\n".join(_quote(c, sentence) for c, sentence in quotes)
+    evidence = tuple(Citation(c.id, c.label, sentence) for c, sentence in quotes)
+    return Answer(question, text, tuple(c.id for c in chunks), evidence, language=language, route="titled")
+
+
+def _opening(chunk: Chunk) -> str:
+    """An article's title and the sentence after it, the way a reader would start reading it out."""
+    from assistant.extract import sentences
+
+    return "".join(sentences(chunk)[:2]).strip()
+
+
 def _section_numeral(chunk: Chunk) -> str:
     from assistant.numerals import int_to_cn
 
@@ -451,6 +470,16 @@ def refusal(question: str, language: str, reason: str) -> Answer:
     if language == "en":
         text = _refusal_en() + text
     return Answer(question, text, refused=True, language=language, route="out_of_scope", notes=(f"refused: {reason}",))
+
+
+def with_units(answer: Answer, chunks: Mapping[str, Chunk]) -> Answer:
+    """The answer with the 责任单位 of the article it cites first, right after its lead line."""
+    chunk = chunks.get(answer.citations[0]) if answer.citations else None
+    if chunk is None or not _units(chunk):
+        return answer
+    lead, _, rest = answer.answer.partition("\n")
+    line = f"责任单位（{chunk.label}）：{_units(chunk)}。"
+    return replace(answer, answer=f"{lead}\n{line}\n{rest}" if rest else f"{lead}\n{line}")
 
 
 def calculation_answer(question: str, outcome: Any, language: str, chunks: Mapping[str, Chunk]) -> Answer:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -93,6 +93,10 @@ def content_words(text: str) -> set[str]:
 
 # A character pair across two words of the question ("全区水稻" -> "区水") is weaker evidence of a sentence.
 CROSSING_WEIGHT = 0.5
+# "人才相关的是哪条": a word in at most this many article titles names those articles; more (产业) names none
+TITLE_SPECIFIC = 3
+# a body word in at most this many chunks is a topic of its own: titles that do not hold it cannot answer it
+BODY_SPECIFIC = 2
 
 
 def question_words() -> frozenset[str]:
@@ -318,6 +322,28 @@ class Retriever:
                     continue
                 found.append(self.aliases[alias])
         return found
+
+    def articles_titled(self, question: str, among: Collection[str]) -> tuple[list[Chunk], list[str]]:
+        """The articles whose titles name the question's topic ("人才相关的政策是哪一条" -> 第十九条 and 第三十二条,
+        "有没有讲区块链的条款" -> 第三十三条), and the title words that matched. A topic word in at most TITLE_SPECIFIC
+        titles names them; the articles whose titles hold the most of those (rarer words weigh more) are the answer.
+        Nothing when no topic word is that specific, or when another topic word the notice states in a few chunks
+        only ("人才公寓" if it did) is in none of those articles: their titles do not answer it. Only articles `among`
+        the retrieved ones are named: a title word can mislead ("农业转移人口市民化" is no farming article)."""
+        articles = [c for c in self.chunks if c.kind == "article"]
+        words = topic_words(question, self.lexicon.topic_cutter)
+        in_titles = {w: [c for c in articles if w in c.title] for w in words}
+        specific = {w: titled for w, titled in in_titles.items() if 0 < len(titled) <= TITLE_SPECIFIC}
+        if not specific:
+            return [], []
+        scores = {c.id: sum(1 / len(titled) for titled in specific.values() if c in titled) for c in articles}
+        best = max(scores.values())
+        chosen = [c for c in articles if scores[c.id] == best and c.id in among]
+        for word in words:
+            stating = [c for c in self.chunks if word in c.text]
+            if 0 < len(stating) <= BODY_SPECIFIC and not any(c in stating for c in chosen):
+                return [], []
+        return chosen, [w for w in specific if any(c in specific[w] for c in chosen)] if chosen else []
 
     def articles_of(self, unit: str) -> list[Chunk]:
         """Articles whose 责任单位 include the unit, and sections it leads."""

@@ -42,7 +42,9 @@ class Vocabulary:
     def load(cls, path: Path) -> Vocabulary:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         word_lists = {str(k): tuple(str(w) for w in (v or ())) for k, v in (raw.get("words") or {}).items()}
-        unquoted = sorted(str(k) for k, v in (raw.get("words") or {}).items() if any(isinstance(w, bool) for w in v or ()))
+        unquoted = sorted(
+            str(k) for k, v in (raw.get("words") or {}).items() if any(isinstance(w, bool) for w in v or ())
+        )
         if unquoted:  # YAML reads a bare yes/no/true/false as a boolean: the word would silently become "True"
             raise ValueError(f"{path.name}: quote yes/no/true/false in the word lists {unquoted}")
         patterns = {str(k): str(v) for k, v in (raw.get("patterns") or {}).items()}

@@ -197,7 +197,7 @@ def test_workers_starting_together_on_an_empty_database_lose_no_vote(cluster):
         start = threading.Barrier(workers)
         errors: list[Exception] = []
 
-        def first_vote(n: int) -> None:
+        def first_vote(n: int, start: threading.Barrier = start, stores: list = stores, errors: list = errors) -> None:
             try:
                 start.wait()
                 stores[n].add(f"第{n}个工作进程的第一票", "答", ["A1"], "up")

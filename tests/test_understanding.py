@@ -109,8 +109,9 @@ def test_a_calculation_that_still_needs_a_figure_asks_back(fake_assistant):
 
 
 def test_a_sum_for_what_the_clause_leaves_out_asks_back(fake_assistant):
+    # beside the total, not said to be inside it (其中: then it is taken off, tests/test_parts_and_sums.py)
     outcome = _plan(
-        "生物医药公司在紫金港科技城注册满两年。今年技改买仪器设备一共花了1250万，其中空调、电脑这些办公设备30万，"
+        "生物医药公司在紫金港科技城注册满两年。今年技改买仪器设备花了1250万，空调、电脑这些办公设备30万，"
         "实际投资和立项金额一致。设备补贴最多多少？",
         fake_assistant,
     )

@@ -1,0 +1,59 @@
+"""dev41's classes, on the fake embedder: figures that are parts of other figures, awards asked for together, a
+topic looked up by its articles' titles, who is responsible asked beside an amount."""
+
+from __future__ import annotations
+
+from assistant.calc_intent import plan_calculation
+
+BIOMED = "我们是紫金港科技城的生物医药企业，2022年完成注册。今年做了一个技改项目，"
+
+
+def _plan(question: str, fake_assistant):
+    return plan_calculation(question, fake_assistant.rules)
+
+
+def test_a_part_the_clause_leaves_out_given_inside_its_total_is_taken_off_the_total(fake_assistant):
+    outcome = _plan(
+        BIOMED + "购买仪器设备共600万元，其中空调和电脑等办公设备80万元，实际投资和立项金额一致。最多能补贴多少？",
+        fake_assistant,
+    )
+    assert outcome.calculation.amount_yuan == 208_000  # (600万 − 80万) × 4%
+    assert "600万元 − 其中空调和电脑等办公设备80万元 = 520万元" in outcome.calculation.trace
+
+
+def test_a_left_out_part_given_beside_the_total_is_asked_about_not_guessed(fake_assistant):
+    outcome = _plan(BIOMED + "购买仪器设备600万元，空调和电脑80万元，最多能补贴多少？", fake_assistant)
+    assert outcome.calculation is None or outcome.calculation.amount_yuan is None
+    assert "80万" in outcome.clarification
+
+
+def test_which_article_is_about_a_topic_lists_the_articles_whose_titles_name_it(fake_assistant):
+    from assistant import phrasing
+
+    question = "有企业打电话问人才相关的政策，是文件里哪一条？"
+    retriever = fake_assistant.retriever
+    chunks, words = retriever.articles_titled(question, among={"A32", "A19", "END"})
+    assert [c.id for c in chunks] == ["A19", "A32"] and words == ["人才"]
+    answer = phrasing.titled_articles(question, chunks, words, "zh")
+    assert answer.answer.startswith(
+        "标题中含“人才”的条款有2条：第十九条（全面实施高层次科技人才引育政策）、第三十二条（"
+    )
+    # a more specific word the notice states in a chunk or two, and no chosen article holds, is not a title question
+    assert retriever.articles_titled("人才相关的区块链政策是哪条", among={"A19", "A32"}) == ([], [])
+
+
+def test_a_topic_one_title_names_is_answered_from_that_article_not_refused(fake_assistant):
+    answer = fake_assistant.ask("文件里有没有专门讲区块链产业的条款？第几条？")
+    assert not answer.refused and answer.citations[0] == "A33"
+    assert "第三十三条（鼓励区块链产业集聚发展）" in answer.answer
+
+
+def test_a_title_word_that_misleads_names_no_article_outside_the_retrieved_ones(fake_assistant):
+    answer = fake_assistant.ask("农业的是哪几条")
+    assert "A64" not in answer.citations  # 有序推进农业转移人口市民化 is no farming article
+
+
+def test_an_amount_asked_with_who_is_responsible_gets_both(fake_assistant):
+    answer = fake_assistant.ask("新雏鹰企业 第一次认定 给多少钱 是区科技局管吗")
+    assert answer.amount_yuan == 500_000
+    assert "责任单位（第十八条）：区科技局" in answer.answer[:120]
