@@ -85,9 +85,14 @@ def plan_combined(context: QuestionContext, rules: Sequence[Rule], scored: Seque
     if follow_up is not None and TOTAL.search(text, follow_up) and _ADDS.search(text, follow_up):
         follow_up = None  # "再加买6台进口的，一共能补多少？" adds an item to the earlier turn's: one list
     body = text[:follow_up] if follow_up is not None else text
+    if follow_up is not None and TOTAL.search(text, follow_up):
+        # "那我们新认证了有机和绿色，还评上市级龙头，一共多少？" lists its own items and sums them: the earlier
+        # turn's items are not among them (its shared facts still are); blanked so positions keep their place
+        own = " " * follow_up + text[follow_up:]
+        if _listed(own):
+            body, follow_up = own, None
     total = TOTAL.search(body)
-    # "承担了一项国家重点科研任务" counts one thing: 一项/一件 alone lists no second award
-    listed = any(match.group(0) not in words("calc_single_item") for match in _ITEM_WORD.finditer(body))
+    listed = _listed(body)
     scores = {item[2].id: item[0] for item in scored}
     if _EACH.search(body) or (not total and EXTRA_ONLY.search(body)):
         listed = False
@@ -152,6 +157,12 @@ def plan_combined(context: QuestionContext, rules: Sequence[Rule], scored: Seque
     counted = len(calculations) > 1 or any(part.count is not None for part in kept)
     parts_rules = tuple(dict.fromkeys(part.rule for part in kept)) if counted else ()
     return outcome_of(kept[0].rule, kept[0].inputs, combined, parts_rules)
+
+
+def _listed(body: str) -> bool:
+    """Whether the text lists items with its item words (又, 还, 另外 …); "承担了一项国家重点科研任务" counts one thing:
+    一项/一件 alone lists no second award."""
+    return any(match.group(0) not in words("calc_single_item") for match in _ITEM_WORD.finditer(body))
 
 
 def _plan_side_by_side(
