@@ -4,6 +4,7 @@ the rule it names, with its own amounts and counts, added up under shared caps."
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,6 +48,7 @@ from assistant.vocabulary import pattern, words
 _ITEM_WORD = pattern("calc_item_word")
 _PIECE_BREAK = pattern("calc_item_word", r"{}|[；;，,、。？?！!]|[和与及](?![其他它])")
 _ADDS = pattern("calc_adds")
+_QUESTION_MARK = re.compile(r"[？?]")
 _EACH = pattern("calc_each")
 _TIMES = pattern("calc_times")
 COUNT_REACH = 8  # characters between a count and the option it counts ("两部作品各拿了市级")
@@ -94,7 +96,9 @@ def plan_combined(context: QuestionContext, rules: Sequence[Rule], scored: Seque
     total = TOTAL.search(body)
     listed = _listed(body)
     scores = {item[2].id: item[0] for item in scored}
-    if _EACH.search(body) or (not total and EXTRA_ONLY.search(body)):
+    extra = EXTRA_ONLY.search(body)
+    # "…能给多少啊？另外…有没有额外的？": the extra is asked after a question of its own, so both are asked
+    if _EACH.search(body) or (not total and extra and not _QUESTION_MARK.search(body, 0, extra.start())):
         listed = False
     if not total and not listed:
         return _plan_side_by_side(context, body, rules, scored, scores)

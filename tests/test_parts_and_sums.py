@@ -78,3 +78,12 @@ def test_a_follow_up_that_lists_its_own_awards_and_asks_the_total_sums_its_own(f
     )
     assert answer.amount_yuan == 140_000  # 有机 5万 + 绿色 4万 + 市级龙头 5万
     assert "5万元 + 4万元 + 5万元 = 14万元" in answer.answer
+
+
+def test_an_extra_award_asked_after_a_question_of_its_own_is_summed_with_the_first(fake_assistant):
+    both = fake_assistant.ask(
+        "今年终于上规了，第一次纳统，听说区里有奖励，能给多少啊？另外我这个厂原来是个体户后来转成公司的，有没有额外的？"
+    )
+    assert both.amount_yuan == 300_000 and "20万元 + 10万元 = 30万元" in both.answer
+    only = fake_assistant.ask("我们厂原来是个体户后来转成公司，今年首次上规纳统，有没有额外的奖励？")
+    assert "10万元" in only.answer.splitlines()[0] and only.amount_yuan != 300_000
