@@ -18,7 +18,7 @@ from assistant import phrasing
 from assistant.amounts import find_amounts
 from assistant.asks import ask_focus, names_topic
 from assistant.conversation import Reading, read_turn
-from assistant.extract import VALUE_PATTERNS, best_passage, extend_to_value, rival_windows, stated_figure
+from assistant.extract import SUPPORT, VALUE_PATTERNS, best_passage, extend_to_value, rival_windows, stated_figure
 from assistant.guard import unknown_citations, unsupported_claims
 from assistant.homophones import Correction, Homophones
 from assistant.notice_asks import notice_aspects
@@ -51,6 +51,7 @@ _LIST_ARTICLES = pattern("answer_list_articles")
 _ASKS_FIGURE = pattern("answer_asks_figure")
 _ASKS_ARTICLE = pattern("answer_asks_article")
 _CONFIRMS_DEPARTMENT = pattern("answer_confirms_department", flags=re.I)
+_ASKS_SUPPORT = pattern("answer_asks_support", flags=re.I)
 
 
 class QuestionError(ValueError):
@@ -696,7 +697,8 @@ class Assistant:
             if g not in question_words()
         }
         grams = {g: w for g, w in asked.items() if not self.scope.names_own_place(g.lower())} or asked
-        best = best_passage(grams, candidates, turn.wants)
+        support = not turn.wants and _ASKS_SUPPORT.search(normalise_question(turn.question))
+        best = best_passage(grams, candidates, SUPPORT if support else turn.wants)
         if best is not None and turn.reading is not None and turn.reading.joined:
             # a joined turn is answered by the window its own words fit ("…有租房补贴吗" → "流片补贴一年最多多少？": the
             # 流片 clause), unless the window the joined reading found fits them nearly as well

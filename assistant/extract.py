@@ -23,6 +23,10 @@ VALUE_PATTERNS = {
 }
 # What a question asking what support there is ("区块链企业有什么支持") is answered with: a sum or a share
 _SUPPORT_VALUE = re.compile(f"{VALUE_PATTERNS['amount'].pattern}|{VALUE_PATTERNS['percent'].pattern}")
+# "区块链企业有什么支持": `wants` SUPPORT prefers a window that grants ("通过房租补助、装修补贴等形式给予支持") to one
+# that only names the topic ("支持区块链企业开展区块链+的应用"), as a value kind is preferred for "多少"
+SUPPORT = "support"
+_SUPPORT_CLAUSE = pattern("extract_grant_words")
 _SENTENCE_END = re.compile(r"(?<=[。；;])")
 _CLAUSE_END = re.compile(r"(?<=[,，:：])")
 
@@ -36,7 +40,7 @@ def best_passage(grams: dict[str, float], chunks: Sequence[Chunk], wants: str) -
     nearest "对…" clause) must keep most of the best window's matched weight, so a figure granted to someone
     else ("单项冠军" when the question is about "专精特新") is never passed off as the answer.
     """
-    value = VALUE_PATTERNS.get(wants)
+    value = _SUPPORT_CLAUSE if wants == SUPPORT else VALUE_PATTERNS.get(wants)
     best: tuple[float, Chunk, str, str] | None = None
     best_valued: tuple[float, Chunk, str, str, str] | None = None
     for rank, chunk in enumerate(chunks):
@@ -52,7 +56,7 @@ def best_passage(grams: dict[str, float], chunks: Sequence[Chunk], wants: str) -
                     if value is None or (best_valued is not None and score <= best_valued[0]):
                         continue
                     k = next((k for k in range(i, j) if value.search(clauses[k])), None)
-                    if k is not None and _value_clause_fits(clauses[k], grams):
+                    if k is not None and (wants == SUPPORT or _value_clause_fits(clauses[k], grams)):
                         best_valued = (score, chunk, window, sentence, _subject_span(clauses, k))
     if best is None:
         return None

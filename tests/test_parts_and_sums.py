@@ -87,3 +87,9 @@ def test_an_extra_award_asked_after_a_question_of_its_own_is_summed_with_the_fir
     assert both.amount_yuan == 300_000 and "20万元 + 10万元 = 30万元" in both.answer
     only = fake_assistant.ask("我们厂原来是个体户后来转成公司，今年首次上规纳统，有没有额外的奖励？")
     assert "10万元" in only.answer.splitlines()[0] and only.amount_yuan != 300_000
+
+
+def test_what_support_a_topic_has_is_answered_by_the_clause_that_grants(fake_assistant):
+    answer = fake_assistant.ask("区块链企业有什么支持？")
+    assert answer.citations[0] == "A33"
+    assert "房租补助、装修补贴" in answer.answer.splitlines()[0]  # not "支持区块链企业开展区块链+的应用"
