@@ -158,7 +158,9 @@ def plan_combined(context: QuestionContext, rules: Sequence[Rule], scored: Seque
     if skipped:
         combined = dataclasses.replace(combined, notes=(*dict.fromkeys(skipped), *combined.notes))
     combined = _lead_with_hint(combined, context.hints)
-    counted = len(calculations) > 1 or any(part.count is not None for part in kept)
+    # a listed part that still lacks its figure keeps the sum the answer ("再加买6台进口的" with no price: the 10 domestic
+    # robots are computed as domestic and the imported ones named, not the whole read as imported)
+    counted = len(calculations) > 1 or any(part.count is not None for part in kept) or bool(skipped)
     parts_rules = tuple(dict.fromkeys(part.rule for part in kept)) if counted else ()
     return outcome_of(kept[0].rule, kept[0].inputs, combined, parts_rules)
 

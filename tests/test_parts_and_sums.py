@@ -93,3 +93,15 @@ def test_what_support_a_topic_has_is_answered_by_the_clause_that_grants(fake_ass
     answer = fake_assistant.ask("区块链企业有什么支持？")
     assert answer.citations[0] == "A33"
     assert "房租补助、装修补贴" in answer.answer.splitlines()[0]  # not "支持区块链企业开展区块链+的应用"
+
+
+def test_an_added_item_without_its_price_is_named_not_read_into_the_first_items_figures(fake_assistant):
+    answer = fake_assistant.ask(
+        "那要是再加买6台进口的，一共能补多少？",
+        [
+            {"role": "user", "content": "紫金港科技城企业买了10台国产机器人每台20万，能补多少？"},
+            {"role": "assistant", "content": "20万元"},
+        ],
+    )
+    assert answer.amount_yuan == 200_000  # the 10 domestic robots at 10%, not read as imported (5%: 10万)
+    assert "进口工业机器人资助还需补充信息" in answer.answer
