@@ -23,6 +23,9 @@ from assistant.vocabulary import pattern
 
 _POINTS_BACK = pattern("conversation_points_back", flags=re.I)
 _SWITCHES = pattern("conversation_switches", r"^\W*(?:{})")
+# the same words after an acknowledgement that asks nothing ("好的，茶的事情我知道了。另外问一下，…")
+_SWITCH_AFTER = pattern("conversation_switches", r"[。！!？?，,；;.]\s*(?:{})")
+_ASKING = pattern("asks_marker", flags=re.I)
 _TOTAL = pattern("conversation_total", flags=re.I)
 _MORE = pattern("conversation_more", flags=re.I)
 _REPLACES = pattern("conversation_replaces")
@@ -117,12 +120,18 @@ def read_turn(
 
 
 def without_switch(question: str) -> str:
-    """The turn without the words saying the topic changes ("换个问题，我女儿明年上小学…" -> "我女儿明年上小学…");
-    the turn as it is when it has none, or nothing else."""
+    """The turn without the words saying the topic changes ("换个问题，我女儿明年上小学…" -> "我女儿明年上小学…"), and
+    without an acknowledgement before them that asks nothing ("好的，茶的事情我知道了。另外问一下，…"); the turn as it
+    is when it has none, or nothing else."""
     text = question.strip()
-    found = _SWITCHES.match(text.lower())
+    found = _SWITCHES.match(text.lower()) or _switch_after_acknowledgement(text)
     rest = text[found.end() :].lstrip(" ，,。.:：;；!！") if found else text
     return rest or question
+
+
+def _switch_after_acknowledgement(text: str) -> re.Match[str] | None:
+    found = _SWITCH_AFTER.search(text.lower())
+    return found if found is not None and not _ASKING.search(text[: found.start()].lower()) else None
 
 
 def points_back(question: str) -> bool:
@@ -137,7 +146,7 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
         return Reading(question, without_switch(question), why="first")
     if judge.stands_alone(question):
         return Reading(question, without_switch(question), why="names_itself")
-    if _SWITCHES.match(question.strip().lower()):
+    if _SWITCHES.match(question.strip().lower()) or _switch_after_acknowledgement(question.strip()):
         # "说点别的，我外婆是残疾人…": the user says the topic changes; what follows is read alone, without those words
         # ("换个问题" names no topic to retrieve)
         return Reading(question, without_switch(question), why="switches_topic")

@@ -244,3 +244,12 @@ def test_a_turn_the_scope_rules_refuse_by_itself_is_read_alone_not_joined():
     reading = read_turn("今天天气怎么样？", _user("首次认定的高新技术企业有什么奖励"), judge)
     assert reading == Reading("今天天气怎么样？", "今天天气怎么样？", why="refused_alone")
     assert reading.note() == ""
+
+
+def test_a_new_question_after_an_acknowledgement_and_a_switch_word_is_read_alone():
+    from assistant.conversation import without_switch
+
+    turn = "好的，茶的事情我知道了。另外问一下，我爸妈住在西湖区，今年区里要建多少张养老机构护理型床位？"
+    assert without_switch(turn) == "我爸妈住在西湖区，今年区里要建多少张养老机构护理型床位？"
+    # a switch word after a question of its own is not an acknowledgement: both asks stay
+    assert without_switch("国家级的呢？另外问一下，博士后独立招收资格有没有奖励？").startswith("国家级的呢")
