@@ -478,7 +478,14 @@ class Assistant:
     def _unstated(self, turn: Turn, kind: Unstated, topic: str) -> Turn:
         """A question for what the notice never gives: point to the article the rest of it is about, if any."""
         best = turn.hits[0].chunk if turn.hits and kind.cite else None
-        about = best if best is not None and self.retriever.topic_coverage(topic, best) >= TOPIC_FLOOR else None
+        # the preamble and the closing paragraph name the district and the year of every question: no topic of it
+        about = (
+            best
+            if best is not None
+            and best.kind in ("article", "section")
+            and self.retriever.topic_coverage(topic, best) >= TOPIC_FLOOR
+            else None
+        )
         return replace(turn, route="unstated", unstated=UnstatedAsk(kind, about, topic), reason=f"unstated:{kind.name}")
 
     def _topic_runner_up(self, turn: Turn) -> Turn | None:

@@ -3,6 +3,8 @@ topic looked up by its articles' titles, who is responsible asked beside an amou
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.calc_intent import plan_calculation
 
 BIOMED = "我们是紫金港科技城的生物医药企业，2022年完成注册。今年做了一个技改项目，"
@@ -105,3 +107,16 @@ def test_an_added_item_without_its_price_is_named_not_read_into_the_first_items_
     )
     assert answer.amount_yuan == 200_000  # the 10 domestic robots at 10%, not read as imported (5%: 10万)
     assert "进口工业机器人资助还需补充信息" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question", ["西湖区2024年上半年GDP实际增长了多少？", "How much did retail sales actually grow so far this year?"]
+)
+def test_an_actual_result_is_not_answered_with_the_target(fake_assistant, question):
+    answer = fake_assistant.ask(question)
+    assert answer.refused and answer.route == "unstated"
+    assert "实际完成情况" in answer.answer and "5.5%" not in answer.answer
+
+
+def test_a_target_is_still_answered(fake_assistant):
+    assert "5.5%" in fake_assistant.ask("今年社零的增长目标是多少").answer
