@@ -64,10 +64,18 @@ def notice_aspects(question: str, article_topics: Callable[[str], Sequence[str]]
     if not any(asked.values()) or _own_topic(text, article_topics):
         return []
     # answered in the order asked ("一共安排了多少钱？有效期到什么时候？": the total first)
-    if asked["about"]:
-        asked["sections"] = False  # what it is about already names its areas
+    if asked["about"] or (asked["total"] and _same_sentence(text, where["total"], where["sections"])):
+        # what it is about already names its areas; "the total … across the seven policy areas" names them as the
+        # scope of the total ("一共多少钱？分几个领域？" asks both)
+        asked["sections"] = False
     found = sorted((aspect for aspect, yes in asked.items() if yes), key=lambda aspect: where[aspect])
     return list(dict.fromkeys(ROUTES[aspect] for aspect in found))
+
+
+def _same_sentence(text: str, first: int, second: int) -> bool:
+    """Whether nothing ends a sentence between the two positions."""
+    low, high = sorted((first, second))
+    return not any(mark in text[low:high] for mark in "。？?！!；;")
 
 
 @cache

@@ -101,6 +101,14 @@ def _article_topics(text: str) -> list[str]:
         ("这个文件最后是几号印发的？", ["document_date"]),
         ("这份政策总体讲的是什么，分了哪几个领域？", ["document_about"]),
         ("What is this policy about?", ["document_about"]),
+        ("这个政策一共安排了多少钱？分成几个领域？", ["document_total", "document_sections"]),
+        # English: the words around the aspects name no article topic of their own; the areas scope the total
+        (
+            "What is the total district-level funding for the seven policy areas, and for how long are the policies"
+            " valid?",
+            ["document_total", "document_validity"],
+        ),
+        ("Which provincial document is this Xihu District policy based on? I need the number.", ["document_basis"]),
         # a topic of an article of its own: about that topic, not the notice
         ("这个政策里研发补助什么时候申报？", []),
         ("这个政策的养老床位有多少张？", []),
@@ -120,3 +128,11 @@ def test_the_real_cutter_finds_no_article_topic_in_a_notice_question(fake_assist
         "document_about"
     ]
     assert topic_words("研发补助", fake_assistant.retriever.lexicon.topic_cutter)
+
+
+def test_english_words_around_a_notice_question_name_no_article_topic(fake_assistant):
+    question = (
+        "Which provincial document is this Xihu District policy based on? I need the document number for my report."
+    )
+    topics = fake_assistant.retriever.article_topic_words
+    assert notice_aspects(question, topics) == ["document_basis"]
