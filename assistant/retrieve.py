@@ -195,16 +195,41 @@ class Lexicon:
 
     def _find_terms(self, text: str) -> tuple[str, ...]:
         extra: list[str] = []
+        # English is matched loosely: "first-purchase" is "first purchase", "revitalisation" is "revitalization"
+        loose = _loose_english(text) if text.isascii() or re.search(r"[a-z]{3}", text) else ""
         for word, terms in self.synonyms.items():
-            if _contains_word(text, word):
+            found = _contains_word(text, word) or (
+                loose and word.isascii() and _contains_word(loose, self._loose_keys[word])
+            )
+            if found:
                 extra.extend(t for t in terms if t not in text and t not in extra)
         return tuple(extra)
+
+    @cached_property
+    def _loose_keys(self) -> dict[str, str]:
+        return {word: _loose_english(word) for word in self.synonyms if word.isascii()}
 
     def expand(self, question: str) -> str:
         """The question followed by the notice terms its everyday words stand for."""
         text = normalise_question(question)
         extra = self.terms_for(question)
         return text if not extra else text + " " + " ".join(extra)
+
+
+# British spellings as American ones, hyphens as spaces: the same word for the lexicon's English keys
+_BRITISH = (
+    (re.compile(r"(?<=[a-z])is(e|es|ed|ing|ation|ations)\b"), r"iz\1"),
+    (re.compile(r"(?<=[a-z]{3})our\b"), "or"),
+    (re.compile(r"(?<=[a-z])tre(s?)\b"), r"ter\1"),
+    (re.compile(r"programme"), "program"),
+)
+
+
+def _loose_english(text: str) -> str:
+    text = text.replace("-", " ")
+    for found, american in _BRITISH:
+        text = found.sub(american, text)
+    return text
 
 
 def _contains_word(text: str, word: str) -> bool:

@@ -215,3 +215,15 @@ def test_everyday_bm25_keeps_each_chunks_best_entry_in_entry_order(fake_assistan
         found = retriever.everyday_bm25_scores(question)
         assert list(found.items()) == list(expected.items())
     assert retriever.everyday_bm25_scores("外卖骑手有什么保障")  # not vacuous
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("What is budgeted for rural revitalisation?", "乡村振兴"),  # British spelling, American key
+        ("Tape-out and first-purchase subsidies for IC firms", "首购"),  # hyphen for a space
+        ("Tape-out and first-purchase subsidies for IC firms", "集成电路"),
+    ],
+)
+def test_english_words_reach_the_notice_terms_whatever_the_spelling(fake_assistant, question, term):
+    assert term in fake_assistant.retriever.lexicon.terms_for(question)
