@@ -21,7 +21,7 @@ from assistant.conversation import Reading, read_turn
 from assistant.extract import SUPPORT, VALUE_PATTERNS, best_passage, extend_to_value, rival_windows, stated_figure
 from assistant.guard import unknown_citations, unsupported_claims
 from assistant.homophones import Correction, Homophones
-from assistant.notice_asks import notice_aspects
+from assistant.notice_asks import names_article_topic, notice_aspects
 from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.retrieve import Lexicon, Retriever, matched_weight, normalise_question, question_words, topic_words
 from assistant.scope import ExampleRouter, Scope, Unstated, asks_inside_other_document
@@ -357,7 +357,12 @@ class Assistant:
     def _document(self, text: str) -> str:
         """The routes of what a question asks about the notice itself, joined by "+": from its words (notice_asks),
         else from the phrasings of document_question; '' when it asks none."""
-        return "+".join(notice_aspects(text, self.retriever.article_topic_words)) or document_question(text)
+        topics = self.retriever.article_topic_words
+        found = "+".join(notice_aspects(text, topics)) or document_question(text)
+        # "What does the notice say about meal services for the elderly?" is about meal services
+        if found == "document_about" and names_article_topic(normalise_question(text), topics):
+            return ""
+        return found
 
     def own_topic(self, text: str) -> float:
         """Share of the turn's topic words that the chunk it retrieves alone holds. English turns are judged by

@@ -61,7 +61,7 @@ def notice_aspects(question: str, article_topics: Callable[[str], Sequence[str]]
     asked = {aspect: where[aspect] < len(text) for aspect in ROUTES}
     # "依据哪些上级文件出台的" asks the basis, not the date: a date needs a word asking when
     asked["date"] = where["when"] < len(text) and where["issue_verb"] < len(text)
-    if not any(asked.values()) or _own_topic(text, article_topics):
+    if not any(asked.values()) or names_article_topic(text, article_topics):
         return []
     # answered in the order asked ("一共安排了多少钱？有效期到什么时候？": the total first)
     if asked["about"] or (asked["total"] and _same_sentence(text, where["total"], where["sections"])):
@@ -84,7 +84,8 @@ def _known_words() -> frozenset[str]:
     return frozenset().union(*_lists().values())
 
 
-def _own_topic(text: str, article_topics: Callable[[str], Sequence[str]]) -> bool:
-    """Whether a topic word the articles use is none of the notice-itself words (nor part of one)."""
+def names_article_topic(text: str, article_topics: Callable[[str], Sequence[str]]) -> bool:
+    """Whether a topic word the articles use is none of the notice-itself words (nor part of one): the question is
+    about that topic ("What does the notice say about meal services for the elderly?"), not the notice itself."""
     known = _known_words()
     return any(not any(word in k or k in word for k in known) for word in article_topics(text))

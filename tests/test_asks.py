@@ -136,3 +136,9 @@ def test_english_words_around_a_notice_question_name_no_article_topic(fake_assis
     )
     topics = fake_assistant.retriever.article_topic_words
     assert notice_aspects(question, topics) == ["document_basis"]
+
+
+def test_what_the_notice_says_about_a_topic_is_about_that_topic_not_the_notice(fake_assistant):
+    answer = fake_assistant.ask("What does the notice say about meal services for the elderly?")
+    assert answer.route != "document" and "PRE" not in answer.citations
+    assert fake_assistant.ask("What is this policy about?").route == "document"
