@@ -210,6 +210,12 @@ def _is_calculation(question: str) -> bool:
     return is_calculation_request(question)
 
 
+def _asks_basis_only(question: str) -> bool:
+    from assistant.calc_intent import asks_basis_only
+
+    return asks_basis_only(question)
+
+
 # A department named as a noun, not asked for: "要会同几张清单的牵头单位" asks how many (unless it asks which)
 _DEPARTMENT_NOUN = pattern("answer_department_noun")
 _ASKS_WHICH = pattern("answer_asks_which")
@@ -426,7 +432,7 @@ class Assistant:
             return self._unstated(turn, kind, topic)
         if (summed := self._stated_sum(turn, question)) is not None:
             return replace(turn, route="stated_sum", summed=summed)
-        if self.rules and _is_calculation(question):
+        if self.rules and _is_calculation(question) and not _asks_basis_only(turn.question):
             from assistant.calc_intent import plan_calculation
 
             top_ids = [h.chunk.id for h in turn.hits]

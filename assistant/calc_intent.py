@@ -98,11 +98,19 @@ AMBIGUITY_MARGIN = 0.75
 HINT_WEIGHTS = (1.6, 0.6, 0.3, 0.2, 0.1)  # retrieval's article ranking breaks ties; it does not override keywords
 _ASK = pattern("calc_ask")
 _ASK_EN = pattern("calc_ask_en", flags=re.IGNORECASE)
+_ASKS_BASIS = pattern("calc_asks_basis", flags=re.IGNORECASE)
 # Words that make a sentence with an amount a computation request even without a question word
 # ("新注册零售企业全年社零额1.5亿元").
 _DOMAIN_WORDS_EN = pattern("calc_domain_words_en", flags=re.IGNORECASE)
 RENT_QUOTE_SUPPORT = 1.0  # a rent quoted per ㎡ speaks for the rent rules even before the area is known
 FOLLOW_UP_WEIGHT = 2.0
+
+
+def asks_basis_only(question: str) -> bool:
+    """Whether the question asks how a figure is counted or on what data ("那这个6吨是按什么数据来算的？") and not how
+    much is paid: a question of fact even after an earlier turn that asked for an amount."""
+    text = to_halfwidth(question or "")
+    return bool(_ASKS_BASIS.search(text.lower())) and not (_ASK.search(text) or _ASK_EN.search(text))
 
 
 def is_calculation_request(question: str) -> bool:

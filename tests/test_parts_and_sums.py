@@ -120,3 +120,15 @@ def test_an_actual_result_is_not_answered_with_the_target(fake_assistant, questi
 
 def test_a_target_is_still_answered(fake_assistant):
     assert "5.5%" in fake_assistant.ask("今年社零的增长目标是多少").answer
+
+
+def test_a_follow_up_asking_how_a_figure_is_counted_is_answered_from_the_clause_not_computed(fake_assistant):
+    answer = fake_assistant.ask(
+        "那这个6吨是按什么数据来算的？",
+        [
+            {"role": "user", "content": "龙井茶加工企业收购茶农的毛茶有奖励吗"},
+            {"role": "assistant", "content": "6-30万元"},
+        ],
+    )
+    assert answer.route == "fact" and answer.amount_yuan is None
+    assert "数字化管理系统" in answer.answer
