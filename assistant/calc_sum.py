@@ -86,22 +86,40 @@ def plan_combined(context: QuestionContext, rules: Sequence[Rule], scored: Seque
     follow_up = follow_up_start(text)
     if follow_up is not None and TOTAL.search(text, follow_up) and _ADDS.search(text, follow_up):
         follow_up = None  # "再加买6台进口的，一共能补多少？" adds an item to the earlier turn's: one list
-    body = text[:follow_up] if follow_up is not None else text
+    scores = {item[2].id: item[0] for item in scored}
     if follow_up is not None and TOTAL.search(text, follow_up):
-        # "那我们新认证了有机和绿色，还评上市级龙头，一共多少？" lists its own items and sums them: the earlier
+        # "那我们新认证了有机和绿色，还评上市级龙头，一共多少？" names its own items and sums them: the earlier
         # turn's items are not among them (its shared facts still are); blanked so positions keep their place
         own = " " * follow_up + text[follow_up:]
-        if _listed(own):
-            body, follow_up = own, None
+        parts = _parts_listed(context, own, rules, scored, scores)
+        if parts is not None and _several(parts):
+            return _summed_outcome(context, rules, parts, own, "")
+    body = text[:follow_up] if follow_up is not None else text
     total = TOTAL.search(body)
     listed = _listed(body)
-    scores = {item[2].id: item[0] for item in scored}
     extra = EXTRA_ONLY.search(body)
     # "…能给多少啊？另外…有没有额外的？": the extra is asked after a question of its own, so both are asked
     if _EACH.search(body) or (not total and extra and not _QUESTION_MARK.search(body, 0, extra.start())):
         listed = False
     if not total and not listed:
         return _plan_side_by_side(context, body, rules, scored, scores)
+    best = _parts_listed(context, body, rules, scored, scores)
+    if best is None or not _several(best):
+        return None  # one award, unless counted several times ("新认证了3个绿色食品，一共")
+    return _summed_outcome(context, rules, best, body, text[follow_up:] if follow_up is not None else "")
+
+
+def _several(parts: Sequence[_Part]) -> bool:
+    """Two awards or more, or one counted several times."""
+    return len(parts) >= 2 or bool(parts and parts[0].count is not None)
+
+
+def _parts_listed(
+    context: QuestionContext, body: str, rules: Sequence[Rule], scored: Sequence[Scored], scores: dict[str, float]
+) -> list[_Part] | None:
+    """The awards `body` lists, each matched to its rule: of one article first, across the leading articles when
+    that gives more parts."""
+    total = TOTAL.search(body)
     articles = list(dict.fromkeys(item[2].article for item in scored[:4]))[:3]
 
     def weight(parts: Sequence[_Part]) -> tuple[int, int]:
@@ -128,10 +146,13 @@ def plan_combined(context: QuestionContext, rules: Sequence[Rule], scored: Seque
         parts = _find_parts(context, body, family, scores, distinctive_only=True)
         if len({part.rule.article for part in parts}) > 1 and weight(parts) > best_weight:
             best = parts
-    best = _repeat_parts(best, body)
-    if len(best) < 2 and not (best and best[0].count is not None):
-        return None  # one award, unless counted several times ("新认证了3个绿色食品，一共")
-    follow_inputs = text[follow_up:] if follow_up is not None else ""
+    return _repeat_parts(best, body)
+
+
+def _summed_outcome(
+    context: QuestionContext, rules: Sequence[Rule], best: Sequence[_Part], body: str, follow_inputs: str
+) -> CalcOutcome | None:
+    """Each part computed (with the follow-up's figures, if any) and added up under shared caps."""
     calculations: list[Calculation] = []
     kept: list[_Part] = []
     skipped: list[str] = []
@@ -363,7 +384,25 @@ def _find_parts(
                 else:
                     count = None
                 found.append(_Part(rule, chosen, position, used, scores.get(rule.id, 0.0), word, count, (start, end)))
-    return _distinct_parts(found)
+    return _distinct_parts(_shared_predicate(found, body, option_words))
+
+
+def _shared_predicate(found: list[_Part], body: str, option_words: dict[str, set[str]]) -> list[_Part]:
+    """ "有机和绿色今年都是新认证的": items named only by an option word take the award that an item of their clause
+    names by its own word (新认证), not every award that has the option (新认证 and 续展 both list 有机). Only an
+    award sharing that option gives way to it: "国家级博士后工作站 + 独立招收资格" keeps both."""
+    owned: dict[int, set[str]] = {}
+    for part in found:
+        if part.evidence not in option_words[part.rule.id]:
+            owned.setdefault(clause_begin(body, part.position, SEGMENT_BREAK), set()).add(part.rule.id)
+    kept = []
+    for part in found:
+        named = owned.get(clause_begin(body, part.position, SEGMENT_BREAK), set())
+        shares = any(part.evidence in option_words[rule_id] for rule_id in named)
+        if part.evidence in option_words[part.rule.id] and shares and part.rule.id not in named:
+            continue
+        kept.append(part)
+    return kept
 
 
 def _option_words(rule: Rule) -> set[str]:

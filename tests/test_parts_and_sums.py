@@ -132,3 +132,16 @@ def test_a_follow_up_asking_how_a_figure_is_counted_is_answered_from_the_clause_
     )
     assert answer.route == "fact" and answer.amount_yuan is None
     assert "数字化管理系统" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        ("我们有机和绿色今年都是新认证的 一共多少", 90_000),  # 新认证 5万 + 4万, not the 续展 amounts as well
+        ("有机食品新认证，绿色食品续展，一共多少", 70_000),  # each item its own award: 5万 + 2万
+        ("有机农产品认证续展成功，能拿多少奖励？", 30_000),
+        ("企业新设国家级博士后工作站 + 拿到博士后独立招收资格 合计?", 1_500_000),  # no option shared: both kept
+    ],
+)
+def test_items_sharing_one_predicate_take_the_award_it_names(fake_assistant, question, amount):
+    assert _plan(question, fake_assistant).calculation.amount_yuan == amount
