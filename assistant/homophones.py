@@ -20,6 +20,8 @@ MIN_CHARS = 3
 LIKELIER_BY = 3.0
 TONED = False  # voice input often gets the tone wrong ("超制" for 炒制); the other guards keep readings rare
 MAX_CHARS = 8
+# characters either side of a stretch that its words and likelihood are judged in
+CONTEXT_CHARS = 12
 # at most this share of a stretch's characters may be replaced ("高心技术企业": 1 of 6)
 CHANGED_SHARE = 1 / 3
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -87,10 +89,13 @@ class Homophones:
                     if self._known_stretch(typed):
                         continue
                     heard = self._by_sound.get(tuple(sounds[start : start + size]))
-                    shown = _plausible(run, start, heard, self._text) if heard else None
+                    # judged within a window of the run: a long question costs no more per stretch
+                    near = max(0, start - CONTEXT_CHARS)
+                    window = run[near : start + size + CONTEXT_CHARS]
+                    shown = _plausible(window, start - near, heard, self._text) if heard else None
                     if heard and shown:
                         fixed[start : start + size] = heard
-                        lo, hi = shown
+                        lo, hi = shown[0] + near, shown[1] + near
                         corrections.append(Correction(run[lo:hi], "".join(fixed[lo:hi])))
                         start += size
                         break
@@ -106,7 +111,7 @@ def _plausible(run: str, start: int, heard: str, notice: str) -> tuple[int, int]
     """Whether `heard` is what was meant by run[start:start+len(heard)]: few characters differ, none is a numeral
     ("三十亿" is no "三十一"), each differing character is part of a word of the run as heard ("高新") and not of a
     word of the notice as typed ("入紫金" keeps 紫金 of 紫金港, "4家孵化企业" keeps 企业), and the run as heard is far
-    likelier Chinese than as typed. Words are judged in the whole run, not the stretch alone. Returns the span of
+    likelier Chinese than as typed. Words are judged in the run around it, not the stretch alone. Returns the span of
     the words holding the changed characters (what the answer shows: "高心技术企业" -> "高新技术企业"), or None."""
     end = start + len(heard)
     typed = run[start:end]
