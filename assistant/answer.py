@@ -454,8 +454,12 @@ class Assistant:
                 and outcome.calculation.amount_yuan is not None
                 and wanted_value(turn.question) not in ("percent", "count", "date", "department")
             ):
-                if top_ids[:1] == [outcome.calculation.article] and _same_subsidy(
-                    normalise_question(turn.question), outcome.calculation
+                # several awards the question lists and asks the total of ("有机保持认证、无公害复查换证，另外参加
+                # 省外农业展会，这几项一共…"): the sum is the answer when retrieval found each of their articles
+                summed = len(outcome.parts) > 1 and all(rule.article in top_ids[:3] for rule in outcome.parts)
+                if summed or (
+                    top_ids[:1] == [outcome.calculation.article]
+                    and _same_subsidy(normalise_question(turn.question), outcome.calculation)
                 ):
                     return replace(turn, route="calculation", outcome=outcome)
         if document:

@@ -145,3 +145,10 @@ def test_a_follow_up_asking_how_a_figure_is_counted_is_answered_from_the_clause_
 )
 def test_items_sharing_one_predicate_take_the_award_it_names(fake_assistant, question, amount):
     assert _plan(question, fake_assistant).calculation.amount_yuan == amount
+
+
+def test_awards_listed_without_sums_of_money_and_asked_together_are_summed(fake_assistant):
+    answer = fake_assistant.ask(
+        "我们茶叶合作社今年新认证了1个有机食品和1个绿色食品，同时还评上了市级农业龙头企业，区里这几项一次性奖励加起来是多少？"
+    )
+    assert answer.route == "calculation" and answer.amount_yuan == 140_000
