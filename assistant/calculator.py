@@ -1063,10 +1063,10 @@ def _schedule(rule: Rule, values: Mapping[str, Any]) -> _Outcome:
         when = _year_span(low, high)
         if len(formula.segments) == 1 and first == 1:
             when = ""
-        pieces.append(
-            f"{when}{'：' if when else ''}{format_money(eligible)}/年 × {format_quantity(segment.rate, 'percent')}"
-            f" × {format_quantity(span, 'years')} = {format_money(part)}"
-        )
+        rate = f"{format_money(eligible)}/年 × {format_quantity(segment.rate, 'percent')}"
+        if span > 1:  # the yearly amount shown too: "每年能补多少？三年一共多少？" reads both
+            rate += f" = {format_money(_cents(eligible * segment.rate))}/年"
+        pieces.append(f"{when}{'：' if when else ''}{rate} × {format_quantity(span, 'years')} = {format_money(part)}")
         subtotal += part
     trace = "".join(parts) + "；".join(pieces)
     if len(pieces) > 1:

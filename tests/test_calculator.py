@@ -447,7 +447,7 @@ def test_rent_over_the_area_cap_is_prorated():
     calc = _calc("yunqi-rent", {**YQ, "annual_rent": "120万元", "area": "5000平方米"})
     assert calc.trace == (
         "承租面积5000㎡超过补助面积上限3000㎡，按比例折算：120万元 × 3000/5000 = 72万元/年；"
-        "第1—2年：72万元/年 × 100% × 2年 = 144万元；第3—4年：72万元/年 × 50% × 2年 = 72万元；"
+        "第1—2年：72万元/年 × 100% = 72万元/年 × 2年 = 144万元；第3—4年：72万元/年 × 50% = 36万元/年 × 2年 = 72万元；"
         "合计216万元，房租补助或减免216万元"
     )
     assert calc.assumptions == ("按完整补助期4年计算",)
@@ -455,7 +455,10 @@ def test_rent_over_the_area_cap_is_prorated():
 
 def test_ic_rent_cumulative_cap():
     calc = _calc("zijingang-ic-rent", {**IC, "annual_rent": "120万元"})
-    assert calc.trace == "120万元/年 × 50% × 3年 = 180万元，超过累计上限150万元，按累计上限计150万元，租房补贴150万元"
+    assert (
+        calc.trace
+        == "120万元/年 × 50% = 60万元/年 × 3年 = 180万元，超过累计上限150万元，按累计上限计150万元，租房补贴150万元"
+    )
 
 
 def test_hq_tiers_need_both_valuation_and_revenue():

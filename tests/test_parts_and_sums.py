@@ -152,3 +152,22 @@ def test_awards_listed_without_sums_of_money_and_asked_together_are_summed(fake_
         "我们茶叶合作社今年新认证了1个有机食品和1个绿色食品，同时还评上了市级农业龙头企业，区里这几项一次性奖励加起来是多少？"
     )
     assert answer.route == "calculation" and answer.amount_yuan == 140_000
+
+
+def test_two_parallel_asks_in_one_sentence_are_both_answered(fake_assistant):
+    answer = fake_assistant.ask("高新技术企业第一次认定有多少奖励啊，重新认定的又有多少")
+    lead = answer.answer[:200]
+    assert "20万元" in lead and "10万元" in lead
+
+
+def test_a_yearly_subsidy_over_years_shows_the_yearly_amount(fake_assistant):
+    answer = fake_assistant.ask(
+        "一家芯片设计公司新注册在紫金港科技城,每年办公房租80万元,每年能补多少房租?三年一共多少?"
+    )
+    assert answer.amount_yuan == 1_200_000
+    assert "80万元/年 × 50% = 40万元/年 × 3年 = 120万元" in answer.answer
+
+
+def test_a_staff_members_name_and_mobile_number_are_not_answered_from_an_article(fake_assistant):
+    answer = fake_assistant.ask("区科技局负责高企奖励的工作人员叫什么名字?手机号多少?")
+    assert answer.refused and "20万" not in answer.answer.splitlines()[0]
