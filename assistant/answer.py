@@ -48,6 +48,7 @@ _BUDGET_WORD = pattern("answer_budget_word")
 # after a question mark, or at a space typed between two Chinese words ("一共安排多少 其中龙井茶的多少")
 _ASK_SPLIT = re.compile(r"(?<=[？?])\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，,])")
+_PARALLEL_ASK = pattern("answer_parallel_ask", flags=re.I)
 _LIST_ARTICLES = pattern("answer_list_articles")
 _ASKS_FIGURE = pattern("answer_asks_figure")
 _ASKS_ARTICLE = pattern("answer_asks_article")
@@ -236,14 +237,14 @@ def wanted_value(question: str) -> str:
 
 def _asks(question: str) -> list[tuple[str, str]]:
     """The sentences of a question that each ask for a kind of value, with that kind ("投几个项目？子基金要组建几支？");
-    clauses of one sentence count when each asks for the same kind by itself, a parallel ask about two subjects
+    clauses of one sentence count when each asks by itself and the last asks the same again of another subject
     ("第一次认定有多少奖励啊，重新认定的又有多少"); "按多少比例，补几年，总共封顶多少" asks three things of one subject."""
     asks: list[tuple[str, str]] = []
     for sentence in _ASK_SPLIT.split(question):
         if not sentence.strip() or not (wants := wanted_value(sentence)):
             continue
         clauses = [(c, wanted_value(c)) for c in _CLAUSE_SPLIT.split(sentence) if c.strip()]
-        if len(clauses) > 1 and all(kind == wants for _, kind in clauses):
+        if len(clauses) > 1 and all(kind for _, kind in clauses) and _PARALLEL_ASK.search(clauses[-1][0]):
             asks.extend(clauses)
         else:
             asks.append((sentence, wants))
