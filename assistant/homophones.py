@@ -86,14 +86,15 @@ class Homophones:
             while start <= len(run) - MIN_CHARS:
                 for size in range(min(MAX_CHARS, len(run) - start), MIN_CHARS - 1, -1):
                     typed = run[start : start + size]
-                    if self._known_stretch(typed):
-                        continue
                     heard = self._by_sound.get(tuple(sounds[start : start + size]))
+                    # the sound first: most stretches sound like nothing in the notice, or like themselves
+                    if heard is None or heard == typed or self._known_stretch(typed):
+                        continue
                     # judged within a window of the run: a long question costs no more per stretch
                     near = max(0, start - CONTEXT_CHARS)
                     window = run[near : start + size + CONTEXT_CHARS]
-                    shown = _plausible(window, start - near, heard, self._text) if heard else None
-                    if heard and shown:
+                    shown = _plausible(window, start - near, heard, self._text)
+                    if shown:
                         fixed[start : start + size] = heard
                         lo, hi = shown[0] + near, shown[1] + near
                         corrections.append(Correction(run[lo:hi], "".join(fixed[lo:hi])))
