@@ -370,8 +370,14 @@ class Assistant:
 
     # -- conversation.TopicJudge: whether a turn has a topic of its own -----------------------------
     def stands_alone(self, text: str) -> bool:
-        """A turn naming an article or section, or asking about the notice itself, needs no earlier turn."""
-        return bool(self.retriever.lookup_articles(text) or self._document(text))
+        """A turn naming an article or section, asking about the notice itself, or asking which articles' titles name
+        its topic ("人才相关的政策是哪一条"), needs no earlier turn."""
+        if self.retriever.lookup_articles(text) or self._document(text):
+            return True
+        if not _ASKS_ARTICLE.search(normalise_question(text)):
+            return False
+        retrieved = {h.chunk.id for h in self.retriever.search(text, k=TITLED_DEPTH)}
+        return bool(self.retriever.articles_titled(text, retrieved)[0])
 
     def _document(self, text: str) -> str:
         """The routes of what a question asks about the notice itself, joined by "+": from its words (notice_asks),

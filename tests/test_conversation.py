@@ -253,3 +253,14 @@ def test_a_new_question_after_an_acknowledgement_and_a_switch_word_is_read_alone
     assert without_switch(turn) == "我爸妈住在西湖区，今年区里要建多少张养老机构护理型床位？"
     # a switch word after a question of its own is not an acknowledgement: both asks stay
     assert without_switch("国家级的呢？另外问一下，博士后独立招收资格有没有奖励？").startswith("国家级的呢")
+
+
+def test_a_which_article_question_whose_topic_titles_name_stands_alone(fake_assistant, monkeypatch):
+    from assistant.records import Hit
+
+    retriever = fake_assistant.retriever
+    found = [Hit(retriever.by_id[cid], 1.0, "bm25") for cid in ("A32", "A19", "END")]
+    monkeypatch.setattr(retriever, "search", lambda text, k=5: found[:k])
+    assert fake_assistant.stands_alone("有企业打电话问人才相关的政策，是文件里哪一条？")
+    assert not fake_assistant.stands_alone("那这个是哪一条？")  # no topic of its own: it continues
+    assert not fake_assistant.stands_alone("人才相关的政策有哪些奖励")  # asks no article: judged by its topic
