@@ -33,7 +33,7 @@ _CN_DIGITS = {
 }
 _CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
-_NUMERAL_CHARS = "".join(_CN_DIGITS) + "".join(_CN_SMALL_UNITS) + "".join(_CN_BIG_UNITS)
+NUMERAL_CHARS = "".join(_CN_DIGITS) + "".join(_CN_SMALL_UNITS) + "".join(_CN_BIG_UNITS)
 _ARABIC = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+")  # 1e5: scientific
 _ENGLISH_MULTIPLIERS = {
     "thousand": Decimal(1_000),
@@ -240,7 +240,7 @@ def _is_negative(text: str, start: int) -> bool:
     if start == 1:
         return True
     before = text[start - 2]
-    return not (before.isdigit() or before in _NUMERAL_CHARS or before in _UNIT_CHARS)
+    return not (before.isdigit() or before in NUMERAL_CHARS or before in _UNIT_CHARS)
 
 
 def _trailing_multiplier(numeral: str) -> Decimal:
@@ -273,7 +273,7 @@ def _read_numeral(text: str, position: int) -> tuple[int, int, Decimal, bool] | 
             tokens.append(arabic.group(0))
             end = arabic.end()
             continue
-        if text[end] in _NUMERAL_CHARS:
+        if text[end] in NUMERAL_CHARS:
             tokens.append(text[end])
             end += 1
             continue

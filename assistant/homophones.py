@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assistant.amounts import NUMERAL_CHARS
+
 MIN_CHARS = 3
 # the reading must be this much more likely as Chinese than what was typed (natural log of jieba's best segmentation
 # probability; set on dev..dev41's questions, where every correction above it was a real typo)
@@ -25,7 +27,6 @@ CONTEXT_CHARS = 12
 # at most this share of a stretch's characters may be replaced ("高心技术企业": 1 of 6)
 CHANGED_SHARE = 1 / 3
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-_NUMERALS = set("零〇一二两三四五六七八九十百千万亿")
 
 
 def syllables(text: str) -> list[str]:
@@ -119,7 +120,7 @@ def _plausible(run: str, start: int, heard: str, notice: str) -> tuple[int, int]
     changed = [start + i for i, (a, b) in enumerate(zip(typed, heard, strict=True)) if a != b]
     if not changed or len(changed) > max(1, int(len(heard) * CHANGED_SHARE)):
         return None
-    if any(run[i] in _NUMERALS or heard[i - start] in _NUMERALS for i in changed):
+    if any(run[i] in NUMERAL_CHARS or heard[i - start] in NUMERAL_CHARS for i in changed):
         return None
     fixed = run[:start] + heard + run[end:]
     heard_words, typed_words = _words_at(fixed), _words_at(run)

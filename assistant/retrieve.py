@@ -148,13 +148,17 @@ class Lexicon:
 
     synonyms: dict[str, tuple[str, ...]]
     contrasts: tuple[tuple[str, ...], ...] = ()  # words a follow-up swaps for one another (国产 / 进口)
+    # English spellings read as one (British -> American, as regex -> replacement): "revitalisation" is a key's
+    # "revitalization"
+    spellings: tuple[tuple[re.Pattern[str], str], ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
         raw = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}) or {}
         synonyms = {str(k).lower(): tuple(v) for k, v in raw.get("synonyms", {}).items()}
         contrasts = tuple(tuple(str(word) for word in group) for group in raw.get("contrasts", ()))
-        return cls(synonyms, contrasts)
+        spellings = tuple((re.compile(str(found)), str(used)) for found, used in raw.get("spellings", ()))
+        return cls(synonyms, contrasts, spellings)
 
     @cached_property
     def topic_cutter(self) -> Any:
@@ -196,7 +200,7 @@ class Lexicon:
     def _find_terms(self, text: str) -> tuple[str, ...]:
         extra: list[str] = []
         # English is matched loosely: "first-purchase" is "first purchase", "revitalisation" is "revitalization"
-        loose = _loose_english(text) if text.isascii() or re.search(r"[a-z]{3}", text) else ""
+        loose = self._loose_english(text) if text.isascii() or re.search(r"[a-z]{3}", text) else ""
         for word, terms in self.synonyms.items():
             found = _contains_word(text, word) or (
                 loose and word.isascii() and _contains_word(loose, self._loose_keys[word])
@@ -207,29 +211,20 @@ class Lexicon:
 
     @cached_property
     def _loose_keys(self) -> dict[str, str]:
-        return {word: _loose_english(word) for word in self.synonyms if word.isascii()}
+        return {word: self._loose_english(word) for word in self.synonyms if word.isascii()}
+
+    def _loose_english(self, text: str) -> str:
+        """Hyphens as spaces and the lexicon's spelling rules applied: the same form for a key and a question."""
+        text = text.replace("-", " ")
+        for found, used in self.spellings:
+            text = found.sub(used, text)
+        return text
 
     def expand(self, question: str) -> str:
         """The question followed by the notice terms its everyday words stand for."""
         text = normalise_question(question)
         extra = self.terms_for(question)
         return text if not extra else text + " " + " ".join(extra)
-
-
-# British spellings as American ones, hyphens as spaces: the same word for the lexicon's English keys
-_BRITISH = (
-    (re.compile(r"(?<=[a-z])is(e|es|ed|ing|ation|ations)\b"), r"iz\1"),
-    (re.compile(r"(?<=[a-z]{3})our\b"), "or"),
-    (re.compile(r"(?<=[a-z])tre(s?)\b"), r"ter\1"),
-    (re.compile(r"programme"), "program"),
-)
-
-
-def _loose_english(text: str) -> str:
-    text = text.replace("-", " ")
-    for found, american in _BRITISH:
-        text = found.sub(american, text)
-    return text
 
 
 def _contains_word(text: str, word: str) -> bool:
