@@ -49,6 +49,8 @@ _BUDGET_WORD = pattern("answer_budget_word")
 _ASK_SPLIT = re.compile(r"(?<=[？?])\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，,])")
 _PARALLEL_ASK = pattern("answer_parallel_ask", flags=re.I)
+_ASKS_OPEN = pattern("answer_asks_open")
+_QUESTION_END = re.compile(r"[？?]\s*$")
 _LIST_ARTICLES = pattern("answer_list_articles")
 _ASKS_FIGURE = pattern("answer_asks_figure")
 _ASKS_ARTICLE = pattern("answer_asks_article")
@@ -235,19 +237,28 @@ def wanted_value(question: str) -> str:
     return ""
 
 
-def _asks(question: str) -> list[tuple[str, str]]:
+def _asks(question: str) -> list[tuple[str, str, bool]]:
     """The sentences of a question that each ask for a kind of value, with that kind ("投几个项目？子基金要组建几支？");
     clauses of one sentence count when each asks by itself and the last asks the same again of another subject
-    ("第一次认定有多少奖励啊，重新认定的又有多少"); "按多少比例，补几年，总共封顶多少" asks three things of one subject."""
-    asks: list[tuple[str, str]] = []
+    ("第一次认定有多少奖励啊，重新认定的又有多少"); "按多少比例，补几年，总共封顶多少" asks three things of one subject.
+    After an ask, a sentence asking the same again ("And for one that passes re-recognition?") takes its kind, and one
+    asking which or what ("…推进的是哪个村？") asks of no value kind. The flag marks an ask made of the one before it
+    (answered from the same article)."""
+    asks: list[tuple[str, str, bool]] = []
     for sentence in _ASK_SPLIT.split(question):
-        if not sentence.strip() or not (wants := wanted_value(sentence)):
+        if not sentence.strip():
+            continue
+        if not (wants := wanted_value(sentence)):
+            if asks and _QUESTION_END.search(sentence) and _PARALLEL_ASK.search(sentence.strip()):
+                asks.append((sentence, asks[-1][1], True))
+            elif asks and _QUESTION_END.search(sentence) and _ASKS_OPEN.search(sentence.lower()):
+                asks.append((sentence, "", False))
             continue
         clauses = [(c, wanted_value(c)) for c in _CLAUSE_SPLIT.split(sentence) if c.strip()]
         if len(clauses) > 1 and all(kind for _, kind in clauses) and _PARALLEL_ASK.search(clauses[-1][0]):
-            asks.extend(clauses)
+            asks.extend((clause, kind, index > 0) for index, (clause, kind) in enumerate(clauses))
         else:
-            asks.append((sentence, wants))
+            asks.append((sentence, wants, False))
     return asks
 
 
@@ -475,8 +486,8 @@ class Assistant:
             ):
                 # several awards the question lists and asks the total of ("有机保持认证、无公害复查换证，另外参加
                 # 省外农业展会，这几项一共…"): the sum is the answer when retrieval found each of their articles
-                summed = len(outcome.parts) > 1 and all(rule.article in top_ids[:3] for rule in outcome.parts)
-                if summed or (
+                each_found = len(outcome.parts) > 1 and all(rule.article in top_ids[:3] for rule in outcome.parts)
+                if each_found or (
                     top_ids[:1] == [outcome.calculation.article]
                     and _same_subsidy(normalise_question(turn.question), outcome.calculation)
                 ):
@@ -699,7 +710,11 @@ class Assistant:
         asks = _asks(turn.question)
         if len(asks) < 2:
             return self._fact_answer(turn)
-        parts = [self._ask_answer(turn, ask, wants) for ask, wants in asks]
+        parts: list[Answer] = []
+        for ask, wants, parallel in asks:
+            # "…首次认定的奖多少？And for one that passes re-recognition?": the same article, another clause
+            same = [h for h in turn.hits if parts and parallel and h.chunk.id in parts[-1].citations[:1]]
+            parts.append(self._ask_answer(replace(turn, hits=tuple(same)) if same else turn, ask, wants))
         if any(part.refused for part in parts):
             return self._fact_answer(turn)
         return replace(phrasing.merge_asks(parts), question=turn.question)

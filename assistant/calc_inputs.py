@@ -296,7 +296,8 @@ def articles_named(text: str) -> set[str]:
 
 def find_words(text: str, words: Sequence[str]) -> list[tuple[int, int, str]]:
     """Occurrences of `words` in `text`, in order. A word lying inside a longer found word is dropped
-    (保险 inside 出口信用保险, 制造业 inside 非制造业); partly overlapping words are both kept.
+    (保险 inside 出口信用保险, 制造业 inside 非制造业); partly overlapping words, and words found on the same stretch,
+    are all kept.
     ASCII words match case-insensitively on word boundaries; Chinese words as substrings."""
     lowered = text.lower()
     candidates: list[tuple[int, int, str]] = []
@@ -309,8 +310,8 @@ def find_words(text: str, words: Sequence[str]) -> list[tuple[int, int, str]]:
     candidates.sort(key=lambda item: (-(item[1] - item[0]), item[0], item[2]))
     found: list[tuple[int, int, str]] = []
     for start, end, word in candidates:
-        if any(other_start <= start and end <= other_end for other_start, other_end, _ in found):
-            continue
+        if any(o_start <= start and end <= o_end and (o_start, o_end) != (start, end) for o_start, o_end, _ in found):
+            continue  # inside a longer word; the same stretch found by two spellings ("high tech", "high-tech") stays
         found.append((start, end, word))
     found.sort()
     return found
@@ -333,9 +334,17 @@ def follow_up_start(text: str) -> int | None:
     return None
 
 
+def word_key(word: str) -> str:
+    """One form for the spellings find_words treats as one word ("High-tech" and "high tech")."""
+    return re.sub(r"[\s-]+", " ", word.lower()) if word.isascii() else word
+
+
 @functools.lru_cache(maxsize=4096)
 def _ascii_word(needle: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z0-9])" + re.escape(needle) + r"(?![a-z0-9])")
+    """An English word or phrase on word boundaries; a space or hyphen between its words matches either
+    ("smart rural tourism" is found in "smart rural-tourism project")."""
+    parts = [re.escape(part) for part in re.split(r"[\s-]+", needle) if part]
+    return re.compile(r"(?<![a-z0-9])" + r"[\s-]+".join(parts) + r"(?![a-z0-9])")
 
 
 def _substring_starts(text: str, needle: str) -> list[int]:

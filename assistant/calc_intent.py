@@ -67,6 +67,7 @@ from assistant.calc_inputs import (
     find_words,
     follow_up_start,
     scope_holds,
+    word_key,
     words_of_rule,
 )
 from assistant.calc_sum import plan_combined
@@ -329,14 +330,18 @@ def _keyword_score(
 ) -> float:
     """Sum of the rule's words among the question's word spans (found once over all rules' words, so a word
     inside a longer word of another rule does not count: 科技保险's 保险 inside 出口信用保险). Each word counts
-    once, at its first mention, or double at its mention in an appended follow-up ("…租房补贴怎么算 那流片补贴呢")."""
-    words = {word.lower() for word in words_of_rule(rule)}
+    once, at its first mention, or double at its mention in an appended follow-up ("…租房补贴怎么算 那流片补贴呢")
+    unless there it is only a shorter form of a word of the earlier turn."""
+    words = {word_key(word) for word in words_of_rule(rule)}
+    earlier = [word_key(word) for start, _, word in spans if follow_up is not None and start < follow_up]
     best: dict[str, float] = {}
     for start, _, word in spans:
-        key = word.lower()
+        key = word_key(word)
         in_follow_up = follow_up is not None and start >= follow_up
         if key not in words or (key in best and not in_follow_up):
             continue
+        if in_follow_up and any(key in other and key != other for other in earlier):
+            continue  # a shorter form of the earlier turn's word ("首次上规… 上规以后呢，后面几年…"): its new words decide
         recency = (1 + 0.3 * (start / max(length, 1))) * (FOLLOW_UP_WEIGHT if in_follow_up else 1)
         best[key] = max(best.get(key, 0.0), _specificity(word) * recency)
     return sum(best.values())

@@ -28,6 +28,7 @@ from assistant.calc_inputs import (
     find_words,
     follow_up_start,
     scope_holds,
+    word_key,
     words_of_rule,
 )
 from assistant.calculator import (
@@ -294,19 +295,21 @@ def _find_parts(
     distinctive_only: bool = False,
 ) -> list[_Part]:
     # within one article, a rule's marks tell it from its siblings too ("通过认定" is the 经认定 award, not 创建名单)
-    word_sets = {rule.id: {word.lower() for word in (*words_of_rule(rule), *rule.marks)} for rule in family}
+    word_sets = {rule.id: {word_key(word) for word in (*words_of_rule(rule), *rule.marks)} for rule in family}
     owners: dict[str, int] = {}
     for rule_words in word_sets.values():
         for word in rule_words:
             owners[word] = owners.get(word, 0) + 1
     spans = [span for span in context.spans if span[1] <= len(body)]
-    cue_words = {rule.id: {cue.lower() for slot in rule.inputs for cue in slot.cues} for rule in family}
+    cue_words = {rule.id: {word_key(cue) for slot in rule.inputs for cue in slot.cues} for rule in family}
     marks = [word for rule in family for word in rule.marks]
     if marks:
         spans = sorted({*spans, *find_words(body, marks)})
 
     def inside_words(rule: Rule, start: int, end: int) -> list[tuple[int, int, str]]:
-        return [span for span in spans if start <= span[0] and span[1] <= end and span[2].lower() in word_sets[rule.id]]
+        return [
+            span for span in spans if start <= span[0] and span[1] <= end and word_key(span[2]) in word_sets[rule.id]
+        ]
 
     def evidence(rule: Rule, start: int, end: int) -> tuple[int | None, list[str], str]:
         """(position of the rule's own evidence in text[start:end], option keys named there, the word).
@@ -315,18 +318,18 @@ def _find_parts(
         inside = inside_words(rule, start, end)
         if distinctive_only:
             # across articles an item is named by its award, not by a word that introduces a figure ("实际到账")
-            inside = [span for span in inside if span[2].lower() not in cue_words[rule.id]]
-        distinctive = [span for span in inside if owners[span[2].lower()] == 1]
+            inside = [span for span in inside if word_key(span[2]) not in cue_words[rule.id]]
+        distinctive = [span for span in inside if owners[word_key(span[2])] == 1]
         if not distinctive and inside:
-            held = {span[2].lower() for span in inside}
+            held = {word_key(span[2]) for span in inside}
             others = [
-                {span[2].lower() for span in inside_words(other, start, end)} for other in family if other is not rule
+                {word_key(span[2]) for span in inside_words(other, start, end)} for other in family if other is not rule
             ]
             if not any(held <= other for other in others):
                 distinctive = inside[:1]
-        named = {word.lower() for word in (*rule.keywords, *rule.events)}
+        named = {word_key(word) for word in (*rule.keywords, *rule.events)}
         # an option counts only next to one of the rule's own words: 有机食品 names 新认证 and 续展 alike
-        options = _options_named(rule, body[start:end]) if any(span[2].lower() in named for span in inside) else []
+        options = _options_named(rule, body[start:end]) if any(word_key(span[2]) in named for span in inside) else []
         if distinctive:
             return distinctive[0][0], options, distinctive[0][2].lower()
         if options and not distinctive_only:

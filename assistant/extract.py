@@ -65,7 +65,24 @@ def best_passage(grams: dict[str, float], chunks: Sequence[Chunk], wants: str) -
         tie = best_valued[0] >= 0.95 * best[0]
         if tie or _lost_weight(best[2], best_valued[4], grams) <= LOST_WEIGHT_SHARE:
             best = best_valued[:4]
-    return best[1], best[2].strip().rstrip(",，:：;；。"), best[3].strip()
+    return best[1], _completed(best[2], best[3]).strip().rstrip(",，:：;；。"), best[3].strip()
+
+
+def _completed(window: str, sentence: str) -> str:
+    """A window ending on the subject of what follows ("…,对通过平台使用智算算力的企业") takes the next clause, which says
+    what that subject gets (",发放“算力券”"); one opening on a part of a total ("其中制造业实际利用外资1.58亿美元") takes
+    the clause before it, the total ("实际利用外资7.9亿美元,")."""
+    clauses = [c for c in _CLAUSE_END.split(window) if c]
+    at = sentence.find(window)
+    if not clauses or at < 0:
+        return window
+    if clauses[-1].lstrip().startswith("对"):
+        following = [c for c in _CLAUSE_END.split(sentence[at + len(window) :]) if c]
+        window = window + following[0] if following else window
+    if clauses[0].lstrip().startswith("其中"):
+        before = [c for c in _CLAUSE_END.split(sentence[:at]) if c]
+        window = before[-1] + window if before else window
+    return window
 
 
 RIVALS_SHOWN = 3

@@ -34,7 +34,8 @@ def syllables(text: str) -> list[str]:
     from pypinyin import Style, lazy_pinyin
 
     STYLE = Style.TONE3 if TONED else Style.NORMAL
-    found = lazy_pinyin(text, style=STYLE, errors=lambda chars: list(chars))
+    # pypinyin's stubs say the error handler returns a str; a list gives one item per unread character
+    found = lazy_pinyin(text, style=STYLE, errors=lambda chars: list(chars))  # type: ignore[arg-type,return-value]
     return found if len(found) == len(text) else [*text]  # a character without a reading keeps itself
 
 

@@ -28,7 +28,7 @@ def _hotline_zh() -> str:
 
 
 # A sum and the few characters before it, where a cap word may stand ("给予最高20万元" is up to 20万元).
-_MONEY = re.compile(r"([^\d]{0,6}?)(?<!\d)(?<!\d\.)(\d[\d.]*)\s*(亿元|万元|元|亿|万)")
+_MONEY = re.compile(r"([^\d]{0,6}?)(?<!\d)(?<!\d\.)(\d[\d.]*)\s*(亿元|万元|元|亿美元|万美元|美元|亿|万)")
 _CAP = pattern("answer_cap_words")
 # A condition that only opens at a sum: "全年纳统社零额达到1亿元、10亿元、20亿元以上" (the measure, the sums).
 _THRESHOLD = pattern("answer_threshold")
@@ -50,9 +50,9 @@ def _en_label(chunk: Chunk) -> str:
     return {"preamble": "the preamble (序言)", "closing": "the closing paragraph (结语)"}.get(chunk.kind, chunk.id)
 
 
-def yuan_words(amount: Decimal) -> str:
-    """320000 -> '320,000 yuan'."""
-    return f"{amount.normalize():,f} yuan".replace(".0 yuan", " yuan")
+def yuan_words(amount: Decimal, currency: str = "yuan") -> str:
+    """320000 -> '320,000 yuan'; the notice's targets in dollars (7.9亿美元) -> '790,000,000 US dollars'."""
+    return f"{amount.normalize():,f} {currency}".replace(f".0 {currency}", f" {currency}")
 
 
 def _en_values(window: str) -> str:
@@ -63,12 +63,16 @@ def _en_values(window: str) -> str:
         "万元": Decimal(10) ** 4,
         "万": Decimal(10) ** 4,
         "元": Decimal(1),
+        "亿美元": Decimal(10) ** 8,
+        "万美元": Decimal(10) ** 4,
+        "美元": Decimal(1),
     }
     parts = []
     for before, number, unit in _MONEY.findall(window):
         amount = Decimal(number) * scale[unit]
         prefix = "up to " if _CAP.search(before) else ""
-        parts.append(f"{prefix}{yuan_words(amount)} ({number}{unit})")
+        currency = "US dollars" if unit.endswith("美元") else "yuan"
+        parts.append(f"{prefix}{yuan_words(amount, currency)} ({number}{unit})")
     return ", ".join(dict.fromkeys(parts))
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.calc_inputs import cue_occurrences, extract_inputs, follow_up_start
+from assistant.calc_inputs import cue_occurrences, extract_inputs, find_words, follow_up_start, word_key
 from assistant.calc_intent import is_calculation_request, plan_calculation
 from assistant.calculator import format_calculation
 from assistant.figures import notice_year, year_window
@@ -1744,3 +1744,33 @@ def test_two_figures_of_one_dated_clause_and_a_stated_increase_are_computed():
     )
     assert outcome.clarification is None
     assert outcome.calculation.amount_yuan == 0  # 新增300万元 < 500万元
+
+
+def test_an_english_rule_word_matches_with_a_hyphen_or_a_space_between_its_words():
+    found = find_words("our smart rural-tourism project", ["smart rural tourism", "rural tourism"])
+    assert [word for _, _, word in found] == ["smart rural tourism"]
+    outcome = _plan(
+        "Our village's smart rural-tourism project in Xihu District had an actual investment of 600,000 yuan. "
+        "How much support can the project get?"
+    )
+    assert outcome.rule.id == "rural-tourism-smart"
+    assert outcome.calculation.amount_yuan == Decimal(120000)
+
+
+def test_two_spellings_of_one_english_word_count_once_for_a_rule():
+    # high-tech-first lists both "high tech enterprise" and "high-tech enterprise": one stretch, one word
+    question = (
+        "This year we were recognized as a 'New Young Eagle' (新雏鹰) enterprise for the first time, and our "
+        "high-tech enterprise status was also re-certified. What is the maximum total award?"
+    )
+    assert word_key("High-tech  enterprise") == word_key("high tech enterprise")
+    assert _plan(question).calculation.amount_yuan == Decimal(600000)
+
+
+def test_a_follow_up_naming_a_shorter_form_of_the_earlier_word_is_decided_by_its_new_words():
+    joined = "首次上规纳统的工业企业奖多少？ 上规以后呢，后面几年还有没有奖励？"
+    outcome = _plan(joined)
+    assert outcome.rule is None or outcome.rule.id != "first-above-scale-industrial"
+    # the same word repeated keeps its follow-up weight: the last turn is about 竞争类
+    repeated = "揭榜挂帅的重大项目最高补多少？ 竞争类的呢？ 那实际投入九百万的竞争类项目呢？"
+    assert _plan(repeated).calculation.amount_yuan == Decimal(1800000)
