@@ -396,6 +396,17 @@ def with_registration_years(text: str, amounts: Sequence[Amount]) -> tuple[list[
             end += 1
         found.append(Amount(years, "years", text[start:end], start, end))
         notes.append((years, f"自注册之日起年限按{notice_year()}年（政策发布年份）− {year}年 = {years}年计算"))
+    for match in _REGISTERED_RELATIVE.finditer(text.lower()):
+        group = 1 if match.group(1) else 2
+        said = match.group(group)
+        if any(a.start <= match.start(group) < a.end for a in found):
+            continue
+        relative = _RELATIVE_YEAR.fullmatch(said)
+        if relative is None:
+            continue
+        years = Decimal(3 - (relative.lastindex or 3))  # 前年 2, 去年 1, 今年 0
+        found.append(Amount(years, "years", text[match.start(group) : match.end(group)], *match.span(group)))
+        notes.append((years, f"注册时间“{said}”按{notice_year()}年（政策发布年份）计，自注册之日起{years}年"))
     for match in _REGISTERED_AGO.finditer(text):
         if not any(a.kind == "years" and a.start <= match.start(1) < a.end for a in found):
             found.append(Amount(Decimal(small_number(match.group(1).lower())), "years", match.group(1), *match.span(1)))
@@ -409,6 +420,7 @@ def with_registration_years(text: str, amounts: Sequence[Amount]) -> tuple[list[
 
 
 _REGISTERED_NTH = pattern("calc_registered_nth")
+_REGISTERED_RELATIVE = pattern("calc_registered_relative", flags=re.IGNORECASE)
 
 
 _DATE = pattern("calc_date")

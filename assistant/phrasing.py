@@ -509,6 +509,9 @@ def calculation_answer(question: str, outcome: Any, language: str, chunks: Mappi
             )
         return Answer(question, text, language=language, route="clarify")
     text = format_calculation(calc, language)
+    standard = _standard_lead(question, calc, language)
+    if standard:  # the standard leads; its 计算方法 line would say it again
+        text = "\n".join([standard, *(line for line in text.split("\n")[1:] if not line.startswith("计算方法："))])
     # A sum across articles cites each of them, in the order the calculation lists them.
     article_ids = tuple(dict.fromkeys(getattr(calc, "articles", ()) or (calc.article,)))
     evidence = tuple(
@@ -526,8 +529,33 @@ def calculation_answer(question: str, outcome: Any, language: str, chunks: Mappi
         calculation=calc,
         amount_yuan=amount,
         language=language,
-        # no amount yet and a question for what is missing: the answer asks back ("还需确认：…新增了多少？")
-        route="clarify" if amount is None and calc.missing else "calculation",
+        # no amount yet and a question for what is missing: the answer asks back ("还需确认：…新增了多少？"), unless the
+        # question gave no figure at all: then the rule's standard is the answer ("前两年房租能补多少" -> 100%)
+        route="rule" if standard else "clarify" if amount is None and calc.missing else "calculation",
+    )
+
+
+# The kinds of figure a user gives for a calculation; a question with none of them asks for the standard itself
+_GIVEN_FIGURES = ("money", "area", "weight", "percent")
+
+
+def _standard_lead(question: str, calc: Any, language: str) -> str:
+    """The lead for a calculation that cannot be done because the question gives no figure at all ("云栖小镇新引进企业
+    前两年房租能补多少？"): the rule's standard, then what to tell to get the amount. Empty when any figure was given
+    (then a missing one is asked for) or the rule has no formula to state."""
+    from assistant.amounts import find_amounts
+
+    if calc.status != "incomplete" or calc.errors or not calc.formula_text or calc.parts:
+        return ""
+    if any(amount.kind in _GIVEN_FIGURES for amount in find_amounts(question)):
+        return ""
+    if language == "en":
+        return (
+            f"The standard under Article {int(calc.article[1:])} ({calc.article_label}, {calc.rule_name}): "
+            f"{calc.formula_text}. Give the figures asked below and the amount can be computed."
+        )
+    return (
+        f"{calc.rule_name}的标准（{calc.article_label}）：{calc.formula_text}。告诉我下面所需的数字，可以算出具体金额。"
     )
 
 

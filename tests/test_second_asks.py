@@ -3,8 +3,12 @@ that stop on a subject or open on a part, sums in dollars, which departments are
 
 from __future__ import annotations
 
+import pytest
+
+from assistant.amounts import find_amounts
 from assistant.answer import _asks
 from assistant.extract import _completed
+from assistant.figures import with_registration_years
 from assistant.phrasing import _en_values
 
 
@@ -52,3 +56,29 @@ def test_dollar_targets_are_not_read_out_as_yuan():
 def test_which_several_units_are_responsible_is_a_department_question(fake_assistant):
     answer = fake_assistant.ask("龙坞茶镇建设是哪几个单位负责的？")
     assert answer.route == "department" and "区农业农村局" in answer.answer.splitlines()[0]
+
+
+def test_a_rate_asked_without_any_figure_is_answered_with_the_standard_not_asked_back(fake_assistant):
+    answer = fake_assistant.ask("云栖小镇新引进企业前两年房租能补多少？")
+    assert answer.route == "rule" and answer.amount_yuan is None
+    assert answer.answer.startswith("云栖小镇新引进企业房租补助的标准（第三十五条）：第1—2年按年房租额的100%")
+    assert "计算方法：" not in answer.answer  # said once, in the lead
+
+
+def test_the_same_question_with_a_figure_but_without_the_rent_still_asks_for_it(fake_assistant):
+    answer = fake_assistant.ask("云栖小镇新引进企业，租了2000平方米，前两年房租能补多少？")
+    assert answer.route == "clarify"
+
+
+@pytest.mark.parametrize(
+    ("said", "years"),
+    [
+        ("我们是去年在紫金港科技城注册的生物医药企业", 1),
+        ("我们是2022年在紫金港科技城注册的生物医药企业", 2),
+        ("We are a biomedical firm registered in Zijingang last year.", 1),
+    ],
+)
+def test_a_year_of_registration_said_with_its_place_or_as_a_relative_year_is_read(said, years):
+    text = said
+    found, notes = with_registration_years(text, find_amounts(text))
+    assert [a.value for a in found if a.kind == "years"] == [years] and notes
