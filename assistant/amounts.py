@@ -141,6 +141,11 @@ def _find_amounts(original: str) -> list[Amount]:
     pending: list[tuple[int, int, Decimal, bool]] = []  # range starts waiting for the unit of their end
     position = 0
     while position < len(text):
+        rough = _rough_numeral_end(text, position)
+        if rough is not None:
+            pending.clear()  # "两三百万": about 200万 to 300万, no figure to calculate with (not 2300万)
+            position = rough
+            continue
         numeral = _read_numeral(text, position)
         if numeral is None:
             position += 1
@@ -251,6 +256,23 @@ def _trailing_multiplier(numeral: str) -> Decimal:
         if numeral.endswith(unit):
             return Decimal(factor)
     return Decimal(1)
+
+
+def _rough_numeral_end(text: str, position: int) -> int | None:
+    """Where a rough Chinese number starting at `position` ends: two neighbouring digits before a unit of ten or more
+    ("两三百万", "七八十万", "三五万") say "about this much", not 23 or 78. None for any other text."""
+    first, second = text[position : position + 1], text[position + 1 : position + 2]
+    if first not in _CN_DIGITS or second not in _CN_DIGITS or (position > 0 and text[position - 1] in NUMERAL_CHARS):
+        return None
+    low, high = _CN_DIGITS[first], _CN_DIGITS[second]
+    if not (0 < low < high and (high - low == 1 or (low, high) == (3, 5))):
+        return None
+    if text[position + 2 : position + 3] not in ("十", "百", "千", "万", "亿"):
+        return None
+    end = position + 2
+    while end < len(text) and text[end] in NUMERAL_CHARS:
+        end += 1
+    return end
 
 
 def _read_numeral(text: str, position: int) -> tuple[int, int, Decimal, bool] | None:

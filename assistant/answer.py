@@ -50,6 +50,7 @@ _ASK_SPLIT = re.compile(r"(?<=[？?])\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9ff
 _CLAUSE_SPLIT = re.compile(r"(?<=[，,])")
 _PARALLEL_ASK = pattern("answer_parallel_ask", flags=re.I)
 _ASKS_OPEN = pattern("answer_asks_open")
+_ASKS_PER_UNIT = pattern("answer_asks_per_unit", flags=re.I)
 _QUESTION_END = re.compile(r"[？?]\s*$")
 _LIST_ARTICLES = pattern("answer_list_articles")
 _ASKS_FIGURE = pattern("answer_asks_figure")
@@ -771,6 +772,12 @@ class Assistant:
             ("amount", "percent") if turn.language == "en" else ("amount", "percent", "count", "value", "date")
         )
         figure_wanted = turn.wants in figure_kinds and (asks_figure or turn.wants == "date")
+        if figure_wanted and turn.wants in ("amount", "percent"):
+            # "…无人机植保飞防…每年多少": the sum the sentence states before the window ("区级每年安排资金1000万元,"),
+            # unless the question asks it per unit the sum is not stated for ("有机肥施用补贴每亩补多少")
+            extended = extend_to_value(window, sentence, turn.wants, forward=False)
+            per_unit = _ASKS_PER_UNIT.search(normalise_question(turn.question))
+            window = window if per_unit and per_unit.group(0) not in extended else extended
         # Counts, dates and bare figures are judged on the whole sentence: its figure may sit outside the window.
         judged = window if turn.wants in ("amount", "percent") else sentence
         if figure_wanted and not _states_value(turn.wants, judged):

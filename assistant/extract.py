@@ -169,17 +169,26 @@ def sentences(chunk: Chunk) -> list[str]:
     return [s for s in _SENTENCE_END.split(body.replace("\n", "。")) if s.strip("。； ")]
 
 
-def extend_to_value(window: str, sentence: str, wants: str) -> str:
+def extend_to_value(window: str, sentence: str, wants: str, forward: bool = True) -> str:
     """The window, carried on to the first clause after it that holds the asked-for kind of value when the window
-    itself holds none ("加快推动子基金组建," + … + "成立组建5支基金"); the window as it is otherwise."""
+    itself holds none ("加快推动子基金组建," + … + "成立组建5支基金"), else back to the nearest clause before it that
+    holds one when that clause opens the sentence's subject ("区级每年安排资金1000万元," + "开展全域统防统治无人机植保飞防");
+    the window as it is otherwise. `forward` False looks back only."""
     pattern = VALUE_PATTERNS.get(wants)
     if pattern is None or pattern.search(window) or window not in sentence:
         return window
     start = sentence.index(window)
     clauses = [c for c in _CLAUSE_END.split(sentence[start + len(window) :]) if c]
-    for index, clause in enumerate(clauses):
+    for index, clause in enumerate(clauses if forward else ()):
         if pattern.search(clause):
             return (window + "".join(clauses[: index + 1])).rstrip(",，:：;；")
+    before = [c for c in _CLAUSE_END.split(sentence[:start]) if c]
+    for index in range(len(before) - 1, -1, -1):
+        if pattern.search(before[index]):
+            # only a value that what follows spends or does ("安排资金…,开展…"), not another subject's award
+            if any(c.lstrip().startswith("对") for c in before[index + 1 :]) or before[index].lstrip().startswith("对"):
+                return window
+            return "".join(before[index:]) + window
     return window
 
 

@@ -166,7 +166,9 @@ def with_unit_prices(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount]
             continue
         used.add(count.start)
         total = tidy(count.value * amount.value)
-        products[amount.start] = f"{count.text} × {format_money(amount.value)} = {format_money(total)}"
+        # an English count ("2 imported industrial robots") is shown by its number: the working stays short
+        counted = count.text if not count.text.isascii() else f"{count.value.normalize():f}"
+        products[amount.start] = f"{counted} × {format_money(amount.value)} = {format_money(total)}"
         result.append(Amount(total, "money", f"{count.text}×{amount.text}", amount.start, amount.end))
     return result, products
 

@@ -535,27 +535,32 @@ def calculation_answer(question: str, outcome: Any, language: str, chunks: Mappi
     )
 
 
-# The kinds of figure a user gives for a calculation; a question with none of them asks for the standard itself
-_GIVEN_FIGURES = ("money", "area", "weight", "percent")
+# The kinds of figure a user gives for a calculation; a question with none of them asks for the standard itself.
+# A percentage is mostly the rule's own ("the 4% subsidy").
+_GIVEN_FIGURES = ("money", "area", "weight")
+_ASKS_THRESHOLD = pattern("calc_asks_threshold")
 
 
 def _standard_lead(question: str, calc: Any, language: str) -> str:
     """The lead for a calculation that cannot be done because the question gives no figure at all ("云栖小镇新引进企业
-    前两年房租能补多少？"): the rule's standard, then what to tell to get the amount. Empty when any figure was given
-    (then a missing one is asked for) or the rule has no formula to state."""
+    前两年房租能补多少？") or asks for the threshold ("门槛到底是多少"): whom the rule is for and its standard, then what
+    to tell to get the amount. Empty when a figure was given and no threshold asked (then a missing input is asked
+    for) or the rule has no formula to state."""
     from assistant.amounts import find_amounts
 
     if calc.status != "incomplete" or calc.errors or not calc.formula_text or calc.parts:
         return ""
-    if any(amount.kind in _GIVEN_FIGURES for amount in find_amounts(question)):
+    asks_threshold = _ASKS_THRESHOLD.search(question.lower())
+    if not asks_threshold and any(amount.kind in _GIVEN_FIGURES for amount in find_amounts(question)):
         return ""
     if language == "en":
         return (
-            f"The standard under Article {int(calc.article[1:])} ({calc.article_label}, {calc.rule_name}): "
-            f"{calc.formula_text}. Give the figures asked below and the amount can be computed."
+            f"The standard under Article {int(calc.article[1:])} ({calc.article_label}, {calc.rule_name}): for "
+            f"{calc.applies_to}: {calc.formula_text}. Give the figures asked below and the amount can be computed."
         )
     return (
-        f"{calc.rule_name}的标准（{calc.article_label}）：{calc.formula_text}。告诉我下面所需的数字，可以算出具体金额。"
+        f"{calc.rule_name}的标准（{calc.article_label}）：适用于{calc.applies_to}，{calc.formula_text}。"
+        "告诉我下面所需的数字，可以算出具体金额。"
     )
 
 

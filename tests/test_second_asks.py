@@ -7,7 +7,8 @@ import pytest
 
 from assistant.amounts import find_amounts
 from assistant.answer import _asks
-from assistant.extract import _completed
+from assistant.calc_intent import plan_calculation
+from assistant.extract import _completed, extend_to_value
 from assistant.figures import with_registration_years
 from assistant.phrasing import _en_values
 
@@ -61,7 +62,8 @@ def test_which_several_units_are_responsible_is_a_department_question(fake_assis
 def test_a_rate_asked_without_any_figure_is_answered_with_the_standard_not_asked_back(fake_assistant):
     answer = fake_assistant.ask("云栖小镇新引进企业前两年房租能补多少？")
     assert answer.route == "rule" and answer.amount_yuan is None
-    assert answer.answer.startswith("云栖小镇新引进企业房租补助的标准（第三十五条）：第1—2年按年房租额的100%")
+    lead = answer.answer.splitlines()[0]
+    assert lead.startswith("云栖小镇新引进企业房租补助的标准（第三十五条）：") and "第1—2年按年房租额的100%" in lead
     assert "计算方法：" not in answer.answer  # said once, in the lead
 
 
@@ -82,3 +84,91 @@ def test_a_year_of_registration_said_with_its_place_or_as_a_relative_year_is_rea
     text = said
     found, notes = with_registration_years(text, find_amounts(text))
     assert [a.value for a in found if a.kind == "years"] == [years] and notes
+
+
+@pytest.mark.parametrize("rough", ["两三百万", "三四十万", "五六千元", "七八亿", "三五万", "一二十万"])
+def test_a_rough_chinese_number_is_no_figure_to_calculate_with(rough):
+    # "一年也就两三百万营业额" is about 200万 to 300万, never 2300万
+    assert [a for a in find_amounts(f"一年也就{rough}营业额") if a.kind == "money"] == []
+
+
+@pytest.mark.parametrize(
+    ("exact", "yuan"), [("一千二百万", 12_000_000), ("二十三万", 230_000), ("两百三十万", 2_300_000)]
+)
+def test_exact_chinese_numbers_are_still_read(exact, yuan):
+    assert [a.value for a in find_amounts(exact)] == [yuan]
+
+
+def test_a_negation_before_from_where_still_negates_the_word(fake_assistant):
+    question = (
+        "我们是今年在西湖区新注册成立的餐饮企业（不是从本地企业拆分出来的），全年纳统社零额刚好10亿元，一次性奖励多少？"
+    )
+    outcome = plan_calculation(question, fake_assistant.rules)
+    assert outcome.inputs["newly_registered"] is True and outcome.calculation.amount_yuan == 3_000_000
+
+
+def test_a_threshold_asked_with_a_rough_figure_is_answered_with_the_standard(fake_assistant):
+    answer = fake_assistant.ask(
+        "I am biotech startup in Zijingang, registered 2 years. We buy lab equipment. "
+        "What is minimum total investment to apply the 4% subsidy?"
+    )
+    assert answer.route == "rule" and "500万元以上" in answer.answer.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("把紫金港科技城技改项目的申报表格发我一份，要word版的。", "forms"),
+        ("Can you send me the application form for the robot subsidy?", "forms"),
+        ("你帮我判断一下杭州云深处科技有限公司今年能不能拿到紫金港的技改资助？", "judgement"),
+    ],
+)
+def test_forms_and_judgements_on_a_named_company_are_kinds_the_notice_never_gives(fake_assistant, question, kind):
+    answer = fake_assistant.ask(question)
+    assert answer.refused and answer.amount_yuan is None
+    assert fake_assistant.scope.unstated_asked(question)[0].name == kind
+
+
+def test_our_own_company_named_in_full_with_its_figures_is_still_computed(fake_assistant):
+    answer = fake_assistant.ask("我们杭州某某科技有限公司今年研发投入比去年新增了300万，研发补助能拿多少？")
+    assert answer.route == "calculation" and answer.amount_yuan == 150_000
+
+
+def test_a_sum_stated_before_the_clause_answers_how_much_but_not_how_much_per_unit():
+    sentence = (
+        "区级每年安排资金1000万元,开展全域统防统治无人机植保飞防、茶园实施有机肥施用补贴、茶园全域布设杀虫灯等绿色防控"
+    )
+    window = "开展全域统防统治无人机植保飞防、茶园实施有机肥施用补贴"
+    assert extend_to_value(window, sentence, "amount", forward=False).startswith("区级每年安排资金1000万元,")
+    # another subject's award before the window is not carried over
+    other = "对首次认定的高新技术企业给予最高20万元奖励,对重新认定通过的高新技术企业,加强培育"
+    assert extend_to_value("加强培育", other, "amount", forward=False) == "加强培育"
+
+
+def test_the_per_unit_question_about_a_programme_budget_states_no_figure(fake_assistant):
+    answer = fake_assistant.ask("龙坞茶园有机肥施用补贴每亩补多少钱？")
+    assert "1000万" not in answer.answer.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Our factory is in Zijingang Science City. This year we buy 2 imported industry robot, each one 1 million "
+        "yuan, and 3 domestic robot, each 400 thousand yuan. How much subsidy total we can get?",
+    ],
+)
+def test_english_imported_and_domestic_robots_are_summed(fake_assistant, question):
+    assert plan_calculation(question, fake_assistant.rules).calculation.amount_yuan == 220_000
+
+
+@pytest.mark.parametrize(
+    "question", ["Who publish this policy and on which date?", "Which date was the notice issued?"]
+)
+def test_non_native_english_about_the_notice_itself_is_answered_from_the_preamble(fake_assistant, question):
+    answer = fake_assistant.ask(question)
+    assert answer.citations[:1] == ("PRE",) and "2024年5月29日" in answer.answer
+
+
+def test_english_verb_forms_of_a_lexicon_word_are_one(fake_assistant):
+    terms = fake_assistant.retriever.lexicon.terms_for("And if re-recognize pass, how much?")
+    assert "重新认定" in terms

@@ -78,14 +78,20 @@ def test_a_staged_award_asked_with_its_total_answers_the_total(fake_assistant, q
     assert "达产升规后拨付" in outcome.calculation.trace
 
 
-def test_a_sum_given_for_the_other_option_asks_back_instead_of_leaving_it_out(fake_assistant):
+def test_a_sum_given_for_the_other_option_is_added_not_left_out(fake_assistant):
     question = (
         "Our company in Zijingang Science City bought 2 imported industrial robots at 1,000,000 yuan each and "
         "3 domestic ones at 400,000 yuan each. How much subsidy can we get in total?"
     )
     outcome = _plan(question, fake_assistant)
-    assert outcome.calculation is None  # 10万元 for the imported robots alone would be stated as the total
-    assert "400,000 yuan没有用于这项计算" in outcome.clarification
+    # 10万元 for the imported robots alone was once stated as the total; then it was asked about; now both are read
+    assert outcome.calculation.amount_yuan == 220_000
+    assert "3 × 40万元 = 120万元" in outcome.calculation.trace
+
+
+def test_a_sum_for_the_other_option_said_without_its_count_is_added_too(fake_assistant):
+    question = "紫金港科技城的企业，买了2台进口工业机器人，每台100万元，国产的那边也花了40万，一共能补多少？"
+    assert _plan(question, fake_assistant).calculation.amount_yuan == 140_000  # 200万 × 5% + 40万 × 10%
 
 
 def test_a_hedged_price_per_unit_is_multiplied_by_its_count(fake_assistant):
