@@ -50,6 +50,17 @@ def _en_label(chunk: Chunk) -> str:
     return {"preamble": "the preamble (序言)", "closing": "the closing paragraph (结语)"}.get(chunk.kind, chunk.id)
 
 
+_MONTHS_EN = "January February March April May June July August September October November December".split()
+
+
+def _date_en(date: str) -> str:
+    """2023年6月1日 -> 1 June 2023 (the text as it is when it is no such date)."""
+    found = re.fullmatch(r"\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*", date)
+    if found is None or not 1 <= int(found.group(2)) <= 12:
+        return date
+    return f"{int(found.group(3))} {_MONTHS_EN[int(found.group(2)) - 1]} {found.group(1)}"
+
+
 def yuan_words(amount: Decimal, currency: str = "yuan") -> str:
     """320000 -> '320,000 yuan'; the notice's targets in dollars (7.9亿美元) -> '790,000,000 US dollars'."""
     return f"{amount.normalize():,f} {currency}".replace(f".0 {currency}", f" {currency}")
@@ -328,7 +339,9 @@ def document_answer(question: str, route: str, chunks: Mapping[str, Chunk], lang
         issuer = next((line for line in lines if line.endswith("人民政府")), "")
         date = next((line for line in lines if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", line.strip())), "")
         lead = f"{facts.title_quoted}由{issuer}于{date}印发（{lines[0]}）。"
-        lead_en = f"The notice was issued by {issuer} (Xihu District People's Government) on {date}. "
+        lead_en = (
+            f"The notice was issued by {issuer} (Xihu District People's Government) on {_date_en(date)} ({date}). "
+        )
         return _document_reply(question, pre, f"{issuer}\n{date}", lead, lead_en, language)
     if route == "document_recipients":
         lines = [line.strip() for line in pre.text.splitlines() if line.strip()]

@@ -84,7 +84,7 @@ class Answer:
     calculation: Calculation | None = None
     amount_yuan: float | None = None
     refused: bool = False
-    route: str = ""  # lookup | department | calculation | fact | out_of_scope | clarify
+    route: str = ""  # lookup | department | calculation | rule (a standard, nothing to compute) | fact | out_of_scope | clarify | ...
     language: str = "zh"
     notes: tuple[str, ...] = field(default=())  # why a guard fell back, what was assumed
     reading: str = ""  # what was answered: the question alone, or joined to the earlier turn it depends on

@@ -10,7 +10,7 @@ from assistant.answer import _asks
 from assistant.calc_intent import plan_calculation
 from assistant.extract import _completed, extend_to_value
 from assistant.figures import with_registration_years
-from assistant.phrasing import _en_values
+from assistant.phrasing import _date_en, _en_values
 
 
 def test_a_later_sentence_asking_which_is_an_ask_of_its_own():
@@ -172,3 +172,8 @@ def test_non_native_english_about_the_notice_itself_is_answered_from_the_preambl
 def test_english_verb_forms_of_a_lexicon_word_are_one(fake_assistant):
     terms = fake_assistant.retriever.lexicon.terms_for("And if re-recognize pass, how much?")
     assert "重新认定" in terms
+
+
+def test_an_english_lead_gives_the_date_in_english_with_the_notices_own():
+    assert _date_en("2023年6月1日") == "1 June 2023"
+    assert _date_en("5月底") == "5月底"
