@@ -347,9 +347,11 @@ class Assistant:
 
     @cached_property
     def homophones(self) -> Homophones:
-        """The notice's and the everyday entries' wording by sound, to read homophone typos (built once)."""
+        """The notice's, the everyday entries' and the lexicon's wording by sound, to read homophone typos (built
+        once)."""
         everyday = [text for texts in self.retriever.everyday.values() for text in texts]
-        return Homophones([chunk.text for chunk in self.retriever.chunks], everyday)
+        lexicon = [term for terms in self.retriever.lexicon.synonyms.values() for term in terms]
+        return Homophones([chunk.text for chunk in self.retriever.chunks], [*everyday, *dict.fromkeys(lexicon)])
 
     @cached_property
     def chain(self) -> Any:
@@ -745,7 +747,9 @@ class Assistant:
                 topic = topic_words(turn.question, self.retriever.lexicon.topic_cutter)
                 return phrasing.uncovered_answer(turn.question, topic, candidates, turn.language)
             candidates = holding
-        focus = turn.question if turn.standalone != turn.question else ""
+        # the newest turn of a joined reading, or the asking part of a long story ("…卖点茶叶和农产品…有没有给我们这种
+        # 小主播、做电商的补贴？"), counts double
+        focus = turn.question if turn.standalone != turn.question else turn.focus
         # a place of the region says where, not what: "紫金港科技城" must not pull the talent clause of 第三十四条 ahead
         # of its robot clause for "buying industrial robots in Zijingang"
         asked = {

@@ -95,7 +95,9 @@ class Homophones:
                     # judged within a window of the run: a long question costs no more per stretch
                     near = max(0, start - CONTEXT_CHARS)
                     window = run[near : start + size + CONTEXT_CHARS]
-                    shown = _plausible(window, start - near, heard, self._text)
+                    shown = _plausible(
+                        window, start - near, heard, self._text, len(heard) >= 4 and heard in self._terms
+                    )
                     if shown:
                         fixed[start : start + size] = heard
                         lo, hi = shown[0] + near, shown[1] + near
@@ -110,12 +112,14 @@ class Homophones:
         return "".join(pieces), tuple(corrections)
 
 
-def _plausible(run: str, start: int, heard: str, notice: str) -> tuple[int, int] | None:
+def _plausible(run: str, start: int, heard: str, notice: str, term: bool = False) -> tuple[int, int] | None:
     """Whether `heard` is what was meant by run[start:start+len(heard)]: few characters differ, none is a numeral
     ("三十亿" is no "三十一"), each differing character is part of a word of the run as heard ("高新") and not of a
     word of the notice as typed ("入紫金" keeps 紫金 of 紫金港, "4家孵化企业" keeps 企业), and the run as heard is far
     likelier Chinese than as typed. Words are judged in the run around it, not the stretch alone. Returns the span of
-    the words holding the changed characters (what the answer shows: "高心技术企业" -> "高新技术企业"), or None."""
+    the words holding the changed characters (what the answer shows: "高心技术企业" -> "高新技术企业"), or None.
+    A `term` of the lexicon (4 characters or more: "普惠托育") that jieba's dictionary does not know is taken whole
+    when each changed character lies inside it and stands alone as typed ("普会托育": 会 is no word there)."""
     end = start + len(heard)
     typed = run[start:end]
     changed = [start + i for i, (a, b) in enumerate(zip(typed, heard, strict=True)) if a != b]
@@ -125,6 +129,9 @@ def _plausible(run: str, start: int, heard: str, notice: str) -> tuple[int, int]
         return None
     fixed = run[:start] + heard + run[end:]
     heard_words, typed_words = _words_at(fixed), _words_at(run)
+    # inside the term only: at its edge the typed character may be a word of its own ("去文广旅体局备案" is "go to")
+    if term and all(start < i < end - 1 and len(typed_words[i]) < 2 for i in changed):
+        return start, end
     if any(len(heard_words[i]) < 2 for i in changed):
         return None  # "企业和" for "企业核": a lone function character is no misheard word
     if any(len(typed_words[i]) >= 2 and typed_words[i] in notice for i in changed):

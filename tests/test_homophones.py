@@ -48,3 +48,23 @@ def test_the_answer_says_how_a_typo_was_read_and_answers_the_notice_word(fake_as
     assert answer.answer.startswith("（“高心技术")
     assert "按“高新技术" in answer.answer.splitlines()[0]
     assert answer.question == "去年第一次被认定为高心技术企业，能拿多少奖励？"  # the question as typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "read_as"),
+    [
+        ("宝宝一岁多 想找个普会托育", "普惠托育"),
+        ("专精特薪板挂牌企业今年目标几家", "专精特新板"),
+        ("龙乌茶镇建设", "龙坞茶镇"),
+    ],
+)
+def test_a_term_jieba_does_not_know_is_read_whole_when_the_typo_lies_inside_it(typed, read_as):
+    homophones = Homophones([NOTICE], ["普惠托育", "专精特新板", "龙坞茶镇", "区文广旅体局"])
+    fixed, corrections = homophones.correct(typed)
+    assert read_as in fixed and corrections
+
+
+def test_a_character_at_the_edge_of_a_term_may_be_a_word_of_its_own():
+    # "去文广旅体局备案" is "went to the bureau to file", not a typed 区
+    homophones = Homophones([NOTICE], ["区文广旅体局"])
+    assert homophones.correct("赛前两个月去文广旅体局备案了")[1] == ()

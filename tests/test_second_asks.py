@@ -177,3 +177,39 @@ def test_english_verb_forms_of_a_lexicon_word_are_one(fake_assistant):
 def test_an_english_lead_gives_the_date_in_english_with_the_notices_own():
     assert _date_en("2023年6月1日") == "1 June 2023"
     assert _date_en("5月底") == "5月底"
+
+
+def test_the_whole_set_of_policies_total_is_the_closing_paragraphs(fake_assistant):
+    answer = fake_assistant.ask("这一整套政策，区里一共准备花多少钱？")
+    assert answer.citations[:1] == ("END",) and "150亿元" in answer.answer.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "rule_id", "amount"),
+    [
+        (
+            "我们是一家做空天信息软件开发的公司，总部新引进到云栖小镇，市场估值10亿元，引进上年度营业收入5亿元。"
+            "总部一次性奖励是多少？",
+            "yunqi-space-hq-award",
+            2_000_000,
+        ),
+        (
+            "去年来西湖区云栖小镇开了家做卫星数据应用的软件公司，今年营业收入第一次突破1个亿了，区里有没有奖励？",
+            "yunqi-space-revenue-milestone",
+            1_000_000,
+        ),
+    ],
+)
+def test_the_fields_a_headquarters_award_names_do_not_make_it_the_revenue_award(
+    fake_assistant, question, rule_id, amount
+):
+    outcome = plan_calculation(question, fake_assistant.rules)
+    assert outcome.rule.id == rule_id and outcome.calculation.amount_yuan == amount
+
+
+def test_the_asking_part_of_a_long_story_chooses_the_passage(fake_assistant):
+    answer = fake_assistant.ask(
+        "我是做直播带货的，就我和我对象两个人，在家里播卖点茶叶和农产品，一个月流水也就几万块。看到新闻说西湖区出了一堆"
+        "政策，有没有给我们这种小主播、做电商的补贴？"
+    )
+    assert answer.citations[:1] in (("A45",), ("A48",))
