@@ -153,13 +153,17 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
     if points_back(question):
         return _joined(question, earlier, contrasts, "points_back")
     own = judge.own_topic(question)
+    carried = judge.carried_topic(question, earlier.text) if own > 0 else 0.0
     if own < OWN_TOPIC_FLOOR:
         # A turn the scope rules refuse by itself ("今天天气怎么样" after a 高企 question) has a topic of its own
         # that the notice does not cover: read alone (and refused), never shown as "接上一问".
         if judge.refused_alone(question):
             return Reading(question, question, why="refused_alone")
+        # ... and so has a turn whose topic its own article holds in part and the earlier one not at all
+        # ("对了，宝宝一岁多，想找个普惠托育，区里有什么政策？" after a rent calculation)
+        if own > 0 and carried == 0.0:
+            return Reading(question, question, why="own_topic")
         return _joined(question, earlier, contrasts, "no_topic")
-    carried = judge.carried_topic(question, earlier.text)
     # an earlier article holding none of the turn's topic is never continued, however close the embedding finds it
     # ("我开了一家奶茶店，能拿什么补贴" after an English 高企 question: 0.013 apart)
     if carried == 0.0 or (

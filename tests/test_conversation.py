@@ -47,11 +47,24 @@ def test_a_turn_without_history_stands_alone():
 
 def test_a_turn_with_no_topic_of_its_own_is_joined_and_the_note_says_how():
     earlier = "紫金港买国产工业机器人有什么补贴？"
-    reading = read_turn("那进口的呢？", _user(earlier), TableJudge(own={"那进口的呢？": 0.3}), [["国产", "进口"]])
+    judge = TableJudge(own={"那进口的呢？": 0.3}, carried={("那进口的呢？", earlier): 0.5})  # 第三十四条 names 进口
+    reading = read_turn("那进口的呢？", _user(earlier), judge, [["国产", "进口"]])
     assert reading.text == "紫金港买进口工业机器人有什么补贴？ 那进口的呢？"
     assert reading.why == "no_topic"
     assert reading.note() == "（接上一问：紫金港买进口工业机器人有什么补贴）"
     assert reading.note("en") == "(Read together with the previous question: 紫金港买进口工业机器人有什么补贴)"
+
+
+def test_a_turn_with_a_thin_topic_of_its_own_that_the_earlier_article_lacks_is_not_joined():
+    # a rent calculation, then "对了，宝宝一岁多，想找个普惠托育，区里有什么政策？": its own article holds part of its
+    # topic (0.46), the rent article none of it; it was joined and answered with the rent calculation again
+    earlier = "云栖小镇新引进企业前两年房租能补多少？"
+    question = "对了，宝宝一岁多，想找个普惠托育，区里有什么政策？"
+    judge = TableJudge(own={question: 0.46}, carried={(question, earlier): 0.0})
+    reading = read_turn(question, _user(earlier), judge)
+    assert reading.text == question and not reading.joined
+    # with no topic at all it is still read with the earlier turn
+    assert read_turn("第三年呢？", _user(earlier), TableJudge()).joined
 
 
 def test_a_turn_naming_a_topic_the_earlier_article_lacks_starts_fresh_whatever_it_begins_with():
@@ -94,7 +107,8 @@ def test_a_turn_naming_an_article_stands_alone():
 
 def test_an_earlier_follow_up_is_read_with_the_turn_before_it():
     first, second, third = "出口信用保险保费能补多少？", "那制造业企业呢？", "保费要是1000万呢？"
-    judge = TableJudge(own={second: 0.2, third: 0.2})
+    # 第四十六条 (the earlier article) names 制造业 and 保费 too
+    judge = TableJudge(own={second: 0.2, third: 0.2}, carried={(second, first): 0.5, (third, f"{first} {second}"): 0.5})
     reading = read_turn(third, _user(first, second), judge)
     assert reading.text == f"{first} {second} {third}"
 
