@@ -25,7 +25,7 @@ from assistant.figures import (
 )
 from assistant.numerals import find_article_refs
 from assistant.rules import Rule, Slot
-from assistant.vocabulary import notice_facts, pattern
+from assistant.vocabulary import notice_facts, pattern, same_length_spelling
 
 FOLLOW_UP_OPENING = pattern("calc_follow_up_opening", flags=re.IGNORECASE)
 _ASKS_AGAIN = pattern("calc_asks_again", flags=re.IGNORECASE)
@@ -299,11 +299,12 @@ def find_words(text: str, words: Sequence[str]) -> list[tuple[int, int, str]]:
     (保险 inside 出口信用保险, 制造业 inside 非制造业); partly overlapping words, and words found on the same stretch,
     are all kept.
     ASCII words match case-insensitively on word boundaries; Chinese words as substrings."""
-    lowered = text.lower()
+    lowered = same_length_spelling(text)  # "recognised" is found by "recognized" (lexicon.yaml spellings)
     candidates: list[tuple[int, int, str]] = []
     for word in dict.fromkeys(w for w in words if w):
         needle = word.lower()
         if needle.isascii():
+            needle = same_length_spelling(needle)
             candidates.extend((match.start(), match.end(), word) for match in _ascii_word(needle).finditer(lowered))
         else:
             candidates.extend((start, start + len(needle), word) for start in _substring_starts(lowered, needle))
@@ -336,7 +337,7 @@ def follow_up_start(text: str) -> int | None:
 
 def word_key(word: str) -> str:
     """One form for the spellings find_words treats as one word ("High-tech" and "high tech")."""
-    return re.sub(r"[\s-]+", " ", word.lower()) if word.isascii() else word
+    return re.sub(r"[\s-]+", " ", same_length_spelling(word)) if word.isascii() else word
 
 
 @functools.lru_cache(maxsize=4096)

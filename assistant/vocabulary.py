@@ -85,6 +85,29 @@ def word_set(name: str) -> frozenset[str]:
     return frozenset(vocabulary().words(name))
 
 
+LEXICON_FILE = KNOWLEDGE_DIR / "lexicon.yaml"
+
+
+@cache
+def _spellings(path: Path = LEXICON_FILE) -> tuple[tuple[re.Pattern[str], str], ...]:
+    raw = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}) or {}
+    return tuple((re.compile(str(found)), str(used)) for found, used in raw.get("spellings", ()))
+
+
+def same_length_spelling(text: str) -> str:
+    """Lower-case English with the lexicon's spelling rules (knowledge/lexicon.yaml `spellings:`) applied where
+    they keep the length ("recognised" -> "recognized"), so positions found in the result are positions in `text`."""
+    text = text.lower()
+    for found, used in _spellings():
+
+        def same_length(match: re.Match[str], used: str = used) -> str:
+            kept = match.expand(used)
+            return kept if len(kept) == len(match.group(0)) else match.group(0)
+
+        text = found.sub(same_length, text)
+    return text
+
+
 class LazyPattern:
     """A compiled pattern built on first use from a language.yaml entry, optionally inside a template.
 

@@ -17,7 +17,7 @@ from assistant.calc_tool import TOOL_NAME
 from assistant.llm import LlmDraft, cited_ids, draft_answer, make_chat_model, shown_text, user_prompt
 from assistant.records import Answer
 
-HIGH_TECH = "新认定的高企奖多少"  # fact route; retrieval returns A18 first
+HIGH_TECH = "高新技术企业首次认定奖励标准"  # fact route; retrieval returns A18 first
 RD_SUBSIDY = "研发投入补助怎么算"  # fact route; retrieval returns A14 first
 
 
@@ -90,7 +90,7 @@ def test_the_prompt_holds_only_the_retrieved_articles_and_the_extractive_answer(
     assert "只能根据下面提供的条款原文回答" in system.content and "保留“最高”" in system.content
     assert "英文" not in system.content
     assert user.content.startswith(
-        "问题：新认定的高企奖多少\n\n条款原文（只能依据这些条款回答）：\n"
+        f"问题：{HIGH_TECH}\n\n条款原文（只能依据这些条款回答）：\n"
         "[A18] 第十八条 (十八)健全科技企业梯度培育机制。"
     )
     retrieved = [h.chunk.id for h in fake_assistant.retriever.search(HIGH_TECH, k=fake_assistant.settings.top_k)]

@@ -7,6 +7,7 @@ import pytest
 
 from assistant.amounts import find_amounts
 from assistant.answer import _asks
+from assistant.calc_inputs import find_words
 from assistant.calc_intent import plan_calculation
 from assistant.extract import _completed, extend_to_value
 from assistant.figures import with_registration_years
@@ -213,3 +214,34 @@ def test_the_asking_part_of_a_long_story_chooses_the_passage(fake_assistant):
         "政策，有没有给我们这种小主播、做电商的补贴？"
     )
     assert answer.citations[:1] in (("A45",), ("A48",))
+
+
+def test_a_scale_said_to_be_exceeded_in_everyday_words_is_the_larger_one(fake_assistant):
+    question = (
+        "我们早就不是什么小微企业了哈，规模早超了科技型中小企业那个认定标准，今年研发投入大概7个亿，"
+        "听说有个不用算直接给的补助？给多少"
+    )
+    outcome = plan_calculation(question, fake_assistant.rules)
+    assert outcome.inputs["scale"] == "above_sme" and outcome.calculation.amount_yuan == 3_000_000
+
+
+def test_a_british_spelling_finds_the_american_rule_word():
+    found = find_words("a newly recognised high-tech enterprise", ["newly recognized high-tech"])
+    assert [(start, end) for start, end, _ in found] == [(2, 28)]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the award for a newly recognised high-tech enterprise? And if that same company also reaches "
+        "designated size (上规模) for the first time, what's the total it can get?",
+        "新认定的高新技术企业奖多少？ 如果同一家公司今年也首次上规模了，一共能拿多少？",
+    ],
+)
+def test_a_follow_up_adding_the_first_above_scale_award_sums_it_with_the_first_recognition(fake_assistant, question):
+    assert plan_calculation(question, fake_assistant.rules).calculation.amount_yuan == 500_000
+
+
+def test_the_criteria_of_a_recognition_granted_elsewhere_are_never_stated(fake_assistant):
+    answer = fake_assistant.ask("浙江省科技型中小企业的认定条件具体是什么？")
+    assert answer.refused and answer.route == "unstated"
