@@ -256,6 +256,11 @@ def _asks(question: str) -> list[tuple[str, str, bool]]:
                 asks.append((sentence, "", False))
             continue
         clauses = [(c, wanted_value(c)) for c in _CLAUSE_SPLIT.split(sentence) if c.strip()]
+        # "…what's the maximum award for that, and what would a re-certification bring?": asks the same kind again
+        clauses = [
+            (c, kind or (clauses[i - 1][1] if i and _PARALLEL_ASK.search(c.strip()) else ""))
+            for i, (c, kind) in enumerate(clauses)
+        ]
         if len(clauses) > 1 and all(kind for _, kind in clauses) and _PARALLEL_ASK.search(clauses[-1][0]):
             asks.extend((clause, kind, index > 0) for index, (clause, kind) in enumerate(clauses))
         else:

@@ -101,6 +101,8 @@ def rival_windows(
     if value is None or not value.search(window):
         return []
     chosen = {g for g in grams if g in normalise_question(window)}
+    if not chosen:
+        return []  # the chosen window holds none of the question's words: they tell no clause from another
     stated = {m.group(0) for m in value.finditer(window)}
     taken = (sentence.find(window), sentence.find(window) + len(window)) if window in sentence else (-1, -1)
     rivals: list[tuple[str, str]] = []

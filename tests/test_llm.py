@@ -90,8 +90,7 @@ def test_the_prompt_holds_only_the_retrieved_articles_and_the_extractive_answer(
     assert "只能根据下面提供的条款原文回答" in system.content and "保留“最高”" in system.content
     assert "英文" not in system.content
     assert user.content.startswith(
-        f"问题：{HIGH_TECH}\n\n条款原文（只能依据这些条款回答）：\n"
-        "[A18] 第十八条 (十八)健全科技企业梯度培育机制。"
+        f"问题：{HIGH_TECH}\n\n条款原文（只能依据这些条款回答）：\n[A18] 第十八条 (十八)健全科技企业梯度培育机制。"
     )
     retrieved = [h.chunk.id for h in fake_assistant.retriever.search(HIGH_TECH, k=fake_assistant.settings.top_k)]
     assert len(retrieved) == 5 and retrieved[0] == "A18"

@@ -245,3 +245,34 @@ def test_a_follow_up_adding_the_first_above_scale_award_sums_it_with_the_first_r
 def test_the_criteria_of_a_recognition_granted_elsewhere_are_never_stated(fake_assistant):
     answer = fake_assistant.ask("浙江省科技型中小企业的认定条件具体是什么？")
     assert answer.refused and answer.route == "unstated"
+
+
+def test_a_validity_the_question_names_as_a_condition_is_no_question_about_the_notice(fake_assistant):
+    answer = fake_assistant.ask("我们有首台套产品在推广目录有效期内 亩均评价会被列D类吗")
+    assert answer.citations[:1] == ("A31",) and not answer.refused
+
+
+def test_robots_of_one_origin_said_not_to_be_of_the_other_are_computed(fake_assistant):
+    question = (
+        "我们在紫金港科技城，今年一口气买了12台国产工业机器人，每台50万元，没有买进口的。机器人购置资助能拿多少？"
+    )
+    assert plan_calculation(question, fake_assistant.rules).calculation.amount_yuan == 500_000
+
+
+def test_an_english_clause_asking_the_same_again_after_a_comma_is_a_second_ask():
+    question = "What's the maximum district award for a first certificate, and what would a re-certification bring?"
+    assert [(kind, parallel) for _, kind, parallel in _asks(question)] == [("amount", False), ("amount", True)]
+
+
+def test_no_rival_clauses_are_listed_when_the_chosen_one_holds_none_of_the_questions_words():
+    from assistant.extract import rival_windows
+    from assistant.records import Chunk
+
+    text = "(十八)健全培育机制。对首次认定的企业,给予最高20万元奖励;对重新认定的企业,给予最高10万元奖励。"
+    chunk = Chunk("A18", "article", 18, "十八", "健全培育机制", text, 0, len(text))
+    assert rival_windows({"optics": 1.0}, chunk, "给予最高20万元奖励", chunk.text, "amount") == []
+
+
+def test_the_status_of_our_application_is_never_stated(fake_assistant):
+    answer = fake_assistant.ask("Can you check the status of the subsidy application our company submitted last March?")
+    assert answer.refused and answer.route == "unstated"
