@@ -481,7 +481,8 @@ def test_english_leads_keep_up_to_and_a_far_threshold_is_said_plainly(page: Any,
     history: list[dict[str, str]] = []
     for question in (english, shop):
         ask_in_page(page, question, ask_as_the_page(server, history, question)["answer"])
-    expect(page.locator(f"{BOT} .answer-text p").nth(0)).to_contain_text("up to 200,000 yuan (20万元)")
+    # a cap stays "up to" whether the lead is the clause's or the calculator's ("Up to RMB 200,000 (20万元) under …")
+    expect(page.locator(f"{BOT} .answer-text p").nth(0)).to_contain_text(re.compile(r"[Uu]p to (RMB )?200,000"))
     lead = page.locator(BOT).last.locator(".answer-text p").first
     expect(lead).to_have_text(
         "根据第四十七条，这项支持有门槛：全年纳统社零额要达到1亿元以上才能申请，"
