@@ -50,6 +50,7 @@ _ASK_SPLIT = re.compile(r"(?<=[？?])\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9ff
 _CLAUSE_SPLIT = re.compile(r"(?<=[，,])")
 _PARALLEL_ASK = pattern("answer_parallel_ask", flags=re.I)
 _ASKS_OPEN = pattern("answer_asks_open")
+_OPEN = "open"  # an ask of no value kind, by its question word
 _ASKS_PER_UNIT = pattern("answer_asks_per_unit", flags=re.I)
 _QUESTION_END = re.compile(r"[？?]\s*$")
 _LIST_ARTICLES = pattern("answer_list_articles")
@@ -255,17 +256,42 @@ def _asks(question: str) -> list[tuple[str, str, bool]]:
             elif asks and _QUESTION_END.search(sentence) and _ASKS_OPEN.search(sentence.lower()):
                 asks.append((sentence, "", False))
             continue
-        clauses = [(c, wanted_value(c)) for c in _CLAUSE_SPLIT.split(sentence) if c.strip()]
-        # "…what's the maximum award for that, and what would a re-certification bring?": asks the same kind again
-        clauses = [
-            (c, kind or (clauses[i - 1][1] if i and _PARALLEL_ASK.search(c.strip()) else ""))
-            for i, (c, kind) in enumerate(clauses)
-        ]
-        if len(clauses) > 1 and all(kind for _, kind in clauses) and _PARALLEL_ASK.search(clauses[-1][0]):
-            asks.extend((clause, kind, index > 0) for index, (clause, kind) in enumerate(clauses))
+        clauses = [(c, wanted_value(c)) for c in _joined_context(_CLAUSE_SPLIT.split(sentence))]
+        # "What is the 2024 target for X, and how many Y?": each clause asks, by its value kind or, with no kind, by
+        # its question word ("what …", "which bureau …": _OPEN); one asking nothing ("我们公司在紫金港，") keeps the
+        # sentence whole
+        kinds = [kind or (_OPEN if _ASKS_OPEN.search(c.lower()) else "") for c, kind in clauses]
+        if len(clauses) > 1 and all(kinds) and _PARALLEL_ASK.search(clauses[-1][0].strip()):
+            # a later clause without a question word of its own asks it again of the same article ("…，重新认定的又有
+            # 多少"); one with its own ("and how many projects…") may be about another
+            asks.extend(
+                (clause, "" if kind == _OPEN else kind, index > 0 and not _ASKS_OPEN.search(clause.lower()))
+                for index, ((clause, _), kind) in enumerate(zip(clauses, kinds, strict=True))
+            )
         else:
             asks.append((sentence, wants, False))
     return asks
+
+
+def _joined_context(clauses: Sequence[str]) -> list[str]:
+    """The clauses of a sentence, a clause that asks nothing joined to the one after it ("Under the section on the
+    five industrial ecosystems," + "which bureau leads implementation,")."""
+    joined: list[str] = []
+    carried = ""
+    for clause in clauses:
+        if not clause.strip():
+            continue
+        if not wanted_value(clause) and not _ASKS_OPEN.search(clause.lower()):
+            carried += clause
+            continue
+        joined.append(carried + clause)
+        carried = ""
+    if carried:
+        if joined:
+            joined[-1] += carried
+        else:
+            joined.append(carried)
+    return joined
 
 
 class _RememberedQueries:

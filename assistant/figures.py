@@ -111,6 +111,7 @@ WINDOW_REACH = 3  # characters between a window's word and its years ("毕业后
 YEARS_OF_AWARD = pattern("calc_years_of_award")
 
 _RELATIVE_YEAR = pattern("calc_relative_year")
+_YEAR_AFTER = pattern("calc_year_after")
 
 
 _PHONE_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff])")
@@ -142,7 +143,14 @@ def year_of(text: str, amount: Amount) -> int | None:
         ),
     ]
     if not found:
-        return None
+        # English dates its figure after it: "RMB 8 million in 2023", "RMB 80m this year"
+        after = _YEAR_AFTER.match(text.lower(), amount.end)
+        if after is None:
+            return None
+        if after.group(1):
+            return int(after.group(1))
+        relative = _RELATIVE_YEAR.fullmatch(after.group(2))
+        return notice_year() - 3 + (relative.lastindex or 3) if relative else None
     year = max(found)[1]
     return year + 2000 if year < 100 else year
 
@@ -624,8 +632,8 @@ def year_window(text: str, total_years: Decimal) -> tuple[Decimal, Decimal | Non
         if 1 <= count <= total_years:
             return total_years - count + 1, Decimal(count)
     if match := _EN_YEAR_ORDINAL.search(lowered):
-        if match.group(3):
-            return Decimal(int(match.group(3))), None
+        if match.group(3):  # "year 3", "in year three"
+            return Decimal(small_number(match.group(3))), None
         first = _EN_ORDINALS[match.group(1)]
         last = _EN_ORDINALS[match.group(2)] if match.group(2) else 0
         return Decimal(first), (Decimal(last - first + 1) if last > first else None)

@@ -3,6 +3,8 @@ that stop on a subject or open on a part, sums in dollars, which departments are
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from assistant.amounts import find_amounts
@@ -10,7 +12,7 @@ from assistant.answer import _asks
 from assistant.calc_inputs import find_words
 from assistant.calc_intent import plan_calculation
 from assistant.extract import _completed, extend_to_value
-from assistant.figures import with_registration_years
+from assistant.figures import with_registration_years, with_unit_prices, year_window
 from assistant.phrasing import _date_en, _en_values
 
 
@@ -261,7 +263,27 @@ def test_robots_of_one_origin_said_not_to_be_of_the_other_are_computed(fake_assi
 
 def test_an_english_clause_asking_the_same_again_after_a_comma_is_a_second_ask():
     question = "What's the maximum district award for a first certificate, and what would a re-certification bring?"
-    assert [(kind, parallel) for _, kind, parallel in _asks(question)] == [("amount", False), ("amount", True)]
+    assert [(kind, parallel) for _, kind, parallel in _asks(question)] == [("amount", False), ("", False)]
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        (
+            "Investment consultant here. What is Xihu's 2024 target for fixed-asset investment, and how many "
+            "provincial major projects will the district deliver?",
+            ["", "count"],
+        ),
+        (
+            "Under the section on the five industrial ecosystems, which bureau leads implementation, and what growth "
+            "rate is targeted for value added of industry above designated size?",
+            ["department", "percent"],
+        ),
+        ("我们公司在紫金港，买机器人能补多少？", ["amount"]),
+    ],
+)
+def test_english_asks_joined_by_and_a_question_word_are_each_answered(question, kinds):
+    assert [kind for _, kind, _ in _asks(question)] == kinds
 
 
 def test_no_rival_clauses_are_listed_when_the_chosen_one_holds_none_of_the_questions_words():
@@ -276,3 +298,47 @@ def test_no_rival_clauses_are_listed_when_the_chosen_one_holds_none_of_the_quest
 def test_the_status_of_our_application_is_never_stated(fake_assistant):
     answer = fake_assistant.ask("Can you check the status of the subsidy application our company submitted last March?")
     assert answer.refused and answer.route == "unstated"
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        (
+            "We're a tech SME that meets the national tech-based SME scale criteria. Our annual R&D investment was "
+            "RMB 8 million in 2023 and RMB 11 million in 2024. What's the maximum R&D input subsidy?",
+            150_000,
+        ),
+        (
+            "Large listed manufacturer, far beyond SME size. Our R&D spending was RMB 480 million last year and "
+            "RMB 520 million this year. What R&D subsidy applies to us?",
+            3_000_000,
+        ),
+    ],
+)
+def test_english_figures_dated_after_them_and_a_scale_said_to_be_beyond_are_read(fake_assistant, question, amount):
+    assert plan_calculation(question, fake_assistant.rules).calculation.amount_yuan == amount
+
+
+def test_an_english_year_of_a_schedule_written_as_a_word_is_that_year():
+    assert year_window("what would the subsidy be in year three?", Decimal(4)) == (Decimal(3), None)
+
+
+def test_tickets_counted_in_english_multiply_their_price():
+    found, products = with_unit_prices(
+        "we bought two round-trip economy-class tickets at ¥12,000 each",
+        find_amounts("we bought two round-trip economy-class tickets at ¥12,000 each"),
+    )
+    assert [a.value for a in found if a.kind == "money"] == [24_000]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What was the total budget of Xihu District's 2023 economic support policy package?",
+        "We submitted our R&D subsidy application in March. Has it been approved yet, and when will the money arrive?",
+    ],
+)
+def test_english_questions_about_another_years_package_or_an_applications_progress_are_refused(
+    fake_assistant, question
+):
+    assert fake_assistant.ask(question).refused
