@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,7 @@ def _spellings(path: Path = LEXICON_FILE) -> tuple[tuple[re.Pattern[str], str], 
     return tuple((re.compile(str(found)), str(used)) for found, used in raw.get("spellings", ()))
 
 
+@lru_cache(maxsize=16384)  # find_words asks it for every rule word of every calculation question
 def same_length_spelling(text: str) -> str:
     """Lower-case English with the lexicon's spelling rules (knowledge/lexicon.yaml `spellings:`) applied where
     they keep the length ("recognised" -> "recognized"), so positions found in the result are positions in `text`."""
