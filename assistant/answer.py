@@ -256,7 +256,7 @@ def _asks(question: str) -> list[tuple[str, str, bool]]:
             elif asks and _QUESTION_END.search(sentence) and _ASKS_OPEN.search(sentence.lower()):
                 asks.append((sentence, "", False))
             continue
-        clauses = [(c, wanted_value(c)) for c in _joined_context(_CLAUSE_SPLIT.split(sentence))]
+        clauses = _joined_context(_CLAUSE_SPLIT.split(sentence))
         # "What is the 2024 target for X, and how many Y?": each clause asks, by its value kind or, with no kind, by
         # its question word ("what …", "which bureau …": _OPEN); one asking nothing ("我们公司在紫金港，") keeps the
         # sentence whole
@@ -273,24 +273,23 @@ def _asks(question: str) -> list[tuple[str, str, bool]]:
     return asks
 
 
-def _joined_context(clauses: Sequence[str]) -> list[str]:
-    """The clauses of a sentence, a clause that asks nothing joined to the one after it ("Under the section on the
-    five industrial ecosystems," + "which bureau leads implementation,")."""
-    joined: list[str] = []
+def _joined_context(clauses: Sequence[str]) -> list[tuple[str, str]]:
+    """The clauses of a sentence with the kind of value each asks, a clause that asks nothing joined to the one after
+    it ("Under the section on the five industrial ecosystems," + "which bureau leads implementation,")."""
+    joined: list[tuple[str, str]] = []
     carried = ""
     for clause in clauses:
         if not clause.strip():
             continue
-        if not wanted_value(clause) and not _ASKS_OPEN.search(clause.lower()):
+        kind = wanted_value(clause)
+        if not kind and not _ASKS_OPEN.search(clause.lower()):
             carried += clause
             continue
-        joined.append(carried + clause)
+        joined.append((carried + clause, kind))
         carried = ""
     if carried:
-        if joined:
-            joined[-1] += carried
-        else:
-            joined.append(carried)
+        last, kind = joined.pop() if joined else ("", "")
+        joined.append((last + carried, kind))
     return joined
 
 

@@ -28,7 +28,7 @@ def _hotline_zh() -> str:
 
 
 # A sum and the few characters before it, where a cap word may stand ("给予最高20万元" is up to 20万元).
-_MONEY = re.compile(r"([^\d]{0,6}?)(?<!\d)(?<!\d\.)(\d[\d.]*)\s*(亿元|万元|元|亿美元|万美元|美元|亿|万)")
+_MONEY = pattern("answer_money_in_clause")
 _CAP = pattern("answer_cap_words")
 # A condition that only opens at a sum: "全年纳统社零额达到1亿元、10亿元、20亿元以上" (the measure, the sums).
 _THRESHOLD = pattern("answer_threshold")

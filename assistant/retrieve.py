@@ -15,7 +15,7 @@ from assistant.embeddings import Embedder
 from assistant.index import parent_id
 from assistant.numerals import find_article_refs, find_section_refs, to_halfwidth
 from assistant.records import Chunk, Hit
-from assistant.vocabulary import pattern, word_set, words
+from assistant.vocabulary import pattern, spelling_rules, word_set, words
 
 MODES = ("hybrid", "bm25", "dense")
 FUSIONS = ("rrf", "weighted")
@@ -157,8 +157,7 @@ class Lexicon:
         raw = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}) or {}
         synonyms = {str(k).lower(): tuple(v) for k, v in raw.get("synonyms", {}).items()}
         contrasts = tuple(tuple(str(word) for word in group) for group in raw.get("contrasts", ()))
-        spellings = tuple((re.compile(str(found)), str(used)) for found, used in raw.get("spellings", ()))
-        return cls(synonyms, contrasts, spellings)
+        return cls(synonyms, contrasts, spelling_rules(raw))
 
     @cached_property
     def topic_cutter(self) -> Any:

@@ -88,10 +88,14 @@ def word_set(name: str) -> frozenset[str]:
 LEXICON_FILE = KNOWLEDGE_DIR / "lexicon.yaml"
 
 
+def spelling_rules(raw: dict[str, Any]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The `spellings:` of a loaded lexicon.yaml as (compiled regex, replacement) pairs (also retrieve.Lexicon's)."""
+    return tuple((re.compile(str(found)), str(used)) for found, used in raw.get("spellings", ()))
+
+
 @cache
 def _spellings(path: Path = LEXICON_FILE) -> tuple[tuple[re.Pattern[str], str], ...]:
-    raw = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}) or {}
-    return tuple((re.compile(str(found)), str(used)) for found, used in raw.get("spellings", ()))
+    return spelling_rules((yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}) or {})
 
 
 @lru_cache(maxsize=16384)  # find_words asks it for every rule word of every calculation question
