@@ -273,6 +273,13 @@ def _asks(question: str) -> list[tuple[str, str, bool]]:
     return asks
 
 
+def _asks_figure_too(question: str) -> bool:
+    """A question asking a figure besides the department ("what share of … goes to livelihood, and which bureau leads
+    that section?"): each ask is answered as a fact, the department's among them."""
+    kinds = [kind for _, kind, _ in _asks(question)]
+    return len(kinds) > 1 and any(kind in ("amount", "percent", "count", "date", "value") for kind in kinds)
+
+
 def _joined_context(clauses: Sequence[str]) -> list[tuple[str, str]]:
     """The clauses of a sentence with the kind of value each asks, a clause that asks nothing joined to the one after
     it ("Under the section on the five industrial ecosystems," + "which bureau leads implementation,")."""
@@ -533,7 +540,7 @@ class Assistant:
         departments = self.retriever.departments_in(turn.standalone)
         if departments and _LIST_ARTICLES.search(normalise_question(turn.question)) and not named:
             return replace(turn, route="department_articles")
-        if turn.wants == "department":
+        if turn.wants == "department" and not _asks_figure_too(turn.question):
             return replace(turn, route="department")
         if named and not turn.wants:
             return replace(turn, route="lookup")
