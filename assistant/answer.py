@@ -752,8 +752,10 @@ class Assistant:
             return self._fact_answer(turn)
         parts: list[Answer] = []
         for ask, wants, parallel in asks:
-            # "…首次认定的奖多少？And for one that passes re-recognition?": the same article, another clause
-            same = [h for h in turn.hits if parts and parallel and h.chunk.id in parts[-1].citations[:1]]
+            # "…首次认定的奖多少？And for one that passes re-recognition?", "And is there a yearly cap per company?":
+            # the same article, another clause
+            again = parallel or not self._names_own_topic(ask)
+            same = [h for h in turn.hits if parts and again and h.chunk.id in parts[-1].citations[:1]]
             parts.append(self._ask_answer(replace(turn, hits=tuple(same)) if same else turn, ask, wants))
         if any(part.refused for part in parts):
             return self._fact_answer(turn)
@@ -764,10 +766,19 @@ class Assistant:
         passage by its own words among the articles the whole question retrieved; when that finds nothing, or the
         ask has no topic ("有效期呢？"), the whole question is the context and the ask its focus."""
         whole = replace(turn, question=ask, wants=wants)
-        if not names_topic(topic_words(ask, self.retriever.lexicon.topic_cutter)):
+        if not self._names_own_topic(ask):
             return self._fact_answer(whole)
         alone = self._fact_answer(replace(whole, standalone=ask))
         return self._fact_answer(whole) if alone.refused else alone
+
+    def _names_own_topic(self, ask: str) -> bool:
+        """Whether one ask of a question names a topic of its own ("其中养老服务补助占多少"; "And how many new elderly
+        canteens?"), not only what is asked of the topic before it ("有没有上限？", "And is there a yearly cap per
+        company?"). English asks are judged by the notice terms their words stand for: every English word looks like a
+        topic to the Chinese cutter."""
+        if detect_language(ask) == "en":
+            return bool(self.retriever.lexicon.terms_for(ask))
+        return names_topic(topic_words(ask, self.retriever.lexicon.topic_cutter))
 
     def _fact_answer(self, turn: Turn) -> Answer:
         candidates = [h.chunk for h in turn.hits[:3]]

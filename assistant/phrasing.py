@@ -66,6 +66,9 @@ def yuan_words(amount: Decimal, currency: str = "yuan") -> str:
     return f"{amount.normalize():,f} {currency}".replace(f".0 {currency}", f" {currency}")
 
 
+_RANGE_FROM = re.compile(r"(?<![\d.])(\d[\d.]{0,12})\s{0,2}[-~～—–至到]\s{0,2}$")
+
+
 def _en_values(window: str) -> str:
     """English rendering of the money values in a clause: 'up to 200,000 yuan (20万元)'."""
     scale = {
@@ -79,10 +82,17 @@ def _en_values(window: str) -> str:
         "美元": Decimal(1),
     }
     parts = []
-    for before, number, unit in _MONEY.findall(window):
+    for match in _MONEY.finditer(window):
+        before, number, unit = match.groups()
         amount = Decimal(number) * scale[unit]
         prefix = "up to " if _CAP.search(before) else ""
         currency = "US dollars" if unit.endswith("美元") else "yuan"
+        if low := _RANGE_FROM.search(window, 0, match.start(2)):
+            # "区级给予6-30万元奖励": a range, its lower end written without the unit
+            start = Decimal(low.group(1)) * scale[unit]
+            lowest = yuan_words(start, currency).removesuffix(f" {currency}")
+            parts.append(f"{prefix}{lowest} to {yuan_words(amount, currency)} ({low.group(1)}-{number}{unit})")
+            continue
         parts.append(f"{prefix}{yuan_words(amount, currency)} ({number}{unit})")
     return ", ".join(dict.fromkeys(parts))
 

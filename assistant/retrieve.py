@@ -317,10 +317,16 @@ class Retriever:
             for cid, text in self._normalised.items()
         }
         self._articles_text = "\n".join(self._topic_text[c.id] for c in self.chunks if c.kind in ("article", "section"))
+        # English words as whole words: "it" is inside "city" and "credit", not a word of any article
+        self._articles_latin = frozenset(re.findall(r"[a-z][a-z0-9&+-]*", self._articles_text))
 
     def article_topic_words(self, text: str) -> list[str]:
         """The text's topic words that some article or section holds (itself or through its everyday entries)."""
-        return [word for word in topic_words(text, self.lexicon.topic_cutter) if word in self._articles_text]
+        return [
+            word
+            for word in topic_words(text, self.lexicon.topic_cutter)
+            if (word in self._articles_latin if word.isascii() else word in self._articles_text)
+        ]
 
     # -- direct look-ups -------------------------------------------------------------------------
     def lookup_articles(self, question: str) -> list[Chunk]:

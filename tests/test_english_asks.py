@@ -37,3 +37,34 @@ def test_the_department_and_the_figure_are_both_answered(fake_assistant):
     )
     lead = answer.answer.split("\n\n", 1)[0]
     assert "三分之二" in lead and "区人社局" in lead and answer.citations[0] == "S7"
+
+
+def test_a_range_is_read_out_as_a_range():
+    assert _en_values("区级给予6-30万元奖励") == "60,000 to 300,000 yuan (6-30万元)"
+
+
+def test_places_in_the_story_are_background(fake_assistant):
+    scope = fake_assistant.scope
+    for question in (
+        "We're a chip design company moving from Binjiang into Zijingang Sci-Tech City. Is there rent support?",
+        "my cousin in yuhang told me they got help to redo their house. we live in xihu, does xihu have that?",
+        "请问省外农业展会参展补助多少钱 我们合作社下个月要去上海参加一个农博会",
+    ):
+        assert scope.refusal_reason(question) == "", question
+    # asking about the other place's policy still refuses
+    assert scope.refusal_reason("What subsidies does Binjiang District offer for AI startups?") == "other_region"
+    assert scope.refusal_reason("上海参展补贴政策是什么") == "other_region"
+
+
+def test_english_topic_words_are_whole_words(fake_assistant):
+    # "it" is inside "city" and "credit" but names no topic; "documents … based on" asks the notice's basis
+    assert "it" not in fake_assistant.retriever.article_topic_words("does the package say it is based on")
+    answer = fake_assistant.ask(
+        "Which provincial and city documents does the Xihu package say it is based on? I need the document numbers."
+    )
+    assert answer.citations[:1] == ("PRE",) and "浙政发〔2024〕4号" in answer.answer
+
+
+def test_an_english_ask_without_a_topic_of_its_own_asks_of_the_article_before(fake_assistant):
+    assert not fake_assistant._names_own_topic("And is there a yearly cap per company?")
+    assert fake_assistant._names_own_topic("And how many new elderly canteens or meal points?")
