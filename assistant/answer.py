@@ -819,9 +819,12 @@ class Assistant:
             return phrasing.refusal(turn.question, turn.language, "no_passage")
         chunk, window, sentence = best
         asks_figure = _ASKS_FIGURE.search(normalise_question(turn.question))
-        # English questions pick their window by fewer words: only amounts and percentages are judged for them.
+        # English questions pick their window by fewer words: only amounts, percentages and counts are judged for them
+        # ("how many new national high-tech enterprises…": the section's count, not 第十三条's tax clause).
         figure_kinds = (
-            ("amount", "percent") if turn.language == "en" else ("amount", "percent", "count", "value", "date")
+            ("amount", "percent", "count")
+            if turn.language == "en"
+            else ("amount", "percent", "count", "value", "date")
         )
         figure_wanted = turn.wants in figure_kinds and (asks_figure or turn.wants == "date")
         if figure_wanted and turn.wants in ("amount", "percent"):

@@ -68,3 +68,12 @@ def test_english_topic_words_are_whole_words(fake_assistant):
 def test_an_english_ask_without_a_topic_of_its_own_asks_of_the_article_before(fake_assistant):
     assert not fake_assistant._names_own_topic("And is there a yearly cap per company?")
     assert fake_assistant._names_own_topic("And how many new elderly canteens or meal points?")
+
+
+def test_an_english_count_ask_is_answered_by_a_clause_stating_a_count(fake_assistant):
+    answer = fake_assistant.ask(
+        "Who leads the science & technology innovation section, and how many new national high-tech enterprises "
+        "are they targeting this year?"
+    )
+    lead = answer.answer.split("\n\n", 1)[0]
+    assert "区科技局" in lead and "200家" in lead
