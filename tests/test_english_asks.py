@@ -1,5 +1,5 @@
-"""dev48's English classes (sixth session), on the fake embedder: figures that are no money are not read out as yuan,
-"how much land" asks a quantity, and a question asking a figure besides the department gets both."""
+"""The sixth session's classes (dev48, dev51, dev52), on the fake embedder: figures that are no money are not read
+out as yuan, "how much land" asks a quantity, English asks answered each, background places, turns pointing back."""
 
 from __future__ import annotations
 
@@ -77,3 +77,11 @@ def test_an_english_count_ask_is_answered_by_a_clause_stating_a_count(fake_assis
     )
     lead = answer.answer.split("\n\n", 1)[0]
     assert "区科技局" in lead and "200家" in lead
+
+
+def test_a_turn_opening_on_this_and_what_to_do_with_it_points_back():
+    from assistant.conversation import points_back
+
+    assert points_back("这个找哪个部门申请？")
+    assert points_back("那这个要交什么材料")
+    assert not points_back("这个政策什么时候到期？")
