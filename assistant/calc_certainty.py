@@ -63,6 +63,7 @@ def uncertain_reading(
             slot.kind in ("choice", "flag")
             and item.how == "cue"
             and _contradicted_before(text, item, context, assignments)
+            and not _denies_another_option(text, item, slot)
         ):
             asks.append(slot.question or f"请确认{slot.label}。")
     for slot in derived.values():
@@ -218,6 +219,26 @@ def _dated(text: str, item: Assignment, slot: Slot) -> str:
     begin = clause_begin(text, item.position)
     years = list(_DATED.finditer(text, begin, item.position))
     return f"{years[-1].group(0).strip() if years else ''}{format_quantity(item.value, slot.kind)}"
+
+
+def _denies_another_option(text: str, item: Assignment, slot: Slot) -> bool:
+    """Whether what the clause says against comes before a word of another option of the slot, so it backs the option
+    read ("规模超过科技型中小企业标准的大企业": above the SME scale, read as such from "大企业")."""
+    if slot.kind != "choice":
+        return False
+    begin = clause_begin(text, item.position, _CLAUSE_END)
+    markers = list(_CONTRADICTION.finditer(text.lower(), begin, item.position))
+    if not markers:
+        return False
+    between = text.lower()[markers[-1].end() : item.position]
+    others = [
+        word.lower()
+        for option in slot.options
+        if option.key != item.value
+        for word in (option.label, *option.aliases)
+        if len(word) >= 2
+    ]
+    return any(word in between for word in others)
 
 
 def _option_words(slot: Slot) -> tuple[str, ...]:

@@ -95,6 +95,18 @@ from assistant.rules import Rule
 from assistant.vocabulary import pattern, words
 
 _GUESSED_RESULT = pattern("calc_guessed_result_before")
+_CHECKED_RESULT_BEFORE = pattern("calc_checked_result_before")
+_CHECKED_RESULT_AFTER = pattern("calc_checked_result_after")
+
+
+def _guessed_result(text: str, amount: Any) -> bool:
+    """Whether a figure is the user's own guess of the award ("应该有60万吧"), or a result put up to be checked ("补10%的话
+    就是80万对吧？": "就是" before it and a tag asking to confirm after it), not an input."""
+    before = text[max(0, amount.start - 8) : amount.start]
+    return bool(
+        _GUESSED_RESULT.search(before)
+        or (_CHECKED_RESULT_BEFORE.search(before) and _CHECKED_RESULT_AFTER.match(text, amount.end))
+    )
 AMBIGUITY_MARGIN = 0.75
 HINT_WEIGHTS = (1.6, 0.6, 0.3, 0.2, 0.1)  # retrieval's article ranking breaks ties; it does not override keywords
 _ASK = pattern("calc_ask")
@@ -144,8 +156,8 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
     relevant = [rule for rule in rules if keyword_scores[rule.id] > 0 or rule.article in named_articles]
     if not relevant:
         return None
-    # "按10%算应该有60万吧？": the user's own guess of the award is asked about, not given
-    found = [a for a in find_amounts(text) if not _GUESSED_RESULT.search(text[max(0, a.start - 8) : a.start])]
+    # "按10%算应该有60万吧？", "按4%算就是1200万吧？": the user's own guess of the award is asked about, not given
+    found = [a for a in find_amounts(text) if not _guessed_result(text, a)]
     amounts, products = with_unit_prices(text, with_english_items(text, found))
     amounts, rent_products, rent_quoted = with_unit_rents(text, amounts)
     amounts, month_products = with_monthly_rents(text, amounts, rent_products)

@@ -85,3 +85,21 @@ def test_a_turn_opening_on_this_and_what_to_do_with_it_points_back():
     assert points_back("这个找哪个部门申请？")
     assert points_back("那这个要交什么材料")
     assert not points_back("这个政策什么时候到期？")
+
+
+def test_a_result_put_up_to_be_checked_is_no_input():
+    from tests.test_calc_intent import _plan
+
+    outcome = _plan("紫金港科技城的厂，今年上了40台国产工业机器人，每台20万，补10%的话就是80万对吧？")
+    assert outcome.calculation is not None and outcome.calculation.amount_yuan == 500000  # 800万 × 10%, capped
+    outcome = _plan("我们在紫金港科技城新建一条智能产线，总投资3个亿，技改资助按4%算就是1200万吧？")
+    assert outcome.calculation is not None and outcome.calculation.amount_yuan == 10000000
+
+
+def test_a_scale_said_to_exceed_the_sme_standard_is_no_contradiction():
+    from tests.test_calc_intent import _plan
+
+    outcome = _plan("规模超过科技型中小企业标准的大企业，研发投入从去年2个亿涨到今年3个亿，研发投入补助能拿多少？")
+    assert outcome.calculation is not None and outcome.calculation.amount_yuan == 3000000
+    # still asked back when the words deny the scale read
+    assert _plan("我们已经不算科技型中小企业了，研发投入去年1亿今年1.5亿").calculation is None
