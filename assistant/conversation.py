@@ -150,10 +150,16 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
         # "说点别的，我外婆是残疾人…": the user says the topic changes; what follows is read alone, without those words
         # ("换个问题" names no topic to retrieve)
         return Reading(question, without_switch(question), why="switches_topic")
-    if points_back(question):
-        return _joined(question, earlier, contrasts, "points_back")
     own = judge.own_topic(question)
     carried = judge.carried_topic(question, earlier.text) if own > 0 else 0.0
+    if own >= OWN_TOPIC_FLOOR and carried < NEW_TOPIC_SHARE * own and _language(question) != _language(earlier.question):
+        # a turn in the other language whose topic the earlier article hardly holds starts afresh: its "that" points
+        # inside it ("…got help to redo their house. does xihu have something like that?"), and the embedding gap
+        # across languages says little (an English question on the 科技 section after a Chinese robot calculation was
+        # joined to it). "And if we also set up a provincial workstation, what's the total?" after 博士后 stays joined.
+        return Reading(question, question, why="own_topic")
+    if points_back(question):
+        return _joined(question, earlier, contrasts, "points_back")
     if own < OWN_TOPIC_FLOOR:
         # A turn the scope rules refuse by itself ("今天天气怎么样" after a 高企 question) has a topic of its own
         # that the notice does not cover: read alone (and refused), never shown as "接上一问".
@@ -171,6 +177,12 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
     ):
         return Reading(question, question, why="own_topic")
     return _joined(question, earlier, contrasts, "same_topic")
+
+
+def _language(text: str) -> str:
+    from assistant.answer import detect_language  # answer imports this module
+
+    return detect_language(text)
 
 
 def _joined(question: str, earlier: Reading, contrasts: Sequence[Sequence[str]], why: str) -> Reading:

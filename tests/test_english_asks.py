@@ -103,3 +103,38 @@ def test_a_scale_said_to_exceed_the_sme_standard_is_no_contradiction():
     assert outcome.calculation is not None and outcome.calculation.amount_yuan == 3000000
     # still asked back when the words deny the scale read
     assert _plan("我们已经不算科技型中小企业了，研发投入去年1亿今年1.5亿").calculation is None
+
+
+def test_english_people_count_a_price_each_and_a_sum_is_no_count():
+    from tests.test_calc_intent import _plan
+
+    outcome = _plan(
+        "Foreign trade company: we exhibited at a professional trade fair in Dubai in February 2024. Booth fee was "
+        "¥80,000 and two staff flew economy return at ¥6,000 each. What's the most we can get back?"
+    )
+    # 70% of the booth fee (80,000) and of two return tickets (2 × 6,000); "000 and two staff" is no count of 000
+    assert outcome.calculation is not None and outcome.calculation.amount_yuan == 64400
+
+
+def test_a_turn_in_the_other_language_whose_topic_the_earlier_article_lacks_starts_afresh():
+    from assistant.conversation import read_turn
+    from tests.test_conversation import TableJudge, _user
+
+    robots = "紫金港科技城的厂，今年上了40台国产工业机器人，每台20万，能补多少？"
+    house = "my cousin got help to redo her house for her wheelchair. does xihu have something like that?"
+    section = "Who leads the innovation section, and how many high-tech enterprises are targeted?"
+    total = "And if we also set up a provincial postdoctoral workstation, what's the total?"
+    postdoc = "企业拿到博士后独立招收资格，有奖励吗？"
+    judge = TableJudge(
+        own={house: 1.0, section: 0.64, total: 1.0},
+        carried={(section, robots): 0.13, (total, postdoc): 1.0},
+        gap={(section, robots): 0.0},
+    )
+    # "that" points inside the turn; the embedding gap across languages says little
+    assert read_turn(house, _user(robots), judge).why == "own_topic"
+    assert read_turn(section, _user(robots), judge).why == "own_topic"
+    # the same turn in the earlier turn's language is judged as before ("that" points back)
+    assert read_turn(house, _user("my company bought 40 domestic robots in Zijingang"), judge).joined
+    # a cross-language follow-up on the earlier article, and one without a topic of its own, stay joined
+    assert read_turn(total, _user(postdoc), judge).joined
+    assert read_turn("What about imported ones?", _user(robots), judge).joined
