@@ -152,7 +152,12 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
         return Reading(question, without_switch(question), why="switches_topic")
     own = judge.own_topic(question)
     carried = judge.carried_topic(question, earlier.text) if own > 0 else 0.0
-    if own >= OWN_TOPIC_FLOOR and carried < NEW_TOPIC_SHARE * own and _language(question) != _language(earlier.question):
+    language = _language(question)
+    if own >= OWN_TOPIC_FLOOR and (
+        (carried < NEW_TOPIC_SHARE * own and language != _language(earlier.question))
+        # an English "that" at the end points inside a turn whose topic the earlier article lacks entirely
+        or (carried == 0.0 and language == "en")
+    ):
         # a turn in the other language whose topic the earlier article hardly holds starts afresh: its "that" points
         # inside it ("…got help to redo their house. does xihu have something like that?"), and the embedding gap
         # across languages says little (an English question on the 科技 section after a Chinese robot calculation was

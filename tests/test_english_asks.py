@@ -133,8 +133,12 @@ def test_a_turn_in_the_other_language_whose_topic_the_earlier_article_lacks_star
     # "that" points inside the turn; the embedding gap across languages says little
     assert read_turn(house, _user(robots), judge).why == "own_topic"
     assert read_turn(section, _user(robots), judge).why == "own_topic"
-    # the same turn in the earlier turn's language is judged as before ("that" points back)
-    assert read_turn(house, _user("my company bought 40 domestic robots in Zijingang"), judge).joined
+    # in English after English too, when the earlier article holds none of its topic
+    assert read_turn(house, _user(section), judge).why == "own_topic"
+    # ... but "that" points back when the earlier article holds some of it
+    bought = "my company bought 40 domestic robots in Zijingang"
+    judge.carried[(house, bought)] = 0.3
+    assert read_turn(house, _user(bought), judge).joined
     # a cross-language follow-up on the earlier article, and one without a topic of its own, stay joined
     assert read_turn(total, _user(postdoc), judge).joined
     assert read_turn("What about imported ones?", _user(robots), judge).joined
