@@ -142,3 +142,13 @@ def test_a_turn_in_the_other_language_whose_topic_the_earlier_article_lacks_star
     # a cross-language follow-up on the earlier article, and one without a topic of its own, stay joined
     assert read_turn(total, _user(postdoc), judge).joined
     assert read_turn("What about imported ones?", _user(robots), judge).joined
+
+
+def test_a_visual_design_adopted_by_a_contest_is_not_the_design_award():
+    from tests.test_calc_intent import _plan
+
+    outcome = _plan("原创视觉设计作品被国际大赛采用了有奖励吗")
+    assert outcome.rule is not None and outcome.rule.id == "visual-design-adopted"
+    # joined to an earlier 世界设计大奖 question, the two rules are asked between, not the award computed again
+    outcome = _plan("原创工业设计拿了世界设计大奖有奖励吗 那视觉设计被国际大赛采用了呢")
+    assert outcome.calculation is None and "被重大赛事采用" in outcome.clarification
