@@ -27,6 +27,7 @@ _PLACE_BEFORE = pattern("scope_place_origin_before", "(?:{})$")
 _PLACE_AFTER = pattern("scope_place_origin_after", "^(?:{})")
 _PLACE_ACT = pattern("scope_place_acts")
 _VISIT_BEFORE = pattern("scope_place_visit_before")
+_VALIDITY = pattern("scope_validity_asked")
 _VISIT_AFTER = pattern("scope_place_visit_after")
 _CLAUSE = re.compile(r"[，,。；;！!？?\n]")
 
@@ -138,7 +139,8 @@ class Scope:
         # A later year asks about policy this notice does not set; an earlier one is a fact about the asker
         # ("2017年注册的").
         years = {int(y) for y in _YEAR_NAMED.findall(text)}
-        if years and max(years) > own_year and not years & set(self.covered_years):
+        # "这批政策到2025年还能用吗，有效期到什么时候" asks how long this notice holds: its closing paragraph answers
+        if years and max(years) > own_year and not years & set(self.covered_years) and not _VALIDITY.search(text):
             return "other_year"
         # A year's policy ("2023年西湖区对…奖励", "去年区里的政策") other than the notice's own year.
         for match in (*_YEAR_POLICY.finditer(text), *_YEAR_POLICY_EN.finditer(text)):

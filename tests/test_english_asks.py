@@ -152,3 +152,9 @@ def test_a_visual_design_adopted_by_a_contest_is_not_the_design_award():
     # joined to an earlier 世界设计大奖 question, the two rules are asked between, not the award computed again
     outcome = _plan("原创工业设计拿了世界设计大奖有奖励吗 那视觉设计被国际大赛采用了呢")
     assert outcome.calculation is None and "被重大赛事采用" in outcome.clarification
+
+
+def test_how_long_the_notice_holds_asked_with_a_later_year_is_no_other_year(fake_assistant):
+    scope = fake_assistant.scope
+    assert scope.refusal_reason("请问这批政策到2025年还能用吗，有效期到什么时候") == ""
+    assert scope.refusal_reason("2025年高新技术企业认定奖励是多少") == "other_year"
