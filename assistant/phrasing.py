@@ -30,6 +30,8 @@ def _hotline_zh() -> str:
 # A sum and the few characters before it, where a cap word may stand ("给予最高20万元" is up to 20万元).
 _MONEY = pattern("answer_money_in_clause")
 _CAP = pattern("answer_cap_words")
+_THRESHOLD_BEFORE = pattern("answer_threshold_before")
+_THRESHOLD_AFTER = pattern("answer_threshold_after")
 # A condition that only opens at a sum: "全年纳统社零额达到1亿元、10亿元、20亿元以上" (the measure, the sums).
 _THRESHOLD = pattern("answer_threshold")
 
@@ -86,6 +88,12 @@ def _en_values(window: str) -> str:
         before, number, unit = match.groups()
         amount = Decimal(number) * scale[unit]
         prefix = "up to " if _CAP.search(before) else ""
+        word = _THRESHOLD_BEFORE.search(before)
+        after = _THRESHOLD_AFTER.match(window, match.end())
+        if not prefix and (word or after):
+            # "总投资额超过500万元", "社零额达到1亿元以上": what must be reached, not what is paid ("(含本数)": inclusive)
+            strict = word is not None and word.group(0) in ("超过", "突破") and "含本数" not in (after or [""])[0]
+            prefix = "over " if strict else "at least "
         currency = "US dollars" if unit.endswith("美元") else "yuan"
         if low := _RANGE_FROM.search(window, 0, match.start(2)):
             # "区级给予6-30万元奖励": a range, its lower end written without the unit

@@ -158,3 +158,10 @@ def test_how_long_the_notice_holds_asked_with_a_later_year_is_no_other_year(fake
     scope = fake_assistant.scope
     assert scope.refusal_reason("请问这批政策到2025年还能用吗，有效期到什么时候") == ""
     assert scope.refusal_reason("2025年高新技术企业认定奖励是多少") == "other_year"
+
+
+def test_a_threshold_is_read_out_as_what_must_be_reached():
+    assert _en_values("总投资额超过500万元的技术改造项目,最高不超过1000万元") == (
+        "over 5,000,000 yuan (500万元), up to 10,000,000 yuan (1000万元)"
+    )
+    assert _en_values("社零额达到1亿元以上的") == "at least 100,000,000 yuan (1亿元)"
