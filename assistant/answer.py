@@ -822,9 +822,7 @@ class Assistant:
         # English questions pick their window by fewer words: only amounts, percentages and counts are judged for them
         # ("how many new national high-tech enterprises…": the section's count, not 第十三条's tax clause).
         figure_kinds = (
-            ("amount", "percent", "count")
-            if turn.language == "en"
-            else ("amount", "percent", "count", "value", "date")
+            ("amount", "percent", "count") if turn.language == "en" else ("amount", "percent", "count", "value", "date")
         )
         figure_wanted = turn.wants in figure_kinds and (asks_figure or turn.wants == "date")
         if figure_wanted and turn.wants in ("amount", "percent"):

@@ -62,8 +62,7 @@ def uncertain_reading(
         elif (
             slot.kind in ("choice", "flag")
             and item.how == "cue"
-            and _contradicted_before(text, item, context, assignments)
-            and not _denies_another_option(text, item, slot)
+            and _contradicted_before(text, item, slot, context, assignments)
         ):
             asks.append(slot.question or f"请确认{slot.label}。")
     for slot in derived.values():
@@ -171,10 +170,13 @@ def _failed_on_a_guess(rule: Rule, assignments: Mapping[str, Assignment], calc: 
     return asks
 
 
-def _contradicted_before(text: str, item: Assignment, context: QuestionContext, read: Mapping[str, Assignment]) -> bool:
+def _contradicted_before(
+    text: str, item: Assignment, slot: Slot, context: QuestionContext, read: Mapping[str, Assignment]
+) -> bool:
     """An option or flag read from its word while its clause says something against it before the word, not right
     before it ("已经不算科技型中小企业了", "规模早就超出了科技型中小企业的标准"): the word may name what the enterprise is not.
-    A marker followed by a figure speaks of the figure ("成立不到3年的科技型中小企业")."""
+    A marker followed by a figure speaks of the figure ("成立不到3年的科技型中小企业"); one followed by a word of another
+    option of the slot speaks against that option and backs the one read ("规模超过科技型中小企业标准的大企业")."""
     begin = clause_begin(text, item.position, _CLAUSE_END)
     markers = list(_CONTRADICTION.finditer(text.lower(), begin, item.position))
     if not markers:
@@ -182,7 +184,10 @@ def _contradicted_before(text: str, item: Assignment, context: QuestionContext, 
     last = markers[-1].end()
     # the marker speaks of something nearer: a figure, or another value read from its own word ("不是第一次评定为4A级")
     between = [amount.start for amount in context.amounts] + [other.position for other in read.values()]
-    return not any(last <= at < item.position for at in between)
+    if any(last <= at < item.position for at in between):
+        return False
+    spoken_of = text.lower()[last : item.position]
+    return not any(word in spoken_of for word in _other_option_words(slot, item.value))
 
 
 def _understanding(rule: Rule, assignments: Mapping[str, Assignment], context: QuestionContext) -> list[str]:
@@ -221,24 +226,15 @@ def _dated(text: str, item: Assignment, slot: Slot) -> str:
     return f"{years[-1].group(0).strip() if years else ''}{format_quantity(item.value, slot.kind)}"
 
 
-def _denies_another_option(text: str, item: Assignment, slot: Slot) -> bool:
-    """Whether what the clause says against comes before a word of another option of the slot, so it backs the option
-    read ("规模超过科技型中小企业标准的大企业": above the SME scale, read as such from "大企业")."""
-    if slot.kind != "choice":
-        return False
-    begin = clause_begin(text, item.position, _CLAUSE_END)
-    markers = list(_CONTRADICTION.finditer(text.lower(), begin, item.position))
-    if not markers:
-        return False
-    between = text.lower()[markers[-1].end() : item.position]
-    others = [
+def _other_option_words(slot: Slot, chosen: object) -> list[str]:
+    """The words of a choice slot's options other than the one read (none for flags)."""
+    return [
         word.lower()
         for option in slot.options
-        if option.key != item.value
+        if option.key != chosen
         for word in (option.label, *option.aliases)
         if len(word) >= 2
     ]
-    return any(word in between for word in others)
 
 
 def _option_words(slot: Slot) -> tuple[str, ...]:

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from assistant.amounts import find_amounts, format_money, to_halfwidth
+from assistant.amounts import Amount, find_amounts, format_money, to_halfwidth
 from assistant.calc_apply import (
     EXTRA_ONLY,
     RENT_SLOT,
@@ -98,15 +98,6 @@ _GUESSED_RESULT = pattern("calc_guessed_result_before")
 _CHECKED_RESULT_BEFORE = pattern("calc_checked_result_before")
 _CHECKED_RESULT_AFTER = pattern("calc_checked_result_after")
 
-
-def _guessed_result(text: str, amount: Any) -> bool:
-    """Whether a figure is the user's own guess of the award ("应该有60万吧"), or a result put up to be checked ("补10%的话
-    就是80万对吧？": "就是" before it and a tag asking to confirm after it), not an input."""
-    before = text[max(0, amount.start - 8) : amount.start]
-    return bool(
-        _GUESSED_RESULT.search(before)
-        or (_CHECKED_RESULT_BEFORE.search(before) and _CHECKED_RESULT_AFTER.match(text, amount.end))
-    )
 AMBIGUITY_MARGIN = 0.75
 HINT_WEIGHTS = (1.6, 0.6, 0.3, 0.2, 0.1)  # retrieval's article ranking breaks ties; it does not override keywords
 _ASK = pattern("calc_ask")
@@ -117,6 +108,16 @@ _ASKS_BASIS = pattern("calc_asks_basis", flags=re.IGNORECASE)
 _DOMAIN_WORDS_EN = pattern("calc_domain_words_en", flags=re.IGNORECASE)
 RENT_QUOTE_SUPPORT = 1.0  # a rent quoted per ㎡ speaks for the rent rules even before the area is known
 FOLLOW_UP_WEIGHT = 2.0
+
+
+def _guessed_result(text: str, amount: Amount) -> bool:
+    """Whether a figure is the user's own guess of the award ("应该有60万吧"), or a result put up to be checked ("补10%的话
+    就是80万对吧？": "就是" before it and a tag asking to confirm after it), not an input."""
+    before = text[max(0, amount.start - 8) : amount.start]
+    return bool(
+        _GUESSED_RESULT.search(before)
+        or (_CHECKED_RESULT_BEFORE.search(before) and _CHECKED_RESULT_AFTER.match(text, amount.end))
+    )
 
 
 def asks_basis_only(question: str) -> bool:

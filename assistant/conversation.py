@@ -150,11 +150,15 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
         # "说点别的，我外婆是残疾人…": the user says the topic changes; what follows is read alone, without those words
         # ("换个问题" names no topic to retrieve)
         return Reading(question, without_switch(question), why="switches_topic")
+    language = _language(question)
+    switched = language != _language(earlier.question)
+    # a turn pointing back in the earlier turn's language (Chinese) needs no topic judged ("这条呢", "换成进口的")
+    if not switched and language != "en" and points_back(question):
+        return _joined(question, earlier, contrasts, "points_back")
     own = judge.own_topic(question)
     carried = judge.carried_topic(question, earlier.text) if own > 0 else 0.0
-    language = _language(question)
     if own >= OWN_TOPIC_FLOOR and (
-        (carried < NEW_TOPIC_SHARE * own and language != _language(earlier.question))
+        (carried < NEW_TOPIC_SHARE * own and switched)
         # an English "that" at the end points inside a turn whose topic the earlier article lacks entirely
         or (carried == 0.0 and language == "en")
     ):

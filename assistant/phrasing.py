@@ -30,8 +30,10 @@ def _hotline_zh() -> str:
 # A sum and the few characters before it, where a cap word may stand ("给予最高20万元" is up to 20万元).
 _MONEY = pattern("answer_money_in_clause")
 _CAP = pattern("answer_cap_words")
-_THRESHOLD_BEFORE = pattern("answer_threshold_before")
-_THRESHOLD_AFTER = pattern("answer_threshold_after")
+_OVER = pattern("answer_threshold_over")
+_AT_LEAST = pattern("answer_threshold_at_least")
+_AT_LEAST_AFTER = pattern("answer_threshold_after")
+_RANGE_FROM = pattern("answer_range_from")
 # A condition that only opens at a sum: "全年纳统社零额达到1亿元、10亿元、20亿元以上" (the measure, the sums).
 _THRESHOLD = pattern("answer_threshold")
 
@@ -68,9 +70,6 @@ def yuan_words(amount: Decimal, currency: str = "yuan") -> str:
     return f"{amount.normalize():,f} {currency}".replace(f".0 {currency}", f" {currency}")
 
 
-_RANGE_FROM = re.compile(r"(?<![\d.])(\d[\d.]{0,12})\s{0,2}[-~～—–至到]\s{0,2}$")
-
-
 def _en_values(window: str) -> str:
     """English rendering of the money values in a clause: 'up to 200,000 yuan (20万元)'."""
     scale = {
@@ -87,13 +86,13 @@ def _en_values(window: str) -> str:
     for match in _MONEY.finditer(window):
         before, number, unit = match.groups()
         amount = Decimal(number) * scale[unit]
-        prefix = "up to " if _CAP.search(before) else ""
-        word = _THRESHOLD_BEFORE.search(before)
-        after = _THRESHOLD_AFTER.match(window, match.end())
-        if not prefix and (word or after):
-            # "总投资额超过500万元", "社零额达到1亿元以上": what must be reached, not what is paid ("(含本数)": inclusive)
-            strict = word is not None and word.group(0) in ("超过", "突破") and "含本数" not in (after or [""])[0]
-            prefix = "over " if strict else "at least "
+        # "给予最高20万元": up to; "总投资额超过500万元", "社零额达到1亿元以上": what must be reached, not what is paid
+        if _CAP.search(before):
+            prefix = "up to "
+        elif _AT_LEAST.search(before) or _AT_LEAST_AFTER.match(window, match.end()):
+            prefix = "at least "
+        else:
+            prefix = "over " if _OVER.search(before) else ""
         currency = "US dollars" if unit.endswith("美元") else "yuan"
         if low := _RANGE_FROM.search(window, 0, match.start(2)):
             # "区级给予6-30万元奖励": a range, its lower end written without the unit

@@ -27,8 +27,8 @@ _PLACE_BEFORE = pattern("scope_place_origin_before", "(?:{})$")
 _PLACE_AFTER = pattern("scope_place_origin_after", "^(?:{})")
 _PLACE_ACT = pattern("scope_place_acts")
 _VISIT_BEFORE = pattern("scope_place_visit_before")
-_VALIDITY = pattern("scope_validity_asked")
 _VISIT_AFTER = pattern("scope_place_visit_after")
+_VALIDITY = pattern("scope_validity_asked")
 _CLAUSE = re.compile(r"[，,。；;！!？?\n]")
 
 

@@ -45,6 +45,9 @@ class Vocabulary:
         unquoted = sorted(
             str(k) for k, v in (raw.get("words") or {}).items() if any(isinstance(w, bool) for w in v or ())
         )
+        strings = sorted(str(k) for k, v in (raw.get("words") or {}).items() if isinstance(v, str))
+        if strings:  # a regular expression put under words: would be read as a list of its characters
+            raise ValueError(f"{path.name}: word lists given as one string (put patterns under patterns:) {strings}")
         if unquoted:  # YAML reads a bare yes/no/true/false as a boolean: the word would silently become "True"
             raise ValueError(f"{path.name}: quote yes/no/true/false in the word lists {unquoted}")
         patterns = {str(k): str(v) for k, v in (raw.get("patterns") or {}).items()}

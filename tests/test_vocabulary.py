@@ -95,3 +95,15 @@ def test_no_notice_constant_is_left_in_code_but_the_metadata_loader() -> None:
         f"{path.name}: {facts.article_count}" for path, text in _package_sources().items() if count.search(text)
     ]
     assert found == []
+
+
+def test_a_pattern_put_under_words_is_refused(tmp_path):
+    """A regular expression under `words:` would be read as a list of its characters (answer_threshold_after was)."""
+    import pytest as _pytest
+
+    from assistant.vocabulary import Vocabulary
+
+    path = tmp_path / "language.yaml"
+    path.write_text("words:\n  some_list: '^\\\\s*(?:以上)'\npatterns: {}\n", encoding="utf-8")
+    with _pytest.raises(ValueError, match="some_list"):
+        Vocabulary.load(path)
