@@ -120,11 +120,19 @@ def test_requests_waiting_for_a_server_thread_count_against_the_queue_too(fake_a
     assert elapsed < 1.0
 
 
+def in_the_stack(app, kind):
+    """The middleware of that kind in the app's built stack (built by its first request)."""
+    layer = app.middleware_stack
+    while not isinstance(layer, kind):
+        layer = layer.app
+    return layer
+
+
 @pytest.mark.parametrize(("workers", "first_closes"), [(2, True), (1, False)])
 def test_with_several_workers_an_answer_leaving_a_busy_worker_closes_its_connection(
     fake_assistant, tmp_path, workers, first_closes
 ):
-    from assistant.api import create_app
+    from assistant.api import AdmissionMiddleware, create_app
 
     settings = Settings.from_env(
         environ={}, embedder="fake", data_dir=tmp_path, concurrency=1, max_queue=2, max_wait_s=30.0, workers=workers
@@ -141,7 +149,11 @@ def test_with_several_workers_an_answer_leaving_a_busy_worker_closes_its_connect
     assert blocking.started.acquire(timeout=30)  # answering; the second waits for its slot
     second = threading.Thread(target=ask, args=("second",))
     second.start()
-    time.sleep(0.5)
+    admission = in_the_stack(app, AdmissionMiddleware)
+    deadline = time.monotonic() + 30
+    while admission.in_flight < 2 and time.monotonic() < deadline:  # the second is in: it waits for the slot
+        time.sleep(0.01)
+    assert admission.in_flight == 2
     blocking.release.set()
     first.join(timeout=60)
     second.join(timeout=60)

@@ -225,13 +225,23 @@ def test_every_answer_keeps_its_chips_and_quotation_and_the_panel_follows_the_la
 
 
 def test_hovering_a_chip_previews_the_article_and_a_click_shows_it_beside_the_chat(page: Any, server: Server) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
     first, second = server.ask(HIGH_TECH), server.ask("第二十七条讲的是什么？")
     ask_in_page(page, HIGH_TECH, first["answer"])
     ask_in_page(page, "第二十七条讲的是什么？", second["answer"])
-    page.locator(f"{BOT} .cite-chip").first.hover()  # the first answer's chip, not the latest
     preview = page.locator(".chip-preview")
+    for _ in range(3):
+        # The first answer's chip, not the latest. A late scroll of the chat can move the chip from under the
+        # pointer, which rightly hides the preview: the pointer then moves away and onto the chip again.
+        page.mouse.move(0, 0)
+        page.locator(f"{BOT} .cite-chip").first.hover()
+        try:
+            preview.wait_for(state="visible", timeout=5000)
+            break
+        except PlaywrightTimeout:
+            continue
     expect(preview).to_be_visible()
     expect(preview.locator(".article-head")).to_have_text("第十八条 · 健全科技企业梯度培育机制")
     expect(preview.locator("mark")).to_have_text(first["evidence"][0]["quote"])

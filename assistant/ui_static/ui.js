@@ -56,7 +56,14 @@ if (!window.__xihuUi) {
   const showTip = async (chip) => {
     if (narrow()) return;
     hovered = chip;
-    const card = await articleCard(chip);
+    let card;
+    try {
+      card = await articleCard(chip);
+    } catch (error) {
+      // the server did not answer (busy, restarted): the next hover or focus asks again
+      if (hovered === chip) hovered = null;
+      return;
+    }
     if (hovered !== chip) return;
     tip.innerHTML = card;
     const box = chip.getBoundingClientRect();
