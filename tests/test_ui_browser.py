@@ -151,6 +151,23 @@ def ask_in_page(page: Any, question: str, expected_answer: str, submit: str = "c
     expect_bubble(page, expected_answer)
 
 
+def hover_for_preview(page: Any, chip: Any) -> Any:
+    """Hover a citation chip and return the preview locator once it shows. A late scroll of the chat can move
+    the chip from under the pointer, which rightly hides the preview: the pointer then leaves and hovers again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    preview = page.locator(".chip-preview")
+    for _ in range(3):
+        page.mouse.move(0, 0)
+        chip.hover()
+        try:
+            preview.wait_for(state="visible", timeout=5000)
+            break
+        except PlaywrightTimeout:
+            continue
+    return preview
+
+
 def chunk_ids(page: Any, bubble: int = -1) -> list[str]:
     """The chunk ids of one answer's citation chips (each chip names its chunk in a chunk-<id> class)."""
     chips = page.locator(BOT).nth(bubble).locator(".cite-chip")
@@ -225,23 +242,12 @@ def test_every_answer_keeps_its_chips_and_quotation_and_the_panel_follows_the_la
 
 
 def test_hovering_a_chip_previews_the_article_and_a_click_shows_it_beside_the_chat(page: Any, server: Server) -> None:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
     first, second = server.ask(HIGH_TECH), server.ask("第二十七条讲的是什么？")
     ask_in_page(page, HIGH_TECH, first["answer"])
     ask_in_page(page, "第二十七条讲的是什么？", second["answer"])
-    preview = page.locator(".chip-preview")
-    for _ in range(3):
-        # The first answer's chip, not the latest. A late scroll of the chat can move the chip from under the
-        # pointer, which rightly hides the preview: the pointer then moves away and onto the chip again.
-        page.mouse.move(0, 0)
-        page.locator(f"{BOT} .cite-chip").first.hover()
-        try:
-            preview.wait_for(state="visible", timeout=5000)
-            break
-        except PlaywrightTimeout:
-            continue
+    preview = hover_for_preview(page, page.locator(f"{BOT} .cite-chip").first)  # the first answer's, not the latest
     expect(preview).to_be_visible()
     expect(preview.locator(".article-head")).to_have_text("第十八条 · 健全科技企业梯度培育机制")
     expect(preview.locator("mark")).to_have_text(first["evidence"][0]["quote"])
@@ -711,8 +717,8 @@ def test_every_tab_meets_contrast_and_labels_and_is_screenshotted(
         for tab in TABS:
             _prepare(page, server, tab)
             if tab == "chat" and viewport is DESKTOP:
-                page.locator(f"{BOT} .cite-chip").last.hover()  # the preview's marked sentence is checked too
-                page.locator(".chip-preview mark").wait_for()
+                hover_for_preview(page, page.locator(f"{BOT} .cite-chip").last).locator("mark").wait_for()
+                # the preview's marked sentence is checked too
             assert _axe(page) == [], f"{tab} ({scheme}, {size})"
             page.mouse.move(0, 0)
             screenshot(page, f"{tab}-{size}-{scheme}.png")
