@@ -405,6 +405,15 @@ def format_money(yuan: Decimal) -> str:
     return f"{sign}{_plain(value.quantize(Decimal('0.01')) if _decimals(value) > 2 else value)}元"  # fen: 10000.01元
 
 
+def format_money_range(low: Decimal, high: Decimal) -> str:
+    """A range as the notice writes it, the unit said once when both ends share it: 6-30万元; else 5000元-2万元."""
+    low_text, high_text = format_money(low), format_money(high)
+    unit = next(u for u in ("亿元", "万元", "元") if low_text.endswith(u))
+    if high_text.endswith(unit) and (unit != "元" or high_text[-2:-1].isdigit()):
+        return f"{low_text.removesuffix(unit)}-{high_text}"
+    return f"{low_text}-{high_text}"
+
+
 def format_money_en(yuan: Decimal) -> str:
     """Yuan for English text: 320000 -> RMB 320,000; 12.5 -> RMB 12.50."""
     value = Decimal(yuan)

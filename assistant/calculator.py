@@ -24,7 +24,16 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
-from assistant.amounts import Above, Amount, format_money, format_money_en, format_quantity, parse_quantity, tidy
+from assistant.amounts import (
+    Above,
+    Amount,
+    format_money,
+    format_money_en,
+    format_money_range,
+    format_quantity,
+    parse_quantity,
+    tidy,
+)
 from assistant.numerals import int_to_cn
 from assistant.rules import ConditionSpec, Rule, Slot, close_rule_ids, find_rule
 from assistant.vocabulary import words
@@ -824,9 +833,7 @@ def _fixed(rule: Rule) -> _Outcome:
     formula = rule.formula
     amount: Decimal = formula.amount  # type: ignore[assignment]
     if formula.amount_min is not None:
-        trace = (
-            f"{rule.payout}标准为{format_money(formula.amount_min)}—{format_money(amount)}，最高{format_money(amount)}"
-        )
+        trace = f"{rule.payout}标准为{format_money_range(formula.amount_min, amount)}，最高{format_money(amount)}"
         return _Outcome(amount=amount, amount_min=formula.amount_min, is_range=True, trace=trace)
     every = "每年" if rule.per_year else ""
     trace = f"{every}{'最高' if rule.is_maximum else '给予'}{format_money(amount)}{rule.payout}"
@@ -1224,7 +1231,7 @@ def _lead_sentence_zh(calc: Calculation) -> str:
     if calc.amount_min_yuan is not None:
         return (
             f"{every}最高可获{format_money(amount)}{calc.payout}"
-            f"（标准为{format_money(calc.amount_min_yuan)}—{format_money(amount)}）{where}。"
+            f"（标准为{format_money_range(calc.amount_min_yuan, amount)}）{where}。"
         )
     if calc.is_maximum:
         return f"{every}最高可获{format_money(amount)}{calc.payout}{where}。"
@@ -1245,6 +1252,12 @@ def _lead_sentence_en(calc: Calculation) -> str:
         return f"Not eligible under {article}; see the unmet conditions below."
     if calc.is_fee:
         return f"The fee is at most {money}{every} under {article}."
+    if calc.amount_min_yuan is not None:
+        low = calc.amount_min_yuan
+        return (
+            f"{format_money_en(low)} to {format_money_en(amount)} ({format_money_range(low, amount)}){every}"
+            f" under {article}."
+        )
     if calc.is_maximum:
         return f"Up to {money}{every} under {article}."
     return f"{money}{every} under {article}."

@@ -18,7 +18,7 @@ VALUE_PATTERNS = {
     "amount": re.compile(rf"{_NUMBER_START}\d[\d.]*\s*(万元|亿元|元|万|亿)"),
     "percent": re.compile(rf"{_NUMBER_START}\d[\d.]*\s*%|百分点|分之|一倍"),
     "count": re.compile(rf"{_NUMBER_START}\d[\d.]*\s*万?\s*(家|个|亩|场|所|户|张|吨|人|栋|平方米|方|支|套|项|名|位)"),
-    "date": re.compile(r"\d{4}\s*年|(?<!\d)\d+\s*月|(?<!\d)\d+\s*日|全年|期限"),
+    "date": re.compile(r"\d{4}\s*年|(?<!\d)\d+\s*月|(?<!\d)\d+\s*[日天]|全年|期限"),
     "value": re.compile(r"\d|分之|(?<![一二两三四五六七八九十百千])[一二两三四五六七八九十百千]+(个|家|项|条|所)"),
 }
 # What a question asking what support there is ("区块链企业有什么支持") is answered with: a sum or a share

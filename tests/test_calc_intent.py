@@ -811,7 +811,7 @@ def test_a_sum_of_one_article_does_not_reach_into_another():
 def test_a_range_in_a_sum_asked_for_its_most_is_a_maximum():
     calc = _plan("加工企业收购了茶农7吨西湖龙井毛茶，老板还评上了手工炒制大师，两项最多拿多少").calculation
     assert (calc.amount_yuan, calc.amount_min_yuan, calc.is_maximum) == (Decimal(31 * W), Decimal(7 * W), True)
-    assert format_calculation(calc).splitlines()[0].startswith("合计最高可获31万元奖励（标准为7万元—31万元）")
+    assert format_calculation(calc).splitlines()[0].startswith("合计最高可获31万元奖励（标准为7-31万元）")
 
 
 def test_an_aside_in_brackets_keeps_its_cue_words_to_itself():

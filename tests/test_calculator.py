@@ -488,7 +488,7 @@ def test_range_award_gives_the_top_and_the_range():
     calc = _calc("agri-tech-project", {"project_investment": "50万元"})
     assert (calc.amount_yuan, calc.amount_min_yuan, calc.is_maximum) == (Decimal(200_000), Decimal(100_000), True)
     assert format_calculation(calc).splitlines()[0] == (
-        "最高可获20万元一次性补助（标准为10万元—20万元）（第五十八条，农业科技应用推广项目补助）。"
+        "最高可获20万元一次性补助（标准为10-20万元）（第五十八条，农业科技应用推广项目补助）。"
     )
 
 
@@ -928,10 +928,10 @@ def test_a_sum_with_a_range_award_is_a_maximum_and_states_the_range():
     calc = combine([_calc("longjing-tea-purchase", {"tea_purchase": "8吨"}), _calc("longjing-frying-master", {})])
     assert (calc.amount_yuan, calc.amount_min_yuan, calc.is_maximum) == (Decimal(31 * W), Decimal(7 * W), True)
     assert format_calculation(calc).splitlines()[0] == (
-        "合计最高可获31万元奖励（标准为7万元—31万元）（第五十九条，西湖龙井茶加工企业收购奖励、西湖龙井手工炒制大师奖励）。"
+        "合计最高可获31万元奖励（标准为7-31万元）（第五十九条，西湖龙井茶加工企业收购奖励、西湖龙井手工炒制大师奖励）。"
     )
     assert calc.trace == (
-        "西湖龙井茶加工企业收购奖励：奖励标准为6万元—30万元，最高30万元；"
+        "西湖龙井茶加工企业收购奖励：奖励标准为6-30万元，最高30万元；"
         "西湖龙井手工炒制大师奖励：给予1万元奖励；合计：30万元 + 1万元 = 31万元"
     )
     # every figure the answer states is in the calculator's output, so the answer's number guard can check it

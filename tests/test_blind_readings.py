@@ -1,0 +1,108 @@
+"""How the assistant reads the classes the seventh session's blind sets (dev55, dev56) found, on the fake embedder:
+a user's guessed result after a rate is no input, an A-not-A question is no negation, English scale and count
+phrasings, a range read out as the notice writes it, days asked, places to eat, the notice's own sections."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from assistant.amounts import format_money_range
+from assistant.answer import wanted_value
+from tests.test_calc_intent import _plan
+
+W = 10_000
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        # the user's own arithmetic after the rate: 400万 is the 5% they worked out, not the increase
+        (
+            "集团规模的企业（肯定超过科技型中小企业标准了），研发投入从去年2亿涨到今年2.8亿，按新增额5%算是400万吧？能拿这么多吗",
+            300 * W,
+        ),
+        ("我们零售连锁在西湖区新注册的（不是拆分的），全年纳统社零40个亿，按0.5%应该2000万吧？", 1500 * W),
+    ],
+)
+def test_a_result_guessed_after_the_rate_is_no_input(question, amount):
+    outcome = _plan(question)
+    assert outcome.calculation is not None and outcome.calculation.amount_yuan == amount
+
+
+def test_an_a_not_a_question_negates_nothing():
+    # "是不是研发补助就没份了" asks; it does not deny the 研发补助 (was asked back about "不是研发补助")
+    outcome = _plan(
+        "我们是大企业，超过科技型中小企业认定标准的那种。今年研发投入6个亿，不过比去年只多了300万，新增没到500万，是不是研发补助就没份了？"
+    )
+    assert outcome.calculation is not None and outcome.calculation.amount_yuan == 300 * W
+    assert outcome.clarification is None
+
+
+def test_way_past_the_sme_size_is_the_larger_scale():
+    outcome = _plan(
+        "we are way past the 科技型中小企业 size limit. R&D went up by 8 million rmb vs last year, how much subsidy?"
+    )
+    assert outcome.inputs.get("scale") == "above_sme"
+    # and a plain "small tech company" is the SME scale
+    outcome = _plan("We are a small tech company, R&D went up by 3 million rmb vs last year, how much subsidy?")
+    assert outcome.inputs.get("scale") == "sme"
+
+
+def test_an_english_count_may_carry_a_chinese_gloss_and_buying_asks_a_calculation():
+    outcome = _plan(
+        "We plan to buy 20 domestic (国产) industrial robots at 400,000 yuan each for our plant in Zijingang. "
+        "What's the robot purchase subsidy?"
+    )
+    assert outcome.calculation is not None
+    assert outcome.inputs["robot_purchase"] == Decimal(800 * W)
+    assert outcome.calculation.amount_yuan == 50 * W  # 800万 × 10% = 80万, over the 50万 cap
+
+
+def test_a_range_is_written_as_the_notice_writes_it():
+    assert format_money_range(Decimal(6 * W), Decimal(30 * W)) == "6-30万元"
+    assert format_money_range(Decimal(5000), Decimal(2 * W)) == "5000元-2万元"
+
+
+def test_the_english_lead_of_a_range_names_both_ends(fake_assistant):
+    answer = fake_assistant.ask(
+        "My cousin runs a tea processing company in Longwu. He bought 8 tons of Longjing maocha from Xihu tea "
+        "farmers last year, all recorded in the digital management system. How much is the reward?"
+    )
+    assert answer.citations[0] == "A59"
+    assert answer.answer.startswith("RMB 60,000 to RMB 300,000 (6-30万元)")
+
+
+@pytest.mark.parametrize("question", ["赛前要提前几天备案？", "how many days before the event must we register?"])
+def test_days_are_asked_as_a_date(question):
+    assert wanted_value(question) == "date"
+
+
+def test_days_asked_are_answered_from_the_clause_that_states_them(fake_assistant):
+    answer = fake_assistant.ask(
+        "If a private company funds and hosts a sports event for a government department, which bureau do we "
+        "register (备案) with, and how many days before the event?"
+    )
+    assert answer.citations[0] == "A43" and answer.route == "fact"
+    assert "30日" in answer.answer[:250] and "区文广旅体局" in answer.answer[:250]
+
+
+@pytest.mark.parametrize(
+    "question", ["Recommend a good restaurant near West Lake for Longjing shrimp.", "推荐一家西湖边好吃的杭帮菜餐馆"]
+)
+def test_a_place_to_eat_is_not_recommended(fake_assistant, question):
+    assert fake_assistant.ask(question).refused
+
+
+def test_a_fair_recommended_by_the_district_is_no_restaurant(fake_assistant):
+    answer = fake_assistant.ask(
+        "Our tea cooperative was recommended by the district agriculture office to exhibit at an agricultural fair "
+        "outside Zhejiang. Is there any subsidy for that?"
+    )
+    assert not answer.refused  # (which article it cites is the real embedder's: the fake one finds 第四十六条's fairs)
+
+
+def test_the_document_s_sections_asked_without_this(fake_assistant):
+    answer = fake_assistant.ask("文件一共分几个领域的政策")
+    assert answer.citations == ("END",) and "7个领域" in answer.answer[:120]
