@@ -80,6 +80,7 @@ from assistant.calculator import (
 )
 from assistant.figures import (
     phone_commas,
+    with_bare_prices,
     with_count_windows,
     with_date_gap,
     with_english_items,
@@ -159,7 +160,7 @@ def plan_calculation(question: str, rules: Sequence[Rule], article_hints: Sequen
         return None
     # "按10%算应该有60万吧？", "按4%算就是1200万吧？": the user's own guess of the award is asked about, not given
     found = [a for a in find_amounts(text) if not _guessed_result(text, a)]
-    amounts, products = with_unit_prices(text, with_english_items(text, found))
+    amounts, products = with_unit_prices(text, with_bare_prices(text, with_english_items(text, found)))
     amounts, rent_products, rent_quoted = with_unit_rents(text, amounts)
     amounts, month_products = with_monthly_rents(text, amounts, rent_products)
     amounts, scaled_products = with_scaled_follow_up(text, amounts, follow_up)

@@ -181,6 +181,24 @@ def with_unit_prices(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount]
     return result, products
 
 
+# A bare number of at least three digits that ends its clause ("往返经济舱机票每人8000，…"): a price only when a
+# per-unit word stands right before it or after it; no unit of any kind follows it
+_BARE_NUMBER = re.compile(r"(?<![\d.,])(\d{3,8})(?![\d.,]?\d)(?=\s*(?:[，,。；;？?！!、]|$|each\b|apiece\b))")
+
+
+def with_bare_prices(text: str, amounts: Sequence[Amount]) -> list[Amount]:
+    """The amounts plus per-unit prices written without 元 ("机票每人8000", "tickets at 8000 each"), read as yuan."""
+    lowered = text.lower()
+    found = []
+    for match in _BARE_NUMBER.finditer(lowered):
+        start, end = match.span(1)
+        if any(a.start < end and start < a.end for a in amounts):
+            continue
+        if _PRICE_BEFORE.search(lowered[max(0, start - 24) : start]) or _PRICE_AFTER.match(lowered, end):
+            found.append(Amount(Decimal(match.group(1)), "money", match.group(1), start, end))
+    return sorted([*amounts, *found], key=lambda amount: amount.start) if found else list(amounts)
+
+
 def with_unit_rents(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], dict[int, str], bool]:
     """A rent per ㎡ and period ("每平米每月60元", "月租金每平米60块", "60元/平方米/月") times the area the question
     states is the annual rent: 4000㎡ × 60元/㎡/月 × 12个月 = 288万元. A price per ㎡ whose period or area is not

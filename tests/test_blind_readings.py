@@ -106,3 +106,33 @@ def test_a_fair_recommended_by_the_district_is_no_restaurant(fake_assistant):
 def test_the_document_s_sections_asked_without_this(fake_assistant):
     answer = fake_assistant.ask("文件一共分几个领域的政策")
     assert answer.citations == ("END",) and "7个领域" in answer.answer[:120]
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        # a ticket price written without 元 after 每人 / 每张, times the people who went
+        (
+            "我们是外贸公司，今年2月份去德国参加了一个国际专业展会，展位费6万，去了2个人，往返经济舱机票每人8000，按政策最多能补多少钱？",
+            53200,
+        ),
+        ("今年1月去日本参展，展位费3万，机票每张5000，去了3个人，能补多少", 31500),
+    ],
+)
+def test_a_price_per_person_without_yuan_is_read_as_yuan(question, amount):
+    outcome = _plan(question)
+    assert outcome.calculation is not None and outcome.calculation.amount_yuan == amount
+
+
+def test_a_bare_number_without_a_per_unit_word_is_no_price():
+    outcome = _plan("我们公司2024年3月去境外参展，编号12345，能补多少")
+    # asked for the booth fee and the tickets: 12345 is nobody's price
+    assert outcome.clarification is not None and "booth_fee" not in outcome.inputs and "airfare" not in outcome.inputs
+
+
+def test_incubated_companies_said_in_english_earn_the_incubator_their_award():
+    outcome = _plan(
+        "Our city-level tech incubator got a five-star annual rating. Also 3 companies we incubate passed high-tech "
+        "enterprise 备案 while still in the incubator. What's the most we can receive in total?"
+    )
+    assert outcome.calculation is not None and outcome.calculation.amount_yuan == 75 * W  # 30万 + 3 × 15万
