@@ -806,6 +806,10 @@ class Assistant:
             if g not in question_words()
         }
         grams = {g: w for g, w in asked.items() if not self.scope.names_own_place(g.lower())} or asked
+        if turn.wants == "date":
+            # a date put up to be checked ("这个是全年都能申请吗") is what is asked about, not the topic: the clause
+            # that states "全年" of something else is no answer
+            grams = {g: w for g, w in grams.items() if not VALUE_PATTERNS["date"].search(g)} or grams
         support = not turn.wants and _ASKS_SUPPORT.search(normalise_question(turn.question))
         best = best_passage(grams, candidates, SUPPORT if support else turn.wants)
         if best is not None and turn.reading is not None and turn.reading.joined:

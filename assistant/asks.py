@@ -17,6 +17,7 @@ from assistant.vocabulary import pattern, word_set
 # A clause ends at a comma, a stop, a question or exclamation mark, an ellipsis or a line break.
 _CLAUSE = re.compile(r"[^，,。；;！!？?…\n]+[，,。；;！!？?…\n]*")
 _ASKING = pattern("asks_marker", flags=re.I)
+_FRAME = pattern("asks_frame")
 # A question shorter than this, or of fewer clauses, is all focus: there is no story to set apart.
 LONG_QUESTION = 30
 MIN_CLAUSES = 3
@@ -38,6 +39,9 @@ def ask_focus(question: str, names_topic: Callable[[str], bool]) -> str:
     of their own to the closest one that does. '' when the question is short, has no asking clause, or its
     focus is the whole question (nothing to set apart)."""
     parts = clauses(question)
+    framed = [i for i, part in enumerate(parts[:-1]) if _FRAME.search(part)]
+    if framed and any(_ASKING.search(part) for part in parts[framed[-1] + 1 :]):
+        return "".join(parts[framed[-1] + 1 :]).strip()
     if len(question) < LONG_QUESTION or len(parts) < MIN_CLAUSES:
         return ""
     asking = [i for i, part in enumerate(parts) if _ASKING.search(part)]

@@ -136,3 +136,28 @@ def test_incubated_companies_said_in_english_earn_the_incubator_their_award():
         "enterprise 备案 while still in the incubator. What's the most we can receive in total?"
     )
     assert outcome.calculation is not None and outcome.calculation.amount_yuan == 75 * W  # 30万 + 3 × 15万
+
+
+def test_a_date_put_up_to_be_checked_is_asked_not_the_topic(fake_assistant):
+    history = [
+        {"role": "user", "content": "出国参展展位费能补多少"},
+        {"role": "assistant", "content": "第四十六条：给予不超过70%的展位费补助和不超过70%的往返经济舱机票补助。"},
+    ]
+    assert wanted_value("这个是全年都能申请吗") == "date"
+    answer = fake_assistant.ask("这个是全年都能申请吗", history)
+    # the booth-fee clause and its 一季度, not "全年组织不少于40个外贸团组"
+    assert answer.citations[0] == "A46" and "一季度" in answer.answer[:200] and "外贸团组" not in answer.answer[:200]
+
+
+def test_a_total_the_user_names_frames_the_ask_after_it(fake_assistant):
+    from assistant.asks import ask_focus
+
+    question = "区财政2024年预算安排的75.9亿里，民生保障类项目有多少？"
+    assert ask_focus(question, lambda clause: True) == "民生保障类项目有多少？"
+    answer = fake_assistant.ask(question)
+    assert answer.citations[0] == "A2" and "31.04亿元" in answer.answer[:150]
+
+
+def test_what_follows_first_entering_the_statistics_is_the_sustained_growth_award():
+    outcome = _plan("上规以后还有后续奖励吗")
+    assert outcome.rule.id == "above-scale-sustained-growth"
