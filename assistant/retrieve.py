@@ -116,14 +116,24 @@ _NON_TOPIC_FLAGS = frozenset("r m mq d p c u uj ul ud ug uv uz t q f s y e o x z
 # notice's own places, which say where, not what: "西湖一日游" is about 一日游 (retrieve_home_places).
 
 
+# Pinyin of at least this many letters in a Chinese question is the asker's Chinese, not a topic ("ai", "an" may be
+# English words of the notice's world)
+PINYIN_MIN = 3
+_PINYIN_WORD = pattern("retrieve_pinyin_word")
+
+
 def topic_words(text: str, cut: Any) -> list[str]:
     """The words of a question that name what it is about: nouns, verbs and foreign words of two or more
     characters, without question words ("多少", "政策", "企业"), asking verbs ("能拿") and the notice's own places.
     `cut` is a jieba part-of-speech cutter: Lexicon.topic_cutter, which keeps its phrases whole ("固投")."""
     words: list[str] = []
-    for token in cut(normalise_question(text)):
+    text = normalise_question(text)
+    chinese = _CJK.search(text) is not None
+    for token in cut(text):
         word = token.word.strip()
         if len(word) < 2 or token.flag in _NON_TOPIC_FLAGS or re.fullmatch(r"[\d.%]+", word):
+            continue
+        if chinese and len(word) >= PINYIN_MIN and _PINYIN_WORD.fullmatch(word):
             continue
         if (
             word in question_words()

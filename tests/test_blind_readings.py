@@ -161,3 +161,33 @@ def test_a_total_the_user_names_frames_the_ask_after_it(fake_assistant):
 def test_what_follows_first_entering_the_statistics_is_the_sustained_growth_award():
     outcome = _plan("上规以后还有后续奖励吗")
     assert outcome.rule.id == "above-scale-sustained-growth"
+
+
+def test_a_question_typed_partly_in_pinyin_is_judged_by_its_chinese(fake_assistant):
+    from assistant.retrieve import topic_words
+
+    question = "women shi ruanjian gongsi，第一次入选国家鼓励的重点软件企业，jiangli duoshao?"
+    words = topic_words(question, fake_assistant.retriever.lexicon.topic_cutter)
+    assert not {"women", "ruanjian", "gongsi", "jiangli", "duoshao"} & set(words)
+    assert "软件企业" in "".join(words)
+    # an English word in a Chinese question is still a topic of its own ("iphone" is no pinyin)
+    assert "iphone" in topic_words("iPhone手机在西湖区买有补贴吗", fake_assistant.retriever.lexicon.topic_cutter)
+
+
+@pytest.mark.parametrize(
+    ("question", "inside"),
+    [
+        ("杭政函〔2024〕16号市里那个文件里，高新技术企业奖励是多少", True),  # another document's content
+        ("浙政发〔2024〕4号文里讲了什么", True),
+        ("这个政策是根据杭政函〔2024〕16号制定的吗", False),  # the notice's basis: answered from PRE
+    ],
+)
+def test_a_described_document_named_by_its_number_is_another_document(question, inside):
+    from assistant.scope import asks_inside_other_document
+
+    assert asks_inside_other_document(question) is inside
+
+
+def test_an_english_grant_question_gets_the_clause_with_its_amount(fake_assistant):
+    answer = fake_assistant.ask("Is there a grant for a proof-of-concept centre that gets onto the creation list?")
+    assert answer.citations[0] == "A16" and "50万元" in answer.answer[:200]
