@@ -332,6 +332,7 @@ def with_shares_of(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount], 
 _EXCLUDED = pattern("calc_excluded_in_clause")
 _ITEM_SPLIT = pattern("calc_excluded_item_split")
 _PART_OF_TOTAL = pattern("calc_part_of_total", flags=re.IGNORECASE)
+_PART_APART = pattern("calc_part_apart", flags=re.IGNORECASE)
 
 
 def excluded_words(rule: Rule) -> list[str]:
@@ -349,7 +350,8 @@ def with_excluded_parts(
 ) -> tuple[list[Amount], dict[int, str]]:
     """A total less the part a rule's clause leaves out of its base, when the question gives the part inside the
     total: "购买仪器设备共600万元，其中空调和电脑等办公设备80万元" with "(不含空调、电脑等办公类设备)" -> 520万元, in
-    the total's place, the working shown. The part's clause must open with 其中/包括 (it is inside the total) and
+    the total's place, the working shown. A part bought apart ("另外还买了电脑和空调50万") is left out, said so. Else the
+    part's clause must open with 其中/包括 (it is inside the total) and
     name an excluded item; the total is the latest sum of money before it in the same sentence. A part given
     without 其中 may or may not be inside the total: it is left for calc_certainty to ask about."""
     words = [word for rule in rules for word in excluded_words(rule)]
@@ -359,7 +361,20 @@ def with_excluded_parts(
     for part in amounts:
         begin = clause_begin(lowered, part.start)
         clause = lowered[begin : part.start]
-        if part.kind != "money" or not _PART_OF_TOTAL.search(clause) or not any(w in clause for w in words):
+        if part.kind != "money" or not any(w in clause for w in words):
+            continue
+        if _PART_APART.search(clause):
+            # "另外还买了电脑和空调50万": bought besides, outside the sum before it, which stays the base
+            result.remove(part)
+            sentence = clause_begin(lowered, part.start, SENTENCE_END)
+            base = [a for a in result if a.kind == "money" and sentence <= a.start and a.end <= begin]
+            if base:
+                item = _PART_APART.sub("", text[begin : part.start].strip(" ，,")).strip()
+                products[base[-1].start] = (
+                    f"{format_money(base[-1].value)}（{item}{format_money(part.value)}：原文不含，不计入）"
+                )
+            continue
+        if not _PART_OF_TOTAL.search(clause):
             continue
         sentence = clause_begin(lowered, part.start, SENTENCE_END)
         totals = [a for a in result if a.kind == "money" and sentence <= a.start and a.end <= begin]

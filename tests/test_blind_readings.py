@@ -191,3 +191,15 @@ def test_a_described_document_named_by_its_number_is_another_document(question, 
 def test_an_english_grant_question_gets_the_clause_with_its_amount(fake_assistant):
     answer = fake_assistant.ask("Is there a grant for a proof-of-concept centre that gets onto the creation list?")
     assert answer.citations[0] == "A16" and "50万元" in answer.answer[:200]
+
+
+def test_office_goods_bought_apart_are_left_out_of_the_equipment_base(fake_assistant):
+    question = "我们是生物医药公司，在紫金港科技城注册第三年。技改项目立项1500万，实际买仪器设备花了1200万，另外还买了电脑和空调50万。这个补贴最多多少？"
+    outcome = _plan(question)
+    assert outcome.calculation is not None and outcome.calculation.amount_yuan == 48 * W  # 1200万 × 4%
+    answer = fake_assistant.ask(question).answer
+    assert "50万元：原文不含，不计入" in answer  # the user sees the 50万 was read and left out
+    # given without 另外 or 其中 it may be inside the 600万: still asked
+    assert (
+        _plan("紫金港生物医药企业注册两年，购买仪器设备600万，电脑空调80万，能补多少").calculation.amount_yuan is None
+    )
