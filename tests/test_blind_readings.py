@@ -202,3 +202,22 @@ def test_office_goods_bought_apart_are_left_out_of_the_equipment_base(fake_assis
     # given without 另外 or 其中 it may be inside the 600万: still asked
     asked = _plan("紫金港生物医药企业注册两年，购买仪器设备600万，电脑空调80万，能补多少")
     assert asked.calculation is None and "是否已包含" in asked.clarification
+
+
+@pytest.mark.parametrize(
+    ("question", "rules", "amount"),
+    [
+        # first recognition said in English, with the first year above designated size: both awards of 第十八条
+        (
+            "This year we were recognised as a high-tech enterprise (高企) for the first time, and it's also our first "
+            "year reaching 规模 (above designated size). What's the total max award from Xihu for these two?",
+            "high-tech-first",
+            50 * W,
+        ),
+        ("We were re-recognized as a high-tech enterprise this year, how much?", "high-tech-renewal", 10 * W),
+        ("We were recognized as a high-tech enterprise again after the review, how much?", "high-tech-renewal", 10 * W),
+    ],
+)
+def test_english_recognition_of_a_high_tech_enterprise_first_or_again(question, rules, amount):
+    outcome = _plan(question)
+    assert outcome.rule.id == rules and outcome.calculation.amount_yuan == amount
