@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 from assistant.vocabulary import pattern, word_set
 
-# A clause ends at a comma, a stop, a question or exclamation mark, an ellipsis or a line break.
-_CLAUSE = re.compile(r"[^，,。；;！!？?…\n]+[，,。；;！!？?…\n]*")
+# A clause ends at a comma, a stop (an English one before a space: not the point of "1.5"), a question or exclamation
+# mark, an ellipsis or a line break.
+_CLAUSE = re.compile(r"(?:[^，,。；;！!？?…\n.]|\.(?!\s|$))+(?:[，,。；;！!？?…\n]+|\.(?=\s|$))?")
 _ASKING = pattern("asks_marker", flags=re.I)
 _FRAME = pattern("asks_frame")
 # A question shorter than this, or of fewer clauses, is all focus: there is no story to set apart.

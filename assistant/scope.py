@@ -25,6 +25,7 @@ _INSIDE = pattern("scope_inside_document")
 # A place is where the asker comes from, lives or moved from ("我老家是安徽的", "从上海迁来的"): background
 _PLACE_BEFORE = pattern("scope_place_origin_before", "(?:{})$")
 _PLACE_AFTER = pattern("scope_place_origin_after", "^(?:{})")
+_PLACE_PAST = pattern("scope_place_past_before", flags=re.IGNORECASE)
 _PLACE_ACT = pattern("scope_place_acts")
 _VISIT_BEFORE = pattern("scope_place_visit_before")
 _VISIT_AFTER = pattern("scope_place_visit_after")
@@ -180,11 +181,12 @@ class Scope:
 
     def asks_other_place(self, text: str) -> bool:
         """Whether the question asks about another place's policy: a place the notice does not cover, named
-        other than as where the asker or the company comes from ("我老家是安徽的", "从上海迁到西湖区的企业") or goes
-        to for an event ("要去上海参加一个农博会"): background, answerable."""
+        other than as where the asker or the company comes from ("我老家是安徽的", "从上海迁到西湖区的企业"), was
+        before ("Used to run a VR studio in Shanghai") or goes to for an event ("要去上海参加一个农博会"): background, answerable."""
         return any(
             not (
                 _PLACE_BEFORE.search(before)
+                or _PLACE_PAST.search(before)
                 or _PLACE_AFTER.search(text[end:])
                 or (_VISIT_BEFORE.search(before) and _VISIT_AFTER.search(text[end:]))
             )

@@ -221,3 +221,56 @@ def test_office_goods_bought_apart_are_left_out_of_the_equipment_base(fake_assis
 def test_english_recognition_of_a_high_tech_enterprise_first_or_again(question, rules, amount):
     outcome = _plan(question)
     assert outcome.rule.id == rules and outcome.calculation.amount_yuan == amount
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does Gongshu District pay for a newly recognised high-tech enterprise? We're choosing between Gongshu and "
+        "Xihu for our office.",
+        "Write a full business plan for my new milk-tea shop on Wensan Road, including a 3-year financial forecast.",
+        "Recommend a nice Longjing tea house near West Lake to take some investors to on Friday.",
+    ],
+)
+def test_english_requests_the_notice_does_not_cover_are_refused(fake_assistant, question):
+    assert fake_assistant.ask(question).refused
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Used to run a VR studio in Shanghai, now relocating to Hangzhou — thinking about the Wensan Digital Life Street "
+        "in Xihu. We do metaverse / AR stuff. Any rent support there and how is it paid out?",
+        "我们以前在上海开过工作室，现在搬到西湖区，元宇宙企业房租有补助吗",
+    ],
+)
+def test_a_place_the_asker_worked_before_is_background(fake_assistant, question):
+    assert fake_assistant.scope.refusal_reason(question) == ""
+
+
+def test_an_english_stop_before_a_space_ends_a_clause_but_a_decimal_point_does_not():
+    from assistant.asks import clauses
+
+    assert clauses("We do AR stuff. Any rent support there?") == ["We do AR stuff.", " Any rent support there?"]
+    assert clauses("about 1.5 million yuan, ok") == ["about 1.5 million yuan,", " ok"]
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        # no high-tech word: 第三十一条's first entry plus the individual business turned company, not 第十八条
+        (
+            "we used to be a getihu like an individual business then we became a proper company um limited company "
+            "making packaging and this year we got into the above scale stats for the first time what do we get",
+            30 * W,
+        ),
+        (
+            "We're a software company (not industrial). In 2024 we were recognised as a high-tech enterprise for the "
+            "first time and also crossed the above-scale threshold for the first time. Under the high-tech enterprise "
+            "article, what's the maximum total?",
+            50 * W,
+        ),
+    ],
+)
+def test_above_scale_in_english_belongs_to_the_article_its_company_names(question, amount):
+    assert _plan(question).calculation.amount_yuan == amount
