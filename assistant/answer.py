@@ -440,6 +440,9 @@ class Assistant:
             return ""
         return found
 
+    def notice_routes(self, text: str) -> str:
+        return self._document(text)
+
     def own_topic(self, text: str) -> float:
         """Share of the turn's topic words that the chunk it retrieves alone holds. English turns are judged by
         the notice terms their words stand for (the lexicon); none means no topic of their own."""
@@ -494,6 +497,11 @@ class Assistant:
         question = normalise_question(turn.standalone)
         # A question about the notice itself ("西湖区今年一共拿出多少钱支持这些政策") brings no figures to compute with.
         document = self._document(turn.standalone)
+        if document and turn.reading is not None and turn.reading.joined:
+            # a turn asking the notice more after a question about it is answered for what it adds ("And which
+            # provincial document is it based on?": the basis, not the total asked before)
+            before = self._document(turn.reading.earlier).split("+")
+            document = "+".join(r for r in document.split("+") if r not in before) or document
         if document and not _has_figures(question):
             return replace(turn, route=document)
         kind, topic = self.scope.unstated_asked(turn.question)

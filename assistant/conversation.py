@@ -60,6 +60,10 @@ class TopicJudge(Protocol):
         """Share of the turn's topic words its own best chunk holds (0.0 when it has none)."""
         ...
 
+    def notice_routes(self, text: str) -> str:
+        """The routes of what the text asks about the notice itself, joined by "+" ('' when none)."""
+        ...
+
     def carried_topic(self, text: str, earlier: str) -> float:
         """Share of the turn's topic words the earlier reading's best chunk holds."""
         ...
@@ -146,6 +150,13 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
         return Reading(question, without_switch(question), why="first")
     if judge.stands_alone(question):
         return Reading(question, without_switch(question), why="names_itself")
+    # a turn asking the notice more after a question about the notice itself ("And which provincial document is it
+    # based on?" after its total budget): "it" is the notice
+    asked_before = judge.notice_routes(earlier.text)
+    if asked_before and set(judge.notice_routes(f"{earlier.text} {question}").split("+")) - set(
+        asked_before.split("+")
+    ):
+        return _joined(question, earlier, contrasts, "points_back")
     if _SWITCHES.match(question.strip().lower()) or _switch_after_acknowledgement(question.strip()):
         # "说点别的，我外婆是残疾人…": the user says the topic changes; what follows is read alone, without those words
         # ("换个问题" names no topic to retrieve)

@@ -21,6 +21,7 @@ ROUTES = {
     "sections": "document_sections",
     "date": "document_date",
     "issuer": "document_issuer",
+    "title": "document_date",
     "validity": "document_validity",
     "basis": "document_basis",
     "total": "document_total",
@@ -33,6 +34,8 @@ def _lists() -> dict[str, frozenset[str]]:
         "about": word_set("notice_about"),
         "sections": word_set("notice_sections"),
         "issuer": word_set("notice_issuer"),
+        "title": word_set("notice_title"),
+        "who": word_set("notice_who"),
         "validity": word_set("notice_validity"),
         "basis": word_set("notice_basis"),
         "total": word_set("notice_total"),
@@ -61,6 +64,9 @@ def notice_aspects(question: str, article_topics: Callable[[str], Sequence[str]]
     asked = {aspect: where[aspect] < len(text) for aspect in ROUTES}
     # "依据哪些上级文件出台的" asks the basis, not the date: a date needs a word asking when
     asked["date"] = where["when"] < len(text) and where["issue_verb"] < len(text)
+    # ... and the issuer by a word asking who with an issuing verb ("Who actually issued this policy document")
+    if not asked["issuer"] and where["who"] < len(text) and where["issue_verb"] < len(text):
+        asked["issuer"], where["issuer"] = True, where["who"]
     if not any(asked.values()) or names_article_topic(text, article_topics):
         return []
     # answered in the order asked ("一共安排了多少钱？有效期到什么时候？": the total first)

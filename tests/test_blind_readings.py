@@ -274,3 +274,19 @@ def test_an_english_stop_before_a_space_ends_a_clause_but_a_decimal_point_does_n
 )
 def test_above_scale_in_english_belongs_to_the_article_its_company_names(question, amount):
     assert _plan(question).calculation.amount_yuan == amount
+
+
+@pytest.mark.parametrize(
+    ("question", "route"),
+    [
+        (
+            'Who actually issued this Xihu "high-quality development" policy document, and what date is on it?',
+            "document_issuer",
+        ),
+        ("这个政策是谁出台的", "document_issuer"),
+        ("What is the official title of this policy document?", "document_date"),
+        ("这个文件的全称叫什么", "document_date"),
+    ],
+)
+def test_who_issued_and_the_title_are_asked_of_the_notice(fake_assistant, question, route):
+    assert route in fake_assistant._document(question).split("+")

@@ -18,9 +18,13 @@ class TableJudge:
     alone: set[str] = field(default_factory=set)
     gap: dict[tuple[str, str], float] = field(default_factory=dict)
     refused: set[str] = field(default_factory=set)
+    notice: dict[str, str] = field(default_factory=dict)
 
     def stands_alone(self, text: str) -> bool:
         return text in self.alone
+
+    def notice_routes(self, text: str) -> str:
+        return self.notice.get(text, "")
 
     def own_topic(self, text: str) -> float:
         return self.own.get(text, 0.0)
@@ -278,3 +282,27 @@ def test_a_which_article_question_whose_topic_titles_name_stands_alone(fake_assi
     assert fake_assistant.stands_alone("有企业打电话问人才相关的政策，是文件里哪一条？")
     assert not fake_assistant.stands_alone("那这个是哪一条？")  # no topic of its own: it continues
     assert not fake_assistant.stands_alone("人才相关的政策有哪些奖励")  # asks no article: judged by its topic
+
+
+def test_a_turn_asking_the_notice_more_after_a_question_about_it_is_joined():
+    earlier = "What's the total budget behind the policies?"
+    turn = "And which provincial document is it based on?"
+    judge = TableJudge(
+        own={turn: 1.0},
+        alone={earlier},
+        notice={earlier: "document_total", f"{earlier} {turn}": "document_total+document_basis"},
+    )
+    reading = read_turn(turn, _user(earlier), judge)
+    assert reading.joined and reading.text == f"{earlier} {turn}"
+    # nothing more asked of the notice: judged as any other turn (its own topic here)
+    judge.notice[f"{earlier} {turn}"] = "document_total"
+    assert not read_turn(turn, _user(earlier), judge).joined
+
+
+def test_the_joined_turn_is_answered_for_what_it_adds(fake_assistant):
+    history = [
+        {"role": "user", "content": "What's the total budget behind the Xihu high-quality development policies?"},
+        {"role": "assistant", "content": "150亿元"},
+    ]
+    answer = fake_assistant.ask("And which provincial document is it based on?", history)
+    assert answer.citations == ("PRE",) and "浙政发〔2024〕4号" in answer.answer[:300]  # not the total again
