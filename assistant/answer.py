@@ -26,7 +26,7 @@ from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.retrieve import Lexicon, Retriever, matched_weight, normalise_question, question_words, topic_words
 from assistant.scope import ExampleRouter, Scope, Unstated, asks_inside_other_document
 from assistant.settings import Settings
-from assistant.vocabulary import pattern, words
+from assistant.vocabulary import pattern, word_set, words
 
 __all__ = ["Assistant", "QuestionError", "Scope", "asks_inside_other_document", "document_question", "wanted_value"]
 
@@ -551,6 +551,9 @@ class Assistant:
         if turn.wants == "department" and not _asks_figure_too(turn.question):
             return replace(turn, route="department")
         if named and not turn.wants:
+            if self._names_part_of(turn.question, named[0].chunk):
+                # "把第三十四条里工业机器人那句原文念一下": the sentence of that article the question names, not its summary
+                return replace(turn, hits=tuple(named[:1]), route="fact")
             return replace(turn, route="lookup")
         if not named and not turn.wants and turn.language == "zh" and _ASKS_ARTICLE.search(question):
             # "人才相关的是哪条": the articles whose titles name the topic, among those retrieved
@@ -778,6 +781,19 @@ class Assistant:
             return self._fact_answer(whole)
         alone = self._fact_answer(replace(whole, standalone=ask))
         return self._fact_answer(whole) if alone.refused else alone
+
+    def _names_part_of(self, question: str, chunk: Chunk) -> bool:
+        """Whether a question naming an article also names a topic its text holds beyond its title (itself or as the
+        notice term its everyday or English word stands for): it asks for that part of the article ("第三十四条里工业机器人那句"), not the article as a whole ("第二十七条讲的是什么")."""
+        text, title = normalise_question(chunk.text), normalise_question(chunk.title)
+        lexicon = self.retriever.lexicon
+        generic = word_set("asks_generic_topic")  # "补助" names the kind of help, not a part of the article
+        own = [w for w in topic_words(question, lexicon.topic_cutter) if w not in generic]
+        placed = [word for word in own if word in text or word in title]
+        if placed and all(word in title for word in placed):
+            return False  # "第十四条研发投入补助 第一句原文读一下" names the article by its title
+        words = [*own, *lexicon.terms_for(question)]  # 高企, industrial robots
+        return any(len(word) >= 2 and word in text and word not in title and word not in generic for word in words)
 
     def _names_own_topic(self, ask: str) -> bool:
         """Whether one ask of a question names a topic of its own ("其中养老服务补助占多少"; "And how many new elderly

@@ -290,3 +290,27 @@ def test_above_scale_in_english_belongs_to_the_article_its_company_names(questio
 )
 def test_who_issued_and_the_title_are_asked_of_the_notice(fake_assistant, question, route):
     assert route in fake_assistant._document(question).split("+")
+
+
+@pytest.mark.parametrize(
+    ("question", "route"),
+    [
+        ("麻烦把第三十四条里工业机器人那句原文念一下", "fact"),  # that sentence of the article
+        ("Article 34 - read me the sentence on industrial robots", "fact"),
+        ("第18条高企那句怎么说的", "fact"),  # 高企 stands for 高新技术企业
+        ("第二十七条讲的是什么？", "lookup"),  # the article as a whole
+        ("第十四条研发投入补助 第一句原文读一下", "lookup"),  # named by its own title
+    ],
+)
+def test_an_article_named_with_a_topic_inside_it_is_answered_with_that_sentence(fake_assistant, question, route):
+    answer = fake_assistant.ask(question)
+    assert answer.route == route
+    if "机器人" in question or "robots" in question:
+        assert answer.citations[0] == "A34" and "工业机器人" in answer.answer[:120]
+
+
+def test_a_scale_passed_long_ago_is_the_larger_scale():
+    outcome = _plan("我们早就过了科技型中小企业的规模标准了 今年研发比去年多投了400万 能申请研发投入补助吗")
+    assert outcome.inputs.get("scale") == "above_sme"
+    # 通过 is no 过了: "通过了科技型中小企业评价" is the SME scale
+    assert _plan("我们通过了科技型中小企业评价，研发投入比去年多了300万，能拿多少").inputs.get("scale") == "sme"
