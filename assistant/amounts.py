@@ -365,6 +365,8 @@ def _is_ordinal_or_date(text: str, start: int, end: int, value: Decimal) -> bool
         return True  # 2024年 is a date, not a duration
     if after == "年" and value == 1 and before and before in "近上同这每下该当":
         return True  # 最近一年, 上一年, 同一年: which year, not how long
+    if before and before in "这那哪" and set(text[start:end]) <= set("一二两三四五六七八九十几"):
+        return True  # "这两块最多能补多少": these two parts, not 2块 (yuan); "这3000万" stays a sum
     return after in ("日", "号") and before == "月"  # 5月29日
 
 

@@ -314,3 +314,16 @@ def test_a_scale_passed_long_ago_is_the_larger_scale():
     assert outcome.inputs.get("scale") == "above_sme"
     # 通过 is no 过了: "通过了科技型中小企业评价" is the SME scale
     assert _plan("我们通过了科技型中小企业评价，研发投入比去年多了300万，能拿多少").inputs.get("scale") == "sme"
+
+
+def test_these_two_parts_are_no_sum_of_money():
+    from assistant.amounts import find_amounts
+
+    assert [a.text for a in find_amounts("这两块最多能补多少钱？")] == []  # 这两块: these two parts, not 2块 (yuan)
+    assert [a.value for a in find_amounts("这3000万是设备投入") if a.kind == "money"] == [Decimal(3000 * W)]
+    outcome = _plan(
+        "我们是外贸企业，2024年一季度去德国参加了一个国际专业展，展位费10万，两个人往返经济舱机票一共2.4万，这两块最多能补多少钱？"
+    )
+    assert outcome.calculation.amount_yuan == Decimal(
+        86800
+    )  # (10万 + 2.4万) × 70%; was 86801.4 with a booth fee of 2元
