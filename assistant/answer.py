@@ -21,6 +21,7 @@ from assistant.conversation import Reading, read_turn
 from assistant.extract import SUPPORT, VALUE_PATTERNS, best_passage, extend_to_value, rival_windows, stated_figure
 from assistant.guard import unknown_citations, unsupported_claims
 from assistant.homophones import Correction, Homophones
+from assistant.languages import detect_language
 from assistant.notice_asks import names_article_topic, notice_aspects
 from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.retrieve import Lexicon, Retriever, matched_weight, normalise_question, question_words, topic_words
@@ -28,7 +29,15 @@ from assistant.scope import ExampleRouter, Scope, Unstated, asks_inside_other_do
 from assistant.settings import Settings
 from assistant.vocabulary import pattern, word_set, words
 
-__all__ = ["Assistant", "QuestionError", "Scope", "asks_inside_other_document", "document_question", "wanted_value"]
+__all__ = [
+    "Assistant",
+    "QuestionError",
+    "Scope",
+    "asks_inside_other_document",
+    "detect_language",
+    "document_question",
+    "wanted_value",
+]
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +107,6 @@ class UnstatedAsk:
     kind: Unstated
     about: Chunk | None
     topic: str
-
-
-def detect_language(text: str) -> str:
-    """'en' when Latin letters clearly outnumber Chinese characters, else 'zh'."""
-    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
-    latin = len(re.findall(r"[A-Za-z]", text))
-    return "en" if latin > 3 * cjk and latin >= 4 else "zh"
 
 
 def validate_question(question: Any, settings: Settings) -> str:

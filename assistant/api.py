@@ -26,6 +26,7 @@ from assistant import __version__
 from assistant.feedback import FeedbackBackend, FeedbackError, FeedbackIntake, FeedbackStore, make_feedback_store
 from assistant.http_guards import error_response, install_guards
 from assistant.index import StoreUnavailable
+from assistant.languages import detect_language
 from assistant.notice import find_chunk
 from assistant.records import Answer, Chunk
 from assistant.settings import Settings
@@ -53,8 +54,6 @@ def check_history(question: Any, history: list[Turn], settings: Settings) -> Non
     earlier one stays within twice `max_question_chars`. Checked before the request waits for an answer slot,
     so a request that would hold the embedder for seconds is turned away in microseconds.
     """
-    from assistant.answer import detect_language
-
     english = isinstance(question, str) and detect_language(question) == "en"
 
     def refuse(zh: str, en: str) -> HTTPException:

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from assistant.languages import detect_language
 from assistant.vocabulary import pattern
 
 _POINTS_BACK = pattern("conversation_points_back", flags=re.I)
@@ -161,8 +162,8 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
         # "说点别的，我外婆是残疾人…": the user says the topic changes; what follows is read alone, without those words
         # ("换个问题" names no topic to retrieve)
         return Reading(question, without_switch(question), why="switches_topic")
-    language = _language(question)
-    switched = language != _language(earlier.question)
+    language = detect_language(question)
+    switched = language != detect_language(earlier.question)
     # a turn pointing back in the earlier turn's language (Chinese) needs no topic judged ("这条呢", "换成进口的")
     if not switched and language != "en" and points_back(question):
         return _joined(question, earlier, contrasts, "points_back")
@@ -197,12 +198,6 @@ def _resolve(question: str, earlier: Reading | None, judge: TopicJudge, contrast
     ):
         return Reading(question, question, why="own_topic")
     return _joined(question, earlier, contrasts, "same_topic")
-
-
-def _language(text: str) -> str:
-    from assistant.answer import detect_language  # answer imports this module
-
-    return detect_language(text)
 
 
 def _joined(question: str, earlier: Reading, contrasts: Sequence[Sequence[str]], why: str) -> Reading:

@@ -17,6 +17,29 @@ A18_QUESTION = "首次认定的高新技术企业奖励多少？"
 FOLLOW_UP = "那重新认定的呢？"
 
 
+class InTurnAssistant:
+    """The fake assistant whose n-th answer waits until gates[n] is set: the first answer can leave while the second
+    is still being answered, whatever the machine's load."""
+
+    def __init__(self, assistant, answers: int) -> None:
+        self._assistant = assistant
+        self.started = threading.Semaphore(0)
+        self.gates = [threading.Event() for _ in range(answers)]
+        self._calls = 0
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str):
+        return getattr(self._assistant, name)
+
+    def ask(self, question, history=None):
+        with self._lock:
+            gate = self.gates[self._calls]
+            self._calls += 1
+        self.started.release()
+        assert gate.wait(timeout=60)
+        return self._assistant.ask(question, history)
+
+
 class BlockingAssistant:
     """The fake assistant whose answers wait until `release` is set (so requests pile up)."""
 
@@ -137,8 +160,8 @@ def test_with_several_workers_an_answer_leaving_a_busy_worker_closes_its_connect
     settings = Settings.from_env(
         environ={}, embedder="fake", data_dir=tmp_path, concurrency=1, max_queue=2, max_wait_s=30.0, workers=workers
     )
-    blocking = BlockingAssistant(fake_assistant)
-    app = create_app(settings, blocking)
+    answering = InTurnAssistant(fake_assistant, answers=3)
+    app = create_app(settings, answering)
     responses: dict[str, object] = {}
 
     def ask(name: str) -> None:
@@ -146,7 +169,7 @@ def test_with_several_workers_an_answer_leaving_a_busy_worker_closes_its_connect
 
     first = threading.Thread(target=ask, args=("first",))
     first.start()
-    assert blocking.started.acquire(timeout=30)  # answering; the second waits for its slot
+    assert answering.started.acquire(timeout=30)  # answering; the second waits for its slot
     second = threading.Thread(target=ask, args=("second",))
     second.start()
     admission = in_the_stack(app, AdmissionMiddleware)
@@ -154,9 +177,11 @@ def test_with_several_workers_an_answer_leaving_a_busy_worker_closes_its_connect
     while admission.in_flight < 2 and time.monotonic() < deadline:  # the second is in: it waits for the slot
         time.sleep(0.01)
     assert admission.in_flight == 2
-    blocking.release.set()
-    first.join(timeout=60)
+    answering.gates[0].set()
+    first.join(timeout=60)  # the first has left; the second is still in the worker (its answer waits on gates[1])
+    answering.gates[1].set()
     second.join(timeout=60)
+    answering.gates[2].set()
 
     assert [responses[name].status_code for name in ("first", "second")] == [200, 200]
     # the first left while the second still waited in this worker: its client reconnects, maybe to another worker

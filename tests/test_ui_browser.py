@@ -257,6 +257,17 @@ def test_hovering_a_chip_previews_the_article_and_a_click_shows_it_beside_the_ch
     screenshot(page, "chat-preview-1366.png")
 
 
+def test_on_a_phone_the_suggested_questions_wrap_inside_the_screen(phone: Any, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    question = "第二十七条讲的是什么？"  # its suggestions quote long phrases of the article
+    ask_in_page(phone, question, server.ask(question)["answer"])
+    buttons = phone.locator("#suggestions button:visible")
+    expect(buttons.first).to_be_visible()
+    rights = buttons.evaluate_all("els => els.map(e => e.getBoundingClientRect().right)")
+    assert rights and max(rights) <= PHONE["width"] + 1, rights
+
+
 def test_on_a_phone_a_tapped_chip_opens_the_article_in_a_drawer_that_esc_closes(phone: Any, server: Server) -> None:
     from playwright.sync_api import expect
 
