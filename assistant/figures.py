@@ -183,7 +183,7 @@ def with_unit_prices(text: str, amounts: Sequence[Amount]) -> tuple[list[Amount]
 
 # A bare number of at least three digits that ends its clause ("往返经济舱机票每人8000，…"): a price only when a
 # per-unit word stands right before it or after it; no unit of any kind follows it
-_BARE_NUMBER = re.compile(r"(?<![\d.,])(\d{3,8})(?![\d.,]?\d)(?=\s*(?:[，,。；;？?！!、]|$|each\b|apiece\b))")
+_BARE_NUMBER = pattern("calc_bare_price")
 
 
 def with_bare_prices(text: str, amounts: Sequence[Amount]) -> list[Amount]:
