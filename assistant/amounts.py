@@ -356,6 +356,10 @@ def _numeral_value(tokens: list[str]) -> Decimal | None:
     return total + section + (number or 0)
 
 
+# A Chinese numeral right after 这/那/哪 counts things pointed at ("这两块"), it is no quantity (language.yaml)
+_DEMONSTRATIVE_NUMERAL = pattern("amounts_demonstrative_numeral")
+
+
 def _is_ordinal_or_date(text: str, start: int, end: int, value: Decimal) -> bool:
     before = text[start - 1] if start > 0 else ""
     after = text[end] if end < len(text) else ""
@@ -365,7 +369,7 @@ def _is_ordinal_or_date(text: str, start: int, end: int, value: Decimal) -> bool
         return True  # 2024年 is a date, not a duration
     if after == "年" and value == 1 and before and before in "近上同这每下该当":
         return True  # 最近一年, 上一年, 同一年: which year, not how long
-    if before and before in "这那哪" and set(text[start:end]) <= set("一二两三四五六七八九十几"):
+    if start > 0 and _DEMONSTRATIVE_NUMERAL.fullmatch(text, start - 1, end):
         return True  # "这两块最多能补多少": these two parts, not 2块 (yuan); "这3000万" stays a sum
     return after in ("日", "号") and before == "月"  # 5月29日
 

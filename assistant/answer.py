@@ -785,17 +785,18 @@ class Assistant:
         return self._fact_answer(whole) if alone.refused else alone
 
     def _names_part_of(self, question: str, chunk: Chunk) -> bool:
-        """Whether a question naming an article also names a topic its text holds beyond its title (itself or as the
-        notice term its everyday or English word stands for): it asks for that part of the article ("第三十四条里工业机器人那句"), not the article as a whole ("第二十七条讲的是什么")."""
+        """Whether a question naming an article also names a topic its text holds beyond its title (itself or as
+        the notice term its everyday or English word stands for): it asks for that part ("第三十四条里工业机器人那句"),
+        not the article as a whole ("第二十七条讲的是什么", or "第十四条研发投入补助 第一句" naming it by its title)."""
         text, title = normalise_question(chunk.text), normalise_question(chunk.title)
         lexicon = self.retriever.lexicon
         generic = word_set("asks_generic_topic")  # "补助" names the kind of help, not a part of the article
         own = [w for w in topic_words(question, lexicon.topic_cutter) if w not in generic]
         placed = [word for word in own if word in text or word in title]
         if placed and all(word in title for word in placed):
-            return False  # "第十四条研发投入补助 第一句原文读一下" names the article by its title
-        words = [*own, *lexicon.terms_for(question)]  # 高企, industrial robots
-        return any(len(word) >= 2 and word in text and word not in title and word not in generic for word in words)
+            return False
+        terms = [t for t in lexicon.terms_for(question) if len(t) >= 2 and t not in generic]  # 高企, industrial robots
+        return any(word in text and word not in title for word in (*own, *terms))
 
     def _names_own_topic(self, ask: str) -> bool:
         """Whether one ask of a question names a topic of its own ("其中养老服务补助占多少"; "And how many new elderly

@@ -181,8 +181,9 @@ class Scope:
 
     def asks_other_place(self, text: str) -> bool:
         """Whether the question asks about another place's policy: a place the notice does not cover, named
-        other than as where the asker or the company comes from ("我老家是安徽的", "从上海迁到西湖区的企业"), was
-        before ("Used to run a VR studio in Shanghai") or goes to for an event ("要去上海参加一个农博会"): background, answerable."""
+        other than as where the asker or the company comes from ("我老家是安徽的", "从上海迁到西湖区的企业"), where
+        the asker was before ("Used to run a VR studio in Shanghai") or goes to for an event ("要去上海参加一个农博会"):
+        background, answerable."""
         return any(
             not (
                 _PLACE_BEFORE.search(before)
